@@ -1,0 +1,92 @@
+"""Reshaping: Flatten, Reshape, Permute (torch semantics, batch dim counted in dims as torch counts it)."""
+
+from ..params import Int, Shape
+from ..registry import LayerSpec, ShapeError, TensorType, fmt_shape, literal, prod, register
+
+
+@register
+class Flatten(LayerSpec):
+    category = "Structure"
+    doc = (
+        "Flattens dims start_dim..end_dim into one (torch.nn.Flatten; dims counted with the batch dim). The "
+        "defaults turn a (N, C, H, W) feature map into (N, C·H·W) so a Linear can follow it."
+    )
+    params = {
+        "start_dim": Int(1, "first dim to flatten (1 = first after the batch)", min=1),
+        "end_dim": Int(-1, "last dim to flatten (-1 = the last)"),
+    }
+    accepts_int = True
+    torch_class = "nn.Flatten"
+
+    def infer(self, p, ins):
+        shape = ins[0].shape
+        rank = len(shape) + 1
+        s = p.start_dim
+        e = p.end_dim + rank if p.end_dim < 0 else p.end_dim
+        if s >= rank:
+            raise ShapeError(
+                f"start_dim={s} is out of range for input {fmt_shape(shape)}. Expected 1 to {rank - 1}. "
+                f"Received {s}.", "start_dim",
+            )  # fmt: skip
+        if not 1 <= e < rank or e < s:
+            raise ShapeError(
+                f"end_dim={p.end_dim} does not fit input {fmt_shape(shape)} with start_dim={s}. Expected a dim "
+                f"from {s} to {rank - 1} (or -1). Received {p.end_dim}.", "end_dim",
+            )  # fmt: skip
+        return TensorType((*shape[: s - 1], prod(shape[s - 1 : e]), *shape[e:]), ins[0].dtype)
+
+
+@register
+class Reshape(LayerSpec):
+    category = "Structure"
+    doc = (
+        "Gives each sample a new shape with the same number of elements (x.reshape(N, *shape)). One entry may "
+        "be -1 to be inferred. Turns a vector into a feature map in a generator or decoder: [128, 7, 7]."
+    )
+    params = {"shape": Shape((-1,), "new shape without the batch dim; one -1 is inferred", allow_minus_one=True)}
+    accepts_int = True
+
+    def infer(self, p, ins):
+        n = prod(ins[0].shape)
+        known = prod(d for d in p.shape if d != -1)
+        if -1 in p.shape:
+            if n % known:
+                raise ShapeError(
+                    f"cannot reshape {fmt_shape(ins[0].shape)} ({n} values per sample) to {list(p.shape)}: "
+                    f"{n} is not divisible by {known}. Choose sizes whose product divides {n}.", "shape",
+                )  # fmt: skip
+            return TensorType(tuple(n // known if d == -1 else d for d in p.shape), ins[0].dtype)
+        if known != n:
+            raise ShapeError(
+                f"cannot reshape {fmt_shape(ins[0].shape)} to {fmt_shape(p.shape)}: expected {n} values per "
+                f"sample, the new shape holds {known}. Choose a shape whose product is {n}, or use -1 for one "
+                "entry.", "shape",
+            )  # fmt: skip
+        return TensorType(p.shape, ins[0].dtype)
+
+    def forward_code(self, p, attr, args, ins):
+        return f"{args[0]}.reshape({args[0]}.shape[0], {', '.join(map(literal, p.shape))})"
+
+
+@register
+class Permute(LayerSpec):
+    category = "Structure"
+    doc = (
+        "Reorders dims (torch.permute, dims counted with the batch dim, which must stay first: dims[0] = 0). "
+        "[0, 2, 1] turns (N, C, L) into (N, L, C), e.g. between a Conv1d and an LSTM."
+    )
+    params = {"dims": Shape((0, 2, 1), "new order of the dims, batch included", min_len=2, max_len=5, min_value=0)}
+    accepts_int = True
+
+    def infer(self, p, ins):
+        shape = ins[0].shape
+        dims = p.dims
+        if len(dims) != len(shape) + 1 or dims[0] != 0 or sorted(dims) != list(range(len(dims))):
+            raise ShapeError(
+                f"dims={list(dims)} is not a valid order for input {fmt_shape(shape)}. Expected a permutation of "
+                f"0..{len(shape)} that starts with 0 (the batch stays first). Received {list(dims)}.", "dims",
+            )  # fmt: skip
+        return TensorType(tuple(shape[d - 1] for d in dims[1:]), ins[0].dtype)
+
+    def forward_code(self, p, attr, args, ins):
+        return f"{args[0]}.permute({', '.join(map(str, p.dims))})"

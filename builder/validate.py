@@ -1,0 +1,322 @@
+"""Validation: structural checks on the networkx graph, parameter checks, shape propagation.
+
+``validate(design)`` never raises for a bad design: it returns every issue at once, each saying what is wrong,
+what was expected, what was received and how to fix it, naming every node involved. Nodes downstream of a
+broken node get no shape and no further (cascading) messages.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import networkx as nx
+
+from . import layers  # noqa: F401  (registers every spec)
+from .design import Design
+from .params import ParamError
+from .registry import REGISTRY, Params, ShapeError, TensorType, fmt_shape
+
+ERROR, WARNING = "error", "warning"
+
+
+class Issue(NamedTuple):
+    node: str | None
+    param: str | None
+    severity: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return self._asdict()
+
+
+class DesignError(ValueError):
+    """A design that cannot be built; ``issues`` lists every problem."""
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+        errors = [i for i in issues if i.severity == ERROR] or issues
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(errors[0].message + more if errors else "invalid design")
+
+
+@dataclass
+class NodeInfo:
+    type: str
+    shape: tuple[int, ...] | None = None  # output shape without the batch dim; None when unknown
+    dtype: str | None = None
+    params: int = 0
+    macs: int = 0
+
+
+@dataclass
+class Validation:
+    nodes: dict[str, NodeInfo] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)  # topological order of the nodes that feed an Output
+    inputs: dict[str, list[str]] = field(default_factory=dict)  # node -> its sources, by port
+    resolved: dict[str, Params] = field(default_factory=dict)  # node -> checked params, defaults filled in
+    params: int = 0
+    macs: int = 0
+
+    @property
+    def valid(self) -> bool:
+        return not any(i.severity == ERROR for i in self.issues)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == ERROR]
+
+    def types_in(self, node_id: str) -> list[TensorType]:
+        return [TensorType(self.nodes[s].shape, self.nodes[s].dtype) for s in self.inputs[node_id]]
+
+    def to_json(self) -> dict:
+        return {
+            "valid": self.valid,
+            "nodes": {
+                k: {"type": v.type, "shape": list(v.shape) if v.shape is not None else None, "dtype": v.dtype,
+                    "params": v.params, "macs": v.macs}
+                for k, v in self.nodes.items()
+            },
+            "params": self.params,
+            "macs": self.macs,
+            "issues": [i.to_dict() for i in self.issues],
+        }  # fmt: skip
+
+
+def label(node) -> str:
+    return f"{node.type} {node.id!r}"
+
+
+# -- parameters -------------------------------------------------------------------------------------------
+_PARAM_CACHE: dict = {}  # (type, params as JSON-ish key) -> (Params, [(param, message)])
+
+
+def _freeze(v):
+    return tuple(_freeze(i) for i in v) if isinstance(v, list) else v
+
+
+def check_params(node) -> tuple[Params, list[tuple[str, str]]]:
+    """Checked params with defaults filled in, and (param, message) for every bad or unknown one."""
+    spec = REGISTRY[node.type]
+    try:
+        key = (node.type, tuple((k, type(v), _freeze(v)) for k, v in sorted(node.params.items())))
+        hit = _PARAM_CACHE.get(key)
+    except TypeError:  # an unhashable value such as a dict: check it the slow way
+        key, hit = None, None
+    if hit is not None:
+        return hit
+    p, problems = Params(), []
+    for name, schema in spec.params.items():
+        raw = node.params.get(name, schema.default)
+        try:
+            p[name] = schema.check(raw)
+        except ParamError as e:
+            problems.append((name, f"{label(node)}: {name} {e}. {schema.help.capitalize()}."))
+            p[name] = schema.default
+    for name in node.params:
+        if name not in spec.params:
+            close = difflib.get_close_matches(name, list(spec.params), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            known = ", ".join(spec.params) or "none"
+            msg = f"{label(node)}: unknown parameter {name!r}.{hint} {node.type} takes: {known}."
+            if name in INFERRED_NAMES:
+                msg = f"{label(node)}: {name} is taken from the incoming shape; remove it from params."
+            problems.append((name, msg))
+    if key is not None and len(_PARAM_CACHE) < 100_000:
+        _PARAM_CACHE[key] = (p, problems)
+    return p, problems
+
+
+INFERRED_NAMES = {"in_channels", "in_features", "num_features", "input_size", "embed_dim", "d_model",
+                  "num_channels", "kdim", "vdim", "batch_first"}  # fmt: skip
+
+
+# -- structure --------------------------------------------------------------------------------------------
+def _structure(design: Design, v: Validation, add) -> tuple[dict, nx.MultiDiGraph, dict]:
+    """Ids, types and edges. Returns the node table, the graph of the well-formed edges, and each node's
+    sources by port."""
+    table = {}
+    for n in design.nodes:
+        if n.id in table:
+            add(n.id, None, f"{label(n)}: the id {n.id!r} is used by more than one node. Give each node its own id.")
+            continue
+        table[n.id] = n
+        if n.type not in REGISTRY:
+            close = difflib.get_close_matches(n.type, list(REGISTRY), n=1)
+            hint = f"Did you mean {close[0]!r}?" if close else "See `python -m builder layers` for the list."
+            add(n.id, None, f"Node {n.id!r}: unknown layer type {n.type!r}. {hint}")
+        v.nodes[n.id] = NodeInfo(n.type)
+    g = nx.MultiDiGraph()
+    g.add_nodes_from(table)
+    incoming: dict[str, dict[int, str]] = {k: {} for k in table}
+    for e in design.edges:
+        missing = [x for x in (e.source, e.target) if x not in table]
+        if missing:
+            known = e.target if e.source in missing else e.source
+            add(known if known in table else None, None,
+                f"The edge {e.source!r} → {e.target!r} refers to {' and '.join(map(repr, missing))}, which is not "
+                "a node of this design. Remove the edge or add the node.")  # fmt: skip
+            continue
+        src, dst = table[e.source], table[e.target]
+        if e.source_port:
+            add(src.id, None, f"{label(src)}: has one output but the edge to {dst.id!r} uses source_port "
+                              f"{e.source_port}. Use source_port 0.")  # fmt: skip
+            continue
+        if dst.type == "Input":
+            add(dst.id, None, f"{label(dst)}: an Input takes no inputs, but {src.id!r} is connected to it. "
+                              "Remove the edge, or connect to the layer after the Input.")  # fmt: skip
+            continue
+        if src.type == "Output":
+            add(src.id, None, f"{label(src)}: an Output ends the model and cannot feed {dst.id!r}. Connect "
+                              f"{dst.id!r} to the node before the Output instead.")  # fmt: skip
+            continue
+        if e.target_port in incoming[dst.id]:
+            other = incoming[dst.id][e.target_port]
+            add(dst.id, None, f"{label(dst)}: input port {e.target_port} is connected twice, from {other!r} "
+                              f"and {src.id!r}. Expected one source per port. Move one edge to a free port.")
+            continue  # fmt: skip
+        incoming[dst.id][e.target_port] = src.id
+        g.add_edge(src.id, dst.id, target_port=e.target_port)
+    return table, g, incoming
+
+
+def _ports(node, ports: dict[int, str], v: Validation, add) -> bool:
+    spec = REGISTRY.get(node.type)
+    if spec is None:
+        return False
+    n, lo, hi = len(ports), spec.min_inputs, spec.max_inputs
+    names = spec.port_names
+    if hi is not None and n > hi:
+        extra = [ports[k] for k in sorted(ports)[hi:]]
+        want = "no inputs" if hi == 0 else f"at most {hi} input{'s' if hi > 1 else ''}"
+        add(node.id, None, f"{label(node)}: too many inputs: expected {want}, received {n} (extra: "
+                           f"{', '.join(map(repr, extra))}). Remove the extra edges.")  # fmt: skip
+        return False
+    gaps = [i for i in range(max(lo, max(ports, default=-1) + 1)) if i not in ports]
+    if gaps:
+        what = ", ".join(f"{i} ({names[i]})" if i < len(names) else str(i) for i in gaps)
+        need = f"{lo} input{'s' if lo != 1 else ''}" + ("" if hi == lo else " or more" if hi is None else f" to {hi}")
+        add(node.id, None, f"{label(node)}: input port {what} is not connected. Expected {need} on ports 0, 1, … "
+                           f"Received {n}. Connect a node to port {gaps[0]}.")  # fmt: skip
+        return False
+    v.inputs[node.id] = [ports[i] for i in range(n)]
+    return True
+
+
+def _cycles(g: nx.MultiDiGraph, table, add) -> set[str]:
+    """Report one cycle per strongly connected component; return every node on a cycle."""
+    on_cycle: set[str] = set()
+    for comp in nx.strongly_connected_components(g):
+        if len(comp) == 1 and not g.has_edge(next(iter(comp)), next(iter(comp))):
+            continue
+        on_cycle |= comp
+        cycle = [a for a, _, *_ in nx.find_cycle(g.subgraph(comp))]
+        path = " → ".join(map(repr, cycle + cycle[:1]))
+        add(cycle[0], None, f"{label(table[cycle[0]])}: is on a cycle {path}. A model must flow one way. "
+                            "Remove one of these edges.")  # fmt: skip
+    return on_cycle
+
+
+# -- shapes -----------------------------------------------------------------------------------------------
+def _infer(node, v: Validation, add) -> None:
+    spec = REGISTRY[node.type]
+    p = v.resolved[node.id]
+    sources = v.inputs[node.id]
+    ins = v.types_in(node.id)
+    if not spec.accepts_int:
+        for i, t in enumerate(ins):
+            if t.dtype == "int64":
+                add(node.id, None, f"{label(node)}: expects float32 input but input {i} from {sources[i]!r} is "
+                                   f"int64 {fmt_shape(t.shape)} (token ids). Add an Embedding before it, or set "
+                                   "the Input's dtype to float32.")  # fmt: skip
+                return
+    try:
+        out = spec.infer(p, ins)
+    except ShapeError as e:
+        msg = e.message
+        for i, s in enumerate(sources):
+            msg = msg.replace(f"\x00{i}\x00", repr(s))
+        add(node.id, e.param, f"{label(node)}: {msg}")
+        return
+    info = v.nodes[node.id]
+    info.shape, info.dtype = tuple(out.shape), out.dtype
+    info.params = spec.count_params(p, ins)
+    info.macs = spec.count_macs(p, ins, out)
+    for param, msg in spec.warnings(p, ins):
+        add(node.id, param, f"{label(node)}: {msg}", WARNING)
+
+
+def _linear_warning(node, v: Validation, add):
+    shape = v.nodes[v.inputs[node.id][0]].shape
+    if node.type == "Linear" and shape is not None and len(shape) > 1:
+        out = v.nodes[node.id].shape
+        add(node.id, None, f"{label(node)}: receives {fmt_shape(shape)} and acts on the last dim ({shape[-1]}) "
+                           f"only, giving {fmt_shape(out)}. If you meant to connect all values, add a Flatten "
+                           "before it (fine as is for per-step layers on (N, T, E) sequences).", WARNING)  # fmt: skip
+
+
+def validate(design: Design) -> Validation:
+    """Check a design; return shapes, counts and every issue. Never raises for a bad design."""
+    if design.networks and not design.nodes:
+        return _validate_networks(design)
+    v = Validation()
+
+    def add(node, param, message, severity=ERROR):
+        v.issues.append(Issue(node, param, severity, message))
+
+    table, g, incoming = _structure(design, v, add)
+    kinds = [n.type for n in table.values()]
+    if "Input" not in kinds:
+        add(None, None, "The design has no Input node. Add an Input and set its shape to one sample's shape.")
+    if "Output" not in kinds:
+        add(None, None, "The design has no Output node. Add an Output after the layer that gives the prediction.")
+
+    ok = set()
+    for nid, node in table.items():
+        if node.type not in REGISTRY:
+            continue
+        p, problems = check_params(node)
+        v.resolved[nid] = p
+        for param, msg in problems:
+            add(nid, param, msg)
+        if _ports(node, incoming[nid], v, add) and not problems:
+            ok.add(nid)
+
+    on_cycle = _cycles(g, table, add) if not nx.is_directed_acyclic_graph(g) else set()
+    dag = g.subgraph(set(g) - on_cycle) if on_cycle else g
+    index = {nid: i for i, nid in enumerate(table)}
+    order = list(nx.lexicographical_topological_sort(dag, key=index.__getitem__))
+    for nid in order:
+        node = table[nid]
+        if nid in ok and all(v.nodes[s].shape is not None for s in v.inputs[nid]):
+            _infer(node, v, add)
+            if node.type == "Linear" and v.nodes[nid].shape is not None:
+                _linear_warning(node, v, add)
+
+    outputs = [nid for nid, n in table.items() if n.type == "Output"]
+    live = set(outputs)
+    for o in outputs:
+        live |= nx.ancestors(dag, o)
+    for nid, node in table.items():
+        if nid not in live and nid not in on_cycle:
+            what = "is not used by any Output" if node.type == "Input" else "is on no path to an Output"
+            add(nid, None, f"{label(node)}: {what}, so it is not part of the model. Connect it, or delete it.", WARNING)
+    v.order = [nid for nid in order if nid in live]
+    v.params = sum(v.nodes[n].params for n in v.order)
+    v.macs = sum(v.nodes[n].macs for n in v.order)
+    return v
+
+
+def _validate_networks(design: Design) -> Validation:
+    """A multi-network file: validate each network; node ids are reported as 'network/node'."""
+    out = Validation()
+    for name, sub in design.networks.items():
+        r = validate(sub)
+        out.nodes.update({f"{name}/{k}": n for k, n in r.nodes.items()})
+        out.issues += [i._replace(node=f"{name}/{i.node}" if i.node else None, message=f"[{name}] {i.message}")
+                       for i in r.issues]  # fmt: skip
+        out.params += r.params
+        out.macs += r.macs
+    return out
