@@ -151,12 +151,16 @@ class Shape(Param):
 
     kind = "shape"
 
-    def __init__(self, default, help="", *, min_len=1, max_len=4, allow_minus_one=False, min_value=1, **kw):
+    def __init__(self, default, help="", *, min_len=1, max_len=4, allow_minus_one=False, min_value=1,
+                 optional=False, **kw):  # fmt: skip
         super().__init__(default, help, **kw)
+        self.optional = optional
         self.min_len, self.max_len, self.allow_minus_one = min_len, max_len, allow_minus_one
         self.min_value = min_value
 
     def check(self, v):
+        if v is None and self.optional:
+            return None
         if not isinstance(v, (list, tuple)) or not all(_is_int(i) for i in v):
             raise ParamError(f"must be a list of integers, received {v!r}")
         if not self.min_len <= len(v) <= self.max_len:

@@ -248,9 +248,18 @@ def _infer(node, v: Validation, add) -> None:
         add(node.id, param, f"{label(node)}: {msg}", WARNING)
 
 
-def _linear_warning(node, v: Validation, add):
+PASS_THROUGH = {"Activation", "Normalization", "Regularization"}
+
+
+def _linear_warning(node, v: Validation, table, add):
+    """A Linear on a feature map acts on its last dim only: likely a missing Flatten. Per-step Linear layers on
+    (N, T, E) sequences are normal, so a 3-D input is flagged only when it comes from a conv or pooling layer."""
     shape = v.nodes[v.inputs[node.id][0]].shape
-    if node.type == "Linear" and shape is not None and len(shape) > 1:
+    producer = table[v.inputs[node.id][0]]
+    while REGISTRY[producer.type].category in PASS_THROUGH or producer.type == "Identity":
+        producer = table[v.inputs[producer.id][0]]
+    feature_map = len(shape) >= 3 or (len(shape) == 2 and REGISTRY[producer.type].category in ("Convolution", "Pooling"))
+    if feature_map:
         out = v.nodes[node.id].shape
         add(node.id, None, f"{label(node)}: receives {fmt_shape(shape)} and acts on the last dim ({shape[-1]}) "
                            f"only, giving {fmt_shape(out)}. If you meant to connect all values, add a Flatten "
@@ -293,7 +302,7 @@ def validate(design: Design) -> Validation:
         if nid in ok and all(v.nodes[s].shape is not None for s in v.inputs[nid]):
             _infer(node, v, add)
             if node.type == "Linear" and v.nodes[nid].shape is not None:
-                _linear_warning(node, v, add)
+                _linear_warning(node, v, table, add)
 
     outputs = [nid for nid, n in table.items() if n.type == "Output"]
     live = set(outputs)

@@ -73,12 +73,11 @@ class LayerNorm(LayerSpec):
         "dim), independent of the batch. The normalization of Transformers and RNNs."
     )
     params = {
-        "normalized_shape": Shape(None, "trailing dims to normalize over (default: the last dim)", torch_default=None),
+        "normalized_shape": Shape(None, "trailing dims to normalize over (default: the last dim)", optional=True),
         "eps": Float(1e-5, "added to the variance for stability", min=0),
         "elementwise_affine": Bool(True, "learn a per-element scale"),
         "bias": Bool(True, "learn a per-element shift (with elementwise_affine)"),
     }
-    params["normalized_shape"].optional = True
     torch_class = "nn.LayerNorm"
     positional = ("normalized_shape",)
     inferred_doc = "normalized_shape (when omitted)"

@@ -1,0 +1,37 @@
+"""The template gallery: design files under assets/templates/ (written by tools/make_templates.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .design import Design, load_design
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "assets" / "templates"
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    title: str
+    description: str
+    path: Path
+
+    def load(self) -> Design:
+        return load_design(self.path)
+
+
+def list_templates() -> list[Template]:
+    out = []
+    for path in sorted(TEMPLATE_DIR.glob("*.json")):
+        d = load_design(path)
+        out.append(Template(d.name, d.metadata.get("title", d.name), d.description, path))
+    return out
+
+
+def load_template(name: str) -> Design:
+    path = TEMPLATE_DIR / f"{name}.json"
+    if not path.is_file() or path.parent != TEMPLATE_DIR:
+        known = ", ".join(t.name for t in list_templates())
+        raise KeyError(f"no template named {name!r}; known: {known}")
+    return load_design(path)

@@ -1,0 +1,66 @@
+"""Every template: up to date, valid without warnings, shapes equal a real forward pass, exact param counts."""
+
+import json
+
+import pytest
+import torch
+
+from builder import build_model, generate, validate
+from builder.design import dumps
+from builder.templates import TEMPLATE_DIR, list_templates, load_template
+from tests.trace import forward_locals
+from tests.util import random_inputs
+from tools.make_templates import TEMPLATES, build_all
+
+TORCHVISION_PARAMS = {"resnet18": 11_689_512, "vgg16": 138_357_544, "vgg11": 132_863_336, "alexnet": 61_100_840,
+                      "googlenet": 6_624_904, "densenet121": 7_978_856, "mobilenet_v2": 3_504_872}  # fmt: skip
+NAMES = sorted(TEMPLATES)
+
+
+def test_template_files_are_what_the_generator_writes():
+    built = build_all()
+    assert sorted(p.stem for p in TEMPLATE_DIR.glob("*.json")) == sorted(built)
+    for name, design in built.items():
+        assert (TEMPLATE_DIR / f"{name}.json").read_text() == dumps(design), f"run tools/make_templates.py ({name})"
+
+
+def test_gallery_lists_every_template_with_a_description():
+    items = list_templates()
+    assert len(items) == len(NAMES) >= 25
+    for t in items:
+        assert len(t.description) > 80 and t.title, t.name
+    with pytest.raises(KeyError, match="no template named"):
+        load_template("../README")
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION_PARAMS))
+def test_imagenet_templates_have_torchvision_parameter_counts(name):
+    assert validate(load_template(name)).params == TORCHVISION_PARAMS[name]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_template_shapes_equal_a_real_forward_pass(name):
+    design = load_template(name)
+    report = validate(design)
+    assert report.valid and not report.issues, report.issues
+    model = build_model(design, seed=0).eval()
+    assert sum(p.numel() for p in model.parameters()) == report.params
+    gen = model.layerloom
+    with torch.no_grad():
+        values = forward_locals(model, *random_inputs(design, batch=1 if name in TORCHVISION_PARAMS else 3))
+    checked = 0
+    for nid in report.order:
+        if design.node(nid).type == "Output":
+            continue
+        value = values[gen.attrs[nid]]
+        assert tuple(value.shape[1:]) == report.nodes[nid].shape, nid
+        assert str(value.dtype) == f"torch.{report.nodes[nid].dtype}", nid
+        checked += 1
+    assert checked == len([n for n in design.nodes if n.type != "Output"])
+
+
+def test_templates_round_trip_through_json():
+    for t in list_templates():
+        d = t.load()
+        assert json.loads(dumps(d)) == d.to_dict()
+        assert generate(d).source  # generates without error

@@ -1,0 +1,35 @@
+"""Helpers shared by the tests: tiny designs around one layer, and running a built model."""
+
+import torch
+
+from builder import Design, Edge, Node
+
+
+def layer_design(type_name, params=None, inputs=((1, 8, 8),), dtype="float32", name="case"):
+    """Input(s) -> one layer -> Output."""
+    nodes, edges = [], []
+    for i, shape in enumerate(inputs):
+        nodes.append(Node(f"in{i}", "Input", {"shape": list(shape), "dtype": dtype}))
+        edges.append(Edge(f"in{i}", "layer", target_port=i))
+    nodes += [Node("layer", type_name, dict(params or {})), Node("out", "Output")]
+    edges.append(Edge("layer", "out"))
+    return Design(name, nodes, edges)
+
+
+def random_inputs(design, batch=2, vocab=10):
+    xs = []
+    for n in sorted((n for n in design.nodes if n.type == "Input"), key=lambda n: n.id):
+        shape = (batch, *n.params["shape"])
+        if n.params.get("dtype") == "int64":
+            xs.append(torch.randint(0, vocab, shape))
+        else:
+            xs.append(torch.randn(shape))
+    return xs
+
+
+def run(model, design, batch=2, vocab=10):
+    """Eval-mode forward on random inputs; always returns a tuple of outputs."""
+    model.eval()
+    with torch.no_grad():
+        out = model(*random_inputs(design, batch, vocab))
+    return out if isinstance(out, tuple) else (out,)

@@ -1,0 +1,617 @@
+"""Write the template designs under assets/templates/ (run: python tools/make_templates.py).
+
+The big networks are built by loops that mirror torchvision's definitions, so their parameter counts match
+torchvision's published ones exactly (tests/test_templates.py checks). The JSON files are committed; a test
+checks that they are what this script writes.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import networkx as nx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from builder.design import Design, Edge, Node, save_design  # noqa: E402
+
+OUT = ROOT / "assets" / "templates"
+
+
+class G:
+    """A small helper for writing designs as code: add(type, *inputs, id=..., **params) -> node id."""
+
+    def __init__(self, name: str, title: str, description: str, **metadata):
+        self.name, self.description = name, description
+        self.metadata = {"title": title, **metadata}
+        self.nodes: list[Node] = []
+        self.edges: list[Edge] = []
+        self.counts: Counter = Counter()
+
+    def add(self, type_name: str, *inputs: str, id: str | None = None, **params) -> str:
+        if id is None:
+            self.counts[type_name] += 1
+            id = f"{type_name.lower()}{self.counts[type_name]}"
+        self.nodes.append(Node(id, type_name, params))
+        self.edges += [Edge(src, id, target_port=i) for i, src in enumerate(inputs)]
+        return id
+
+    def seq(self, x: str, *layers, prefix: str = "") -> str:
+        """Chain layers: each is a type name or (type, params) or (type, params, id)."""
+        for layer in layers:
+            if isinstance(layer, str):
+                layer = (layer, {})
+            type_name, params, *nid = layer
+            x = self.add(type_name, x, id=(prefix + nid[0]) if nid else None, **params)
+        return x
+
+    def design(self) -> Design:
+        d = Design(self.name, self.nodes, self.edges, self.description, metadata=self.metadata)
+        g = d.graph()
+        for depth, layer in enumerate(nx.topological_generations(g)):
+            for row, nid in enumerate(sorted(layer, key=[n.id for n in self.nodes].index)):
+                d.node(nid).position = {"x": 220 * depth, "y": 110 * row}
+        return d
+
+
+TEMPLATES = {}
+
+
+def template(fn):
+    TEMPLATES[fn.__name__] = fn
+    return fn
+
+
+# -- perceptron vs MLP ----------------------------------------------------------------------------------
+@template
+def perceptron_xor():
+    g = G("perceptron_xor", "Perceptron on XOR",
+          "A single linear unit (the perceptron) on the XOR points. Train it and watch it fail: XOR is not "
+          "linearly separable, so one line cannot split the classes — the observation (Minsky & Papert, 1969) "
+          "that motivated hidden layers. Compare with the MLP template.", dataset="xor", task="classification")  # fmt: skip
+    x = g.add("Input", id="x", shape=[2])
+    g.add("Output", g.add("Linear", x, id="unit", out_features=1), id="logit")
+    return g
+
+
+@template
+def mlp_xor():
+    g = G("mlp_xor", "MLP on XOR",
+          "A multilayer perceptron: one hidden layer of 8 tanh units lets the network bend its decision boundary "
+          "and solve XOR, which a single perceptron cannot. The smallest demonstration of why depth matters.",
+          dataset="xor", task="classification")  # fmt: skip
+    x = g.add("Input", id="x", shape=[2])
+    h = g.seq(x, ("Linear", {"out_features": 8}, "hidden"), ("Tanh", {}, "tanh"), ("Linear", {"out_features": 1}, "fc"))
+    g.add("Output", h, id="logit")
+    return g
+
+
+# -- classic CNNs -----------------------------------------------------------------------------------------
+@template
+def lenet5():
+    g = G("lenet5", "LeNet-5",
+          "LeCun et al.'s 1998 digit recognizer for 28×28 images: two convolution + average-pooling stages "
+          "extract strokes and shapes, three fully connected layers classify. The first CNN to show that "
+          "learned filters beat hand-made features.", dataset="digits28", task="classification")  # fmt: skip
+    x = g.add("Input", id="x", shape=[1, 28, 28])
+    y = g.seq(x,
+              ("Conv2d", {"out_channels": 6, "kernel_size": 5, "padding": 2}, "conv1"), ("Tanh", {}, "act1"),
+              ("AvgPool2d", {"kernel_size": 2}, "pool1"),
+              ("Conv2d", {"out_channels": 16, "kernel_size": 5}, "conv2"), ("Tanh", {}, "act2"),
+              ("AvgPool2d", {"kernel_size": 2}, "pool2"), ("Flatten", {}, "flatten"),
+              ("Linear", {"out_features": 120}, "fc1"), ("Tanh", {}, "act3"),
+              ("Linear", {"out_features": 84}, "fc2"), ("Tanh", {}, "act4"),
+              ("Linear", {"out_features": 10}, "fc3"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
+@template
+def alexnet():
+    g = G("alexnet", "AlexNet",
+          "Krizhevsky, Sutskever & Hinton's 2012 ImageNet winner (torchvision's version, 61.1 M parameters): "
+          "large early kernels, ReLU instead of tanh, overlapping max pooling and dropout in a big classifier. "
+          "It started the deep-learning era of computer vision.", task="classification")  # fmt: skip
+    x = g.add("Input", id="x", shape=[3, 224, 224])
+    convs = [(64, 11, 4, 2, True), (192, 5, 1, 2, True), (384, 3, 1, 1, False), (256, 3, 1, 1, False),
+             (256, 3, 1, 1, True)]  # fmt: skip
+    for i, (c, k, s, p, pool) in enumerate(convs, 1):
+        x = g.seq(x, ("Conv2d", {"out_channels": c, "kernel_size": k, "stride": s, "padding": p}, f"conv{i}"),
+                  ("ReLU", {}, f"relu{i}"))  # fmt: skip
+        if pool:
+            x = g.add("MaxPool2d", x, id=f"pool{i}", kernel_size=3, stride=2)
+    x = g.seq(x, ("AdaptiveAvgPool2d", {"output_size": 6}, "avgpool"), ("Flatten", {}, "flatten"),
+              ("Dropout", {"p": 0.5}, "drop1"), ("Linear", {"out_features": 4096}, "fc1"), ("ReLU", {}, "relu6"),
+              ("Dropout", {"p": 0.5}, "drop2"), ("Linear", {"out_features": 4096}, "fc2"), ("ReLU", {}, "relu7"),
+              ("Linear", {"out_features": 1000}, "fc3"))  # fmt: skip
+    g.add("Output", x, id="logits")
+    return g
+
+
+def _vgg(name, cfg, title, count):
+    g = G(name, title,
+          f"Simonyan & Zisserman's VGG (2014), configuration with {count} weight layers: only 3×3 convolutions "
+          "stacked in blocks, max pooling between blocks, channels doubling 64 → 512. Shows that depth with tiny "
+          "kernels beats a few large ones; exactly torchvision's parameter count.", task="classification")  # fmt: skip
+    x = g.add("Input", id="x", shape=[3, 224, 224])
+    block, idx = 1, 1
+    for v in cfg:
+        if v == "M":
+            x = g.add("MaxPool2d", x, id=f"pool{block}", kernel_size=2, stride=2)
+            block, idx = block + 1, 1
+        else:
+            x = g.seq(x, ("Conv2d", {"out_channels": v, "kernel_size": 3, "padding": 1}, f"conv{block}_{idx}"),
+                      ("ReLU", {}, f"relu{block}_{idx}"))  # fmt: skip
+            idx += 1
+    x = g.seq(x, ("AdaptiveAvgPool2d", {"output_size": 7}, "avgpool"), ("Flatten", {}, "flatten"),
+              ("Linear", {"out_features": 4096}, "fc1"), ("ReLU", {}, "relu_fc1"), ("Dropout", {"p": 0.5}, "drop1"),
+              ("Linear", {"out_features": 4096}, "fc2"), ("ReLU", {}, "relu_fc2"), ("Dropout", {"p": 0.5}, "drop2"),
+              ("Linear", {"out_features": 1000}, "fc3"))  # fmt: skip
+    g.add("Output", x, id="logits")
+    return g
+
+
+@template
+def vgg11():
+    return _vgg("vgg11", [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"], "VGG-11", 11)
+
+
+@template
+def vgg16():
+    cfg = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
+    return _vgg("vgg16", cfg, "VGG-16", 16)
+
+
+def _conv_bn(g, x, prefix, out, k, stride=1, padding=0, groups=1, act="ReLU", eps=1e-5):
+    """Conv2d (no bias) + BatchNorm2d + activation; only non-default params are written."""
+    params = {"out_channels": out, "kernel_size": k, "stride": stride, "padding": padding, "groups": groups}
+    defaults = {"stride": 1, "padding": 0, "groups": 1}
+    params = {key: val for key, val in params.items() if defaults.get(key) != val}
+    x = g.add("Conv2d", x, id=f"{prefix}_conv", **params, bias=False)
+    x = g.add("BatchNorm2d", x, id=f"{prefix}_bn", **({"eps": eps} if eps != 1e-5 else {}))
+    return g.add(act, x, id=f"{prefix}_relu") if act else x
+
+
+@template
+def googlenet():
+    g = G("googlenet", "GoogLeNet (Inception v1)",
+          "Szegedy et al.'s 2014 ImageNet winner, as torchvision builds it without the auxiliary heads "
+          "(6.6 M parameters). Each Inception block runs 1×1, 3×3, 'double 3×3' and pooling branches in parallel "
+          "and concatenates them; 1×1 convolutions shrink channels first to keep it cheap.",
+          task="classification")  # fmt: skip
+
+    def basic(x, name, out, k, stride=1, padding=0):
+        return _conv_bn(g, x, name, out, k, stride, padding, eps=1e-3)
+
+    def inception(x, name, c1, c3r, c3, c5r, c5, pp):
+        b1 = basic(x, f"{name}_b1", c1, 1)
+        b2 = basic(basic(x, f"{name}_b2a", c3r, 1), f"{name}_b2b", c3, 3, padding=1)
+        b3 = basic(basic(x, f"{name}_b3a", c5r, 1), f"{name}_b3b", c5, 3, padding=1)  # torchvision uses 3×3 here
+        p = g.add("MaxPool2d", x, id=f"{name}_b4_pool", kernel_size=3, stride=1, padding=1, ceil_mode=True)
+        b4 = basic(p, f"{name}_b4", pp, 1)
+        return g.add("Concat", b1, b2, b3, b4, id=f"{name}_cat", dim=1)
+
+    x = g.add("Input", id="x", shape=[3, 224, 224])
+    x = basic(x, "conv1", 64, 7, stride=2, padding=3)
+    x = g.add("MaxPool2d", x, id="maxpool1", kernel_size=3, stride=2, ceil_mode=True)
+    x = basic(basic(x, "conv2", 64, 1), "conv3", 192, 3, padding=1)
+    x = g.add("MaxPool2d", x, id="maxpool2", kernel_size=3, stride=2, ceil_mode=True)
+    x = inception(x, "inc3a", 64, 96, 128, 16, 32, 32)
+    x = inception(x, "inc3b", 128, 128, 192, 32, 96, 64)
+    x = g.add("MaxPool2d", x, id="maxpool3", kernel_size=3, stride=2, ceil_mode=True)
+    for name, cfg in [("inc4a", (192, 96, 208, 16, 48, 64)), ("inc4b", (160, 112, 224, 24, 64, 64)),
+                      ("inc4c", (128, 128, 256, 24, 64, 64)), ("inc4d", (112, 144, 288, 32, 64, 64)),
+                      ("inc4e", (256, 160, 320, 32, 128, 128))]:  # fmt: skip
+        x = inception(x, name, *cfg)
+    x = g.add("MaxPool2d", x, id="maxpool4", kernel_size=2, stride=2, ceil_mode=True)
+    x = inception(x, "inc5a", 256, 160, 320, 32, 128, 128)
+    x = inception(x, "inc5b", 384, 192, 384, 48, 128, 128)
+    x = g.seq(x, ("AdaptiveAvgPool2d", {"output_size": 1}, "avgpool"), ("Flatten", {}, "flatten"),
+              ("Dropout", {"p": 0.2}, "dropout"), ("Linear", {"out_features": 1000}, "fc"))  # fmt: skip
+    g.add("Output", x, id="logits")
+    return g
+
+
+@template
+def resnet18():
+    g = G("resnet18", "ResNet-18",
+          "He et al.'s residual network (2015), 18 layers, exactly torchvision's 11.7 M parameters. Each block "
+          "adds its input back to its output (out = F(x) + x), so gradients flow through the skip connections "
+          "and very deep nets train; when a stage halves the size, a 1×1 stride-2 convolution projects the "
+          "shortcut.", task="classification")  # fmt: skip
+    x = g.add("Input", id="x", shape=[3, 224, 224])
+    x = _conv_bn(g, x, "stem", 64, 7, stride=2, padding=3)
+    x = g.add("MaxPool2d", x, id="maxpool", kernel_size=3, stride=2, padding=1)
+    channels = 64
+    for stage, out in enumerate([64, 128, 256, 512], 1):
+        for block in range(2):
+            stride = 2 if stage > 1 and block == 0 else 1
+            name = f"layer{stage}_{block}"
+            y = _conv_bn(g, x, f"{name}_1", out, 3, stride, 1)
+            y = _conv_bn(g, y, f"{name}_2", out, 3, 1, 1, act=None)
+            shortcut = x
+            if stride != 1 or channels != out:
+                shortcut = _conv_bn(g, x, f"{name}_down", out, 1, stride, act=None)
+            x = g.add("ReLU", g.add("Add", y, shortcut, id=f"{name}_add"), id=f"{name}_out")
+            channels = out
+    x = g.seq(x, ("AdaptiveAvgPool2d", {"output_size": 1}, "avgpool"), ("Flatten", {}, "flatten"),
+              ("Linear", {"out_features": 1000}, "fc"))  # fmt: skip
+    g.add("Output", x, id="logits")
+    return g
+
+
+@template
+def densenet121():
+    g = G("densenet121", "DenseNet-121",
+          "Huang et al.'s densely connected network (2017), exactly torchvision's 8.0 M parameters: inside a "
+          "dense block every layer receives the concatenation of all earlier feature maps and adds 32 new "
+          "channels (the growth rate); transitions halve channels and size. Feature reuse makes it compact.",
+          task="classification")  # fmt: skip
+    x = g.add("Input", id="x", shape=[3, 224, 224])
+    x = _conv_bn(g, x, "conv0", 64, 7, stride=2, padding=3)
+    x = g.add("MaxPool2d", x, id="pool0", kernel_size=3, stride=2, padding=1)
+    channels = 64
+    for b, n in enumerate((6, 12, 24, 16), 1):
+        features = [x]
+        for i in range(1, n + 1):
+            name = f"block{b}_layer{i}"
+            inp = features[0] if len(features) == 1 else g.add("Concat", *features, id=f"{name}_in", dim=1)
+            y = g.seq(inp, ("BatchNorm2d", {}, f"{name}_bn1"), ("ReLU", {}, f"{name}_relu1"),
+                      ("Conv2d", {"out_channels": 128, "kernel_size": 1, "bias": False}, f"{name}_conv1"),
+                      ("BatchNorm2d", {}, f"{name}_bn2"), ("ReLU", {}, f"{name}_relu2"),
+                      ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1, "bias": False}, f"{name}_conv2"))  # fmt: skip
+            features.append(y)
+        x = g.add("Concat", *features, id=f"block{b}_out", dim=1)
+        channels += 32 * n
+        if b < 4:
+            channels //= 2
+            x = g.seq(x, ("BatchNorm2d", {}, f"trans{b}_bn"), ("ReLU", {}, f"trans{b}_relu"),
+                      ("Conv2d", {"out_channels": channels, "kernel_size": 1, "bias": False}, f"trans{b}_conv"),
+                      ("AvgPool2d", {"kernel_size": 2, "stride": 2}, f"trans{b}_pool"))  # fmt: skip
+    x = g.seq(x, ("BatchNorm2d", {}, "norm5"), ("ReLU", {}, "relu5"), ("AdaptiveAvgPool2d", {"output_size": 1}, "avgpool"),
+              ("Flatten", {}, "flatten"), ("Linear", {"out_features": 1000}, "classifier"))  # fmt: skip
+    g.add("Output", x, id="logits")
+    return g
+
+
+@template
+def mobilenet_v2():
+    g = G("mobilenet_v2", "MobileNetV2",
+          "Sandler et al.'s 2018 mobile network, exactly torchvision's 3.5 M parameters: inverted residual blocks "
+          "expand channels 6× with a 1×1 conv, filter each channel alone with a 3×3 depthwise conv (groups = "
+          "channels), then project back down linearly, with a skip when shapes allow. Few MACs for its accuracy.",
+          task="classification")  # fmt: skip
+    x = g.add("Input", id="x", shape=[3, 224, 224])
+    x = _conv_bn(g, x, "stem", 32, 3, stride=2, padding=1, act="ReLU6")
+    inp, k = 32, 0
+    for t, c, n, s in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+                       (6, 320, 1, 1)]:  # fmt: skip
+        for i in range(n):
+            k += 1
+            stride, hidden, name = (s if i == 0 else 1), inp * t, f"block{k}"
+            y = x if t == 1 else _conv_bn(g, x, f"{name}_expand", hidden, 1, act="ReLU6")
+            y = _conv_bn(g, y, f"{name}_dw", hidden, 3, stride, 1, groups=hidden, act="ReLU6")
+            y = _conv_bn(g, y, f"{name}_project", c, 1, act=None)
+            x = g.add("Add", y, x, id=f"{name}_add") if stride == 1 and inp == c else y
+            inp = c
+    x = _conv_bn(g, x, "head", 1280, 1, act="ReLU6")
+    x = g.seq(x, ("AdaptiveAvgPool2d", {"output_size": 1}, "avgpool"), ("Flatten", {}, "flatten"),
+              ("Dropout", {"p": 0.2}, "dropout"), ("Linear", {"out_features": 1000}, "classifier"))  # fmt: skip
+    g.add("Output", x, id="logits")
+    return g
+
+
+# -- small models for the bundled datasets -----------------------------------------------------------------
+@template
+def digits_mlp():
+    g = G("digits_mlp", "MLP for 8×8 digits",
+          "A two-hidden-layer perceptron on scikit-learn's 8×8 handwritten digits: flatten the 64 pixels, two "
+          "ReLU layers with dropout, 10 class scores. Trains to ~97% in about a second on a CPU.",
+          dataset="digits", task="classification")  # fmt: skip
+    x = g.add("Input", id="x", shape=[1, 8, 8])
+    y = g.seq(x, ("Flatten", {}, "flatten"), ("Linear", {"out_features": 128}, "fc1"), ("ReLU", {}, "relu1"),
+              ("Dropout", {"p": 0.2}, "drop1"), ("Linear", {"out_features": 64}, "fc2"), ("ReLU", {}, "relu2"),
+              ("Linear", {"out_features": 10}, "fc3"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
+@template
+def digits_cnn():
+    g = G("digits_cnn", "Small CNN for 8×8 digits",
+          "A compact CNN sized for scikit-learn's 8×8 digits: two 3×3 conv + BatchNorm + ReLU stages with max "
+          "pooling (8 → 4 → 2), then a small classifier. Its feature maps are readable in the Visualize page.",
+          dataset="digits", task="classification")  # fmt: skip
+    x = g.add("Input", id="x", shape=[1, 8, 8])
+    y = g.seq(x, ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, "conv1"), ("BatchNorm2d", {}, "bn1"),
+              ("ReLU", {}, "relu1"), ("MaxPool2d", {"kernel_size": 2}, "pool1"),
+              ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "conv2"), ("BatchNorm2d", {}, "bn2"),
+              ("ReLU", {}, "relu2"), ("MaxPool2d", {"kernel_size": 2}, "pool2"), ("Flatten", {}, "flatten"),
+              ("Linear", {"out_features": 64}, "fc1"), ("ReLU", {}, "relu3"), ("Dropout", {"p": 0.3}, "drop"),
+              ("Linear", {"out_features": 10}, "fc2"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
+@template
+def cnn28():
+    g = G("cnn28", "Small CNN for 28×28 images",
+          "A small CNN for 28×28 grayscale images (resized digits, generated shapes, MNIST): conv–ReLU–pool "
+          "twice (28 → 14 → 7), then a linear classifier. Change the Input to [3, 28, 28] for RGB shapes.",
+          dataset="digits28", task="classification")  # fmt: skip
+    x = g.add("Input", id="x", shape=[1, 28, 28])
+    y = g.seq(x, ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, "conv1"), ("ReLU", {}, "relu1"),
+              ("MaxPool2d", {"kernel_size": 2}, "pool1"),
+              ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "conv2"), ("ReLU", {}, "relu2"),
+              ("MaxPool2d", {"kernel_size": 2}, "pool2"), ("Flatten", {}, "flatten"),
+              ("Linear", {"out_features": 10}, "fc"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
+@template
+def resnet_mini():
+    g = G("resnet_mini", "Mini ResNet for 28×28 images",
+          "Two residual blocks on 28×28 images, small enough to train on a CPU: the first keeps the shape and "
+          "adds the input back; the second halves the size and doubles the channels, so its shortcut needs a "
+          "1×1 stride-2 convolution. Delete that projection to see the shape error it prevents.",
+          dataset="digits28", task="classification")  # fmt: skip
+    x = g.add("Input", id="x", shape=[1, 28, 28])
+    x = _conv_bn(g, x, "stem", 16, 3, padding=1)
+    y = _conv_bn(g, x, "b1_1", 16, 3, padding=1)
+    y = _conv_bn(g, y, "b1_2", 16, 3, padding=1, act=None)
+    x = g.add("ReLU", g.add("Add", y, x, id="b1_add"), id="b1_out")
+    y = _conv_bn(g, x, "b2_1", 32, 3, stride=2, padding=1)
+    y = _conv_bn(g, y, "b2_2", 32, 3, padding=1, act=None)
+    s = _conv_bn(g, x, "b2_down", 32, 1, stride=2, act=None)
+    x = g.add("ReLU", g.add("Add", y, s, id="b2_add"), id="b2_out")
+    x = g.seq(x, ("AdaptiveAvgPool2d", {"output_size": 1}, "avgpool"), ("Flatten", {}, "flatten"),
+              ("Linear", {"out_features": 10}, "fc"))  # fmt: skip
+    g.add("Output", x, id="logits")
+    return g
+
+
+@template
+def encoder_decoder():
+    g = G("encoder_decoder", "Conv encoder–decoder (segmentation style)",
+          "An FCN/U-Net-style encoder–decoder for 28×28 images: the encoder halves the size twice while adding "
+          "channels, the decoder restores it with ConvTranspose2d (kernel 2, stride 2), and a skip connection "
+          "concatenates encoder features into the decoder to keep fine detail. Outputs one value per pixel.",
+          dataset="shapes", task="segmentation")  # fmt: skip
+    x = g.add("Input", id="x", shape=[1, 28, 28])
+    e1 = g.seq(x, ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, "enc1_conv"), ("ReLU", {}, "enc1_relu"))
+    e2 = g.seq(e1, ("MaxPool2d", {"kernel_size": 2}, "pool1"),
+               ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "enc2_conv"), ("ReLU", {}, "enc2_relu"))
+    b = g.seq(e2, ("MaxPool2d", {"kernel_size": 2}, "pool2"),
+              ("Conv2d", {"out_channels": 64, "kernel_size": 3, "padding": 1}, "bottleneck_conv"),
+              ("ReLU", {}, "bottleneck_relu"))
+    d2 = g.seq(b, ("ConvTranspose2d", {"out_channels": 32, "kernel_size": 2, "stride": 2}, "up2"))
+    d2 = g.add("Concat", d2, e2, id="skip2", dim=1)
+    d2 = g.seq(d2, ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "dec2_conv"), ("ReLU", {}, "dec2_relu"))
+    d1 = g.seq(d2, ("ConvTranspose2d", {"out_channels": 16, "kernel_size": 2, "stride": 2}, "up1"))
+    d1 = g.add("Concat", d1, e1, id="skip1", dim=1)
+    d1 = g.seq(d1, ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, "dec1_conv"), ("ReLU", {}, "dec1_relu"),
+               ("Conv2d", {"out_channels": 1, "kernel_size": 1}, "head"))  # fmt: skip
+    g.add("Output", d1, id="mask_logits")
+    return g
+
+
+@template
+def textcnn():
+    g = G("textcnn", "TextCNN",
+          "Kim's 2014 CNN for sentence classification: token ids → Embedding vectors, then parallel Conv1d "
+          "filters of widths 3, 4 and 5 act as n-gram detectors; max-over-time pooling keeps each filter's "
+          "strongest match, and the concatenation feeds a classifier.", dataset="text", task="classification")  # fmt: skip
+    x = g.add("Input", id="tokens", shape=[40], dtype="int64")
+    e = g.seq(x, ("Embedding", {"num_embeddings": 2000, "embedding_dim": 64, "padding_idx": 0}, "embed"),
+              ("Permute", {"dims": [0, 2, 1]}, "to_channels"))  # fmt: skip
+    branches = []
+    for k in (3, 4, 5):
+        branches.append(g.seq(e, ("Conv1d", {"out_channels": 32, "kernel_size": k}, f"conv{k}"), ("ReLU", {}, f"relu{k}"),
+                              ("AdaptiveMaxPool1d", {"output_size": 1}, f"maxpool{k}"), ("Flatten", {}, f"flat{k}")))
+    y = g.seq(g.add("Concat", *branches, id="concat", dim=1), ("Dropout", {"p": 0.5}, "dropout"),
+              ("Linear", {"out_features": 2}, "fc"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
+# -- recurrent ------------------------------------------------------------------------------------------------
+def _rnn_classifier(name, title, cell, extra, what):
+    g = G(name, title, what, dataset="seq_classes", task="classification")
+    x = g.add("Input", id="x", shape=[30, 1])
+    y = g.seq(x, (cell, {"hidden_size": 32, "return_sequences": False, **extra}, "rnn"),
+              ("Linear", {"out_features": 2}, "fc"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
+@template
+def rnn_classifier():
+    return _rnn_classifier("rnn_classifier", "RNN sequence classifier", "RNN", {},
+        "A plain (Elman) RNN reads a 30-step sequence and its last hidden state is classified. Simple, but its "
+        "gradients vanish over long spans — compare it with the LSTM and GRU templates on the same task.")  # fmt: skip
+
+
+@template
+def lstm_classifier():
+    return _rnn_classifier("lstm_classifier", "LSTM sequence classifier", "LSTM", {},
+        "An LSTM reads the sequence; its gates (input, forget, output) decide what the cell state keeps, so "
+        "information survives long spans. The last hidden state is classified. Watch the gates live in "
+        "Visualize.")  # fmt: skip
+
+
+@template
+def bilstm_classifier():
+    return _rnn_classifier("bilstm_classifier", "BiLSTM sequence classifier", "LSTM", {"bidirectional": True},
+        "A bidirectional LSTM reads the sequence forwards and backwards; the final states of both directions "
+        "are concatenated (64 values) and classified. Useful when the whole sequence is known in advance.")  # fmt: skip
+
+
+@template
+def gru_classifier():
+    return _rnn_classifier("gru_classifier", "GRU sequence classifier", "GRU", {},
+        "A GRU — the LSTM's lighter cousin with reset and update gates and no separate cell state — reads the "
+        "sequence and its last hidden state is classified.")  # fmt: skip
+
+
+def _forecaster(name, title, cell, what):
+    g = G(name, title, what, dataset="sine", task="forecasting")
+    x = g.add("Input", id="window", shape=[24, 1])
+    y = g.seq(x, (cell, {"hidden_size": 32, "num_layers": 2, "return_sequences": False}, "rnn"),
+              ("Linear", {"out_features": 1}, "head"))  # fmt: skip
+    g.add("Output", y, id="next_value")
+    return g
+
+
+@template
+def lstm_forecaster():
+    return _forecaster("lstm_forecaster", "LSTM forecaster", "LSTM",
+        "A two-layer LSTM reads a window of 24 past values and predicts the next one: the classic setup for "
+        "sine waves, sunspots or CO₂ series.")  # fmt: skip
+
+
+@template
+def gru_forecaster():
+    return _forecaster("gru_forecaster", "GRU forecaster", "GRU",
+        "A two-layer GRU reads a window of 24 past values and predicts the next one — the same forecaster as "
+        "the LSTM template with fewer parameters; compare their curves on the same series.")  # fmt: skip
+
+
+# -- attention ------------------------------------------------------------------------------------------------
+@template
+def self_attention():
+    g = G("self_attention", "Self-attention block",
+          "Self-attention spelled out: the sequence is projected to 32 features, multi-head attention lets every "
+          "step look at every other step (4 heads), a residual Add and LayerNorm follow, then pooling over time "
+          "and a classifier. The attention weights per head appear in Visualize.",
+          dataset="seq_classes", task="classification")  # fmt: skip
+    x = g.add("Input", id="x", shape=[30, 1])
+    h = g.add("Linear", x, id="proj", out_features=32)
+    a = g.add("MultiheadAttention", h, id="attn", num_heads=4)
+    y = g.seq(g.add("Add", a, h, id="residual"), ("LayerNorm", {}, "norm"), ("Permute", {"dims": [0, 2, 1]}, "to_channels"),
+              ("AdaptiveAvgPool1d", {"output_size": 1}, "pool"), ("Flatten", {}, "flatten"),
+              ("Linear", {"out_features": 2}, "fc"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
+@template
+def transformer_classifier():
+    g = G("transformer_classifier", "Transformer encoder classifier",
+          "A small Transformer encoder for text: token embeddings plus sinusoidal positional encodings, two "
+          "encoder layers (self-attention + feed-forward, each with residual and LayerNorm), mean pooling over "
+          "the sequence and a linear classifier.", dataset="text", task="classification")  # fmt: skip
+    x = g.add("Input", id="tokens", shape=[40], dtype="int64")
+    y = g.seq(x, ("Embedding", {"num_embeddings": 2000, "embedding_dim": 64, "padding_idx": 0}, "embed"),
+              ("PositionalEncoding", {}, "posenc"),
+              ("TransformerEncoderLayer", {"nhead": 4, "dim_feedforward": 128, "dropout": 0.1}, "encoder1"),
+              ("TransformerEncoderLayer", {"nhead": 4, "dim_feedforward": 128, "dropout": 0.1}, "encoder2"),
+              ("Permute", {"dims": [0, 2, 1]}, "to_channels"), ("AdaptiveAvgPool1d", {"output_size": 1}, "pool"),
+              ("Flatten", {}, "flatten"), ("Linear", {"out_features": 2}, "fc"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
+# -- generative ------------------------------------------------------------------------------------------------
+def _dense_autoencoder(g, x, noise=None):
+    h = g.add("Flatten", x, id="flatten")
+    if noise:
+        h = g.add("GaussianNoise", h, id="noise", std=noise)
+    z = g.seq(h, ("Linear", {"out_features": 128}, "enc1"), ("ReLU", {}, "enc1_relu"),
+              ("Linear", {"out_features": 16}, "code"), ("ReLU", {}, "code_relu"))  # fmt: skip
+    y = g.seq(z, ("Linear", {"out_features": 128}, "dec1"), ("ReLU", {}, "dec1_relu"),
+              ("Linear", {"out_features": 784}, "dec2"), ("Sigmoid", {}, "dec2_sigmoid"),
+              ("Reshape", {"shape": [1, 28, 28]}, "to_image"))  # fmt: skip
+    g.add("Output", y, id="reconstruction")
+    return g
+
+
+@template
+def autoencoder():
+    g = G("autoencoder", "Autoencoder",
+          "Compresses a 28×28 image into 16 numbers (the code) and reconstructs it. Trained to reproduce its "
+          "input, the bottleneck forces it to learn the data's main factors of variation.",
+          dataset="digits28", task="autoencoder")  # fmt: skip
+    return _dense_autoencoder(g, g.add("Input", id="x", shape=[1, 28, 28]))
+
+
+@template
+def denoising_autoencoder():
+    g = G("denoising_autoencoder", "Denoising autoencoder",
+          "An autoencoder that sees its input with Gaussian noise added (GaussianNoise, active only in training) "
+          "but must reconstruct the clean image, so it learns robust features instead of copying pixels.",
+          dataset="digits28", task="denoising")  # fmt: skip
+    return _dense_autoencoder(g, g.add("Input", id="x", shape=[1, 28, 28]), noise=0.3)
+
+
+@template
+def vae():
+    g = G("vae", "Variational autoencoder",
+          "Kingma & Welling's VAE: the encoder outputs a mean and a log-variance for a 16-D latent Gaussian, "
+          "Reparameterize samples z = mu + σ·ε (so gradients flow), and the decoder reconstructs the image. The "
+          "loss adds a KL term that keeps the latent space smooth, so decoding random z generates new digits.",
+          dataset="digits28", task="vae")  # fmt: skip
+    x = g.add("Input", id="x", shape=[1, 28, 28])
+    h = g.seq(x, ("Flatten", {}, "flatten"), ("Linear", {"out_features": 256}, "enc"), ("ReLU", {}, "enc_relu"))
+    mu = g.add("Linear", h, id="mu_head", out_features=16)
+    logvar = g.add("Linear", h, id="logvar_head", out_features=16)
+    z = g.add("Reparameterize", mu, logvar, id="z")
+    y = g.seq(z, ("Linear", {"out_features": 256}, "dec"), ("ReLU", {}, "dec_relu"),
+              ("Linear", {"out_features": 784}, "dec_out"), ("Sigmoid", {}, "dec_sigmoid"),
+              ("Reshape", {"shape": [1, 28, 28]}, "to_image"))  # fmt: skip
+    g.add("Output", y, id="recon")
+    g.add("Output", mu, id="mu")
+    g.add("Output", logvar, id="logvar")
+    return g
+
+
+@template
+def dcgan_generator():
+    g = G("dcgan_generator", "DCGAN generator (28×28)",
+          "Radford et al.'s DCGAN generator, sized for 28×28 images: a 100-D noise vector is projected to "
+          "128×7×7, then two ConvTranspose2d layers with BatchNorm and ReLU upsample to 14×14 and 28×28; tanh "
+          "gives pixels in (−1, 1). Pair it with the DCGAN discriminator.", dataset="digits28", task="gan",
+          role="generator")  # fmt: skip
+    z = g.add("Input", id="z", shape=[100])
+    y = g.seq(z, ("Linear", {"out_features": 128 * 7 * 7, "bias": False}, "project"), ("BatchNorm1d", {}, "bn0"),
+              ("ReLU", {}, "relu0"), ("Reshape", {"shape": [128, 7, 7]}, "to_map"),
+              ("ConvTranspose2d", {"out_channels": 64, "kernel_size": 4, "stride": 2, "padding": 1, "bias": False}, "up1"),
+              ("BatchNorm2d", {}, "bn1"), ("ReLU", {}, "relu1"),
+              ("ConvTranspose2d", {"out_channels": 1, "kernel_size": 4, "stride": 2, "padding": 1}, "up2"),
+              ("Tanh", {}, "tanh"))  # fmt: skip
+    g.add("Output", y, id="image")
+    return g
+
+
+@template
+def dcgan_discriminator():
+    g = G("dcgan_discriminator", "DCGAN discriminator (28×28)",
+          "The DCGAN discriminator for 28×28 images: strided convolutions (no pooling) with LeakyReLU(0.2) and "
+          "BatchNorm halve the size twice, and a linear layer gives one real-vs-fake logit. Pair it with the "
+          "DCGAN generator.", dataset="digits28", task="gan", role="discriminator")  # fmt: skip
+    x = g.add("Input", id="image", shape=[1, 28, 28])
+    y = g.seq(x, ("Conv2d", {"out_channels": 64, "kernel_size": 4, "stride": 2, "padding": 1}, "conv1"),
+              ("LeakyReLU", {"negative_slope": 0.2}, "lrelu1"),
+              ("Conv2d", {"out_channels": 128, "kernel_size": 4, "stride": 2, "padding": 1, "bias": False}, "conv2"),
+              ("BatchNorm2d", {}, "bn2"), ("LeakyReLU", {"negative_slope": 0.2}, "lrelu2"), ("Flatten", {}, "flatten"),
+              ("Linear", {"out_features": 1}, "fc"))  # fmt: skip
+    g.add("Output", y, id="logit")
+    return g
+
+
+def build_all() -> dict[str, Design]:
+    return {name: fn().design() for name, fn in TEMPLATES.items()}
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, design in build_all().items():
+        save_design(design, OUT / f"{name}.json")
+    print(f"wrote {len(TEMPLATES)} templates to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
