@@ -91,7 +91,7 @@ class Design:
         if self.description:
             out["description"] = self.description
         if self.networks:
-            out["networks"] = {k: _network_dict(v) for k, v in self.networks.items()}
+            out["networks"] = {k: _network_dict(v, nested=True) for k, v in self.networks.items()}
         if self.nodes or not self.networks:
             out.update(_network_dict(self))
         if self.training is not None:
@@ -104,8 +104,14 @@ class Design:
         return from_dict(self.to_dict())
 
 
-def _network_dict(d: Design) -> dict:
-    return {"nodes": [n.to_dict() for n in d.nodes], "edges": [e.to_dict() for e in d.edges]}
+def _network_dict(d: Design, nested: bool = False) -> dict:
+    out = {}
+    if nested and d.description:
+        out["description"] = d.description
+    if nested and d.metadata:
+        out["metadata"] = copy.deepcopy(d.metadata)
+    out.update(nodes=[n.to_dict() for n in d.nodes], edges=[e.to_dict() for e in d.edges])
+    return out
 
 
 # -- reading ----------------------------------------------------------------------------------------------
@@ -192,9 +198,12 @@ def from_dict(raw: Any) -> Design:
     networks = {}
     for key, sub in _expect(raw.get("networks", {}), dict, "$.networks", "networks").items():
         _expect(sub, dict, f"$.networks.{key}", "a network")
-        _unknown_keys(sub, {"nodes", "edges"}, f"$.networks.{key}")
-        sub_nodes, sub_edges = _read_network(sub, f"$.networks.{key}")
-        networks[key] = Design(name=key, nodes=sub_nodes, edges=sub_edges)
+        at = f"$.networks.{key}"
+        _unknown_keys(sub, {"nodes", "edges", "description", "metadata"}, at)
+        sub_nodes, sub_edges = _read_network(sub, at)
+        sub_description = _expect(sub.get("description", ""), str, f"{at}.description", "description")
+        sub_metadata = _expect(sub.get("metadata", {}), dict, f"{at}.metadata", "metadata")
+        networks[key] = Design(key, sub_nodes, sub_edges, sub_description, metadata=copy.deepcopy(sub_metadata))
     if not nodes and not networks and ("nodes" not in raw):
         raise DesignFormatError("$", "a design needs 'nodes' (or 'networks')")
     training = raw.get("training")
@@ -244,10 +253,12 @@ def dumps(design: Design) -> str:
         if key in ("nodes", "edges"):
             lines.append(f'  "{key}": {block(value, 2) if value else "[]"}')
         elif key == "networks":
-            subs = [
-                f'    {json.dumps(k)}: {{"nodes": {block(v["nodes"], 4)},\n     "edges": {block(v["edges"], 4)}}}'
-                for k, v in value.items()
-            ]
+            subs = []
+            for k, v in value.items():
+                head = "".join(f"{json.dumps(f)}: {json.dumps(v[f], ensure_ascii=False)},\n     "
+                               for f in ("description", "metadata") if f in v)  # fmt: skip
+                subs.append(f'    {json.dumps(k)}: {{{head}"nodes": {block(v["nodes"], 4)},\n'
+                            f'     "edges": {block(v["edges"], 4)}}}')  # fmt: skip
             lines.append('  "networks": {\n' + ",\n".join(subs) + "\n  }")
         else:
             lines.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")

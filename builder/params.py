@@ -80,15 +80,17 @@ class Int(Param):
 class Float(Param):
     kind = "float"
 
-    def __init__(self, default, help="", *, min=None, max=None, optional=False, **kw):
+    def __init__(self, default, help="", *, min=None, max=None, optional=False, positive=False, **kw):
         super().__init__(default, help, **kw)
-        self.min, self.max, self.optional = min, max, optional
+        self.min, self.max, self.optional, self.positive = min, max, optional, positive
 
     def check(self, v):
         if v is None and self.optional:
             return None
         if not _is_number(v):
             raise ParamError(f"must be a finite number, received {v!r}")
+        if self.positive and v <= 0:
+            raise ParamError(f"must be > 0, received {v!r}")
         self._bounds(v)
         return float(v)
 

@@ -109,7 +109,7 @@ class TransformerEncoderLayer(LayerSpec):
         "dim_feedforward": Int(2048, "width of the feed-forward net", min=1),
         "dropout": Float(0.1, "dropout rate", min=0, max=1),
         "activation": Choice("relu", ("relu", "gelu"), "feed-forward activation"),
-        "layer_norm_eps": Float(1e-5, "LayerNorm eps", min=0),
+        "layer_norm_eps": Float(1e-5, "LayerNorm eps", positive=True),
         "norm_first": Bool(False, "LayerNorm before attention/feed-forward (pre-LN) instead of after"),
         "bias": Bool(True, "learn biases in linear and norm layers"),
     }

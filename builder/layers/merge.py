@@ -67,6 +67,12 @@ class Multiply(Add):
         _same_dtype(self, ins)
         shape = ins[0].shape
         for i, t in enumerate(ins[1:], 1):
+            if len(t.shape) != len(shape):  # torch would align the batch dim with a feature dim
+                raise ShapeError(
+                    f"input {i} from {src(i)} is {fmt_shape(t.shape)} but input 0 from {src(0)} is "
+                    f"{fmt_shape(ins[0].shape)}. Expected the same number of dims (sizes may be 1 to broadcast). "
+                    "Add a Reshape, e.g. to (C, 1, 1) for a per-channel gate."
+                )
             out = broadcast(shape, t.shape)
             if out is None:
                 raise ShapeError(

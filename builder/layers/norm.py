@@ -6,7 +6,7 @@ from ..registry import LayerSpec, ShapeError, fmt_shape, prod, register
 
 def _bn_params(affine=True, track=True):
     return {
-        "eps": Float(1e-5, "added to the variance for stability", min=0),
+        "eps": Float(1e-5, "added to the variance for stability", positive=True),
         "momentum": Float(0.1, "running-statistics update rate (null: cumulative average)", min=0, max=1, optional=True),
         "affine": Bool(affine, "learn a scale and shift per channel"),
         "track_running_stats": Bool(track, "keep running mean/var for eval mode"),
@@ -64,6 +64,15 @@ class InstanceNorm2d(BatchNormBase):
         "statistics). Common in style transfer and GAN generators."
     )
 
+    def infer(self, p, ins):
+        shape = self.expect_rank(ins, 3, "C, H, W")
+        if shape[1] * shape[2] == 1:
+            raise ShapeError(
+                f"normalizes over H×W, but the input {fmt_shape(shape)} has a single position per channel. "
+                "Expected H·W > 1. Move it before the pooling that shrinks the map to 1×1, or use a LayerNorm."
+            )
+        return ins[0]
+
 
 @register
 class LayerNorm(LayerSpec):
@@ -74,7 +83,7 @@ class LayerNorm(LayerSpec):
     )
     params = {
         "normalized_shape": Shape(None, "trailing dims to normalize over (default: the last dim)", optional=True),
-        "eps": Float(1e-5, "added to the variance for stability", min=0),
+        "eps": Float(1e-5, "added to the variance for stability", positive=True),
         "elementwise_affine": Bool(True, "learn a per-element scale"),
         "bias": Bool(True, "learn a per-element shift (with elementwise_affine)"),
     }
@@ -113,7 +122,7 @@ class GroupNorm(LayerSpec):
     )
     params = {
         "num_groups": Int(8, "number of channel groups (must divide the channels)", min=1, required=True),
-        "eps": Float(1e-5, "added to the variance for stability", min=0),
+        "eps": Float(1e-5, "added to the variance for stability", positive=True),
         "affine": Bool(True, "learn a per-channel scale and shift"),
     }
     torch_class = "nn.GroupNorm"

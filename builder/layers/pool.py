@@ -12,6 +12,7 @@ class PoolNd(LayerSpec):
     category = "Pooling"
     rank = 2
     dilated = True  # max pooling has dilation; average pooling does not
+    unpadded_fit = False  # torch's avg_pool3d wants the kernel to fit the input before padding
 
     def infer(self, p, ins):
         shape = self.expect_rank(ins, self.rank + 1, LAYOUT[self.rank])
@@ -21,7 +22,7 @@ class PoolNd(LayerSpec):
         pad = as_tuple(p.padding, r)
         d = as_tuple(p.dilation, r) if self.dilated else (1,) * r
         for kk, pp, dd in zip(k, pad, d):
-            if pp * 2 > (dd * (kk - 1) + 1 if self.dilated else kk):
+            if pp * 2 > kk:  # torch compares with the undilated kernel
                 raise ShapeError(
                     f"padding={p.padding} is more than half of kernel_size={p.kernel_size}. Expected padding <= "
                     f"{kk // 2}. Received {p.padding}. Lower padding or enlarge the kernel.", "padding",
@@ -29,6 +30,9 @@ class PoolNd(LayerSpec):
         out = []
         for name, size, kk, ss, pp, dd in zip(DIM_NAMES[r], shape[1:], k, s, pad, d):
             o = pool_out(size, kk, ss, pp, dd, p.ceil_mode)
+            if self.unpadded_fit and kk > size:
+                pp = 0  # report it as torch checks it
+                o = 0
             if o < 1:
                 raise ShapeError(
                     f"kernel_size={p.kernel_size} is larger than its input {name} {size}"
@@ -93,7 +97,7 @@ class AvgPool2d(PoolNd):
 
 @register
 class AvgPool3d(PoolNd):
-    rank, torch_class, params, dilated = 3, "nn.AvgPool3d", pool_params(3, False), False
+    rank, torch_class, params, dilated, unpadded_fit = 3, "nn.AvgPool3d", pool_params(3, False), False, True
     doc = _AVGDOC.format(what="volume (N, C, D, H, W)")
 
 

@@ -1,0 +1,110 @@
+"""Design file format v1: round trips, JSON-path errors, multi-network files, preserved sections."""
+
+import json
+
+import pytest
+
+from builder import Design, DesignFormatError, Edge, Node, load_design, save_design, validate
+from builder.templates import load_template
+
+LENET = {
+    "version": 1, "name": "lenet5",
+    "nodes": [{"id": "x", "type": "Input", "params": {"shape": [1, 28, 28]}, "position": {"x": 0, "y": 0}},
+              {"id": "conv1", "type": "Conv2d", "params": {"out_channels": 6, "kernel_size": 5, "padding": 2}},
+              {"id": "out", "type": "Output"}],
+    "edges": [{"source": "x", "target": "conv1"}, {"source": "conv1", "target": "out"}],
+}  # fmt: skip
+
+
+def test_the_issue_example_loads_and_validates():
+    d = load_design(LENET)
+    assert d.node("x").position == {"x": 0, "y": 0}
+    assert validate(d).nodes["conv1"].shape == (6, 28, 28)
+
+
+def test_save_then_load_returns_an_equal_design(tmp_path):
+    d = load_template("vae")
+    d.training = {"dataset": "digits28", "optimizer": {"name": "Adam", "lr": 1e-3}}
+    d.metadata["author"] = "Ada ✓"
+    save_design(d, tmp_path / "vae.json")
+    again = load_design(tmp_path / "vae.json")
+    assert again == d
+    assert not list(tmp_path.glob(".*.tmp"))  # the atomic write left no temp file
+
+
+def test_lists_stay_lists_and_ports_round_trip():
+    raw = {"version": 1, "name": "p", "nodes": [{"id": "a", "type": "Conv2d", "params": {"kernel_size": [3, 5]}}],
+           "edges": [{"source": "a", "target": "b", "target_port": 1}]}  # fmt: skip
+    d = load_design(raw)
+    assert d.nodes[0].params["kernel_size"] == [3, 5]
+    assert d.edges[0] == Edge("a", "b", 1, 0)
+    assert d.to_dict()["edges"] == raw["edges"]
+
+
+def test_design_graph_is_networkx():
+    g = load_design(LENET).graph()
+    assert set(g.nodes) == {"x", "conv1", "out"}
+    assert g.nodes["conv1"]["type"] == "Conv2d"
+    assert list(g.successors("x")) == ["conv1"]
+
+
+@pytest.mark.parametrize("raw,path,words", [
+    ("[1, 2]", "$", "a design must be an object"),
+    ('{"version": 2, "nodes": []}', "$.version", "unsupported format version 2"),
+    ('{"nodes": []}', "$.version", "unsupported format version null"),
+    ('{"version": 1, "nodes": {}}', "$.nodes", "nodes must be a list"),
+    ('{"version": 1, "nodes": [{"id": "a"}]}', "$.nodes[0]", "needs 'type'"),
+    ('{"version": 1, "nodes": [{"id": "a", "type": "ReLU"}, {"id": 7, "type": "ReLU"}]}', "$.nodes[1].id", "string"),
+    ('{"version": 1, "nodes": [{"id": "a", "type": "ReLU", "params": [1]}]}', "$.nodes[0].params", "object"),
+    ('{"version": 1, "nodes": [{"id": "a", "type": "ReLU", "param": {}}]}', "$.nodes[0].param", "unknown key"),
+    ('{"version": 1, "nodes": [{"id": "a", "type": "ReLU", "position": {"x": "1", "y": 0}}]}',
+     "$.nodes[0].position.x", "number"),
+    ('{"version": 1, "nodes": [], "edges": [{"source": "a"}]}', "$.edges[0]", "needs 'target'"),
+    ('{"version": 1, "nodes": [], "edges": [{"source": "a", "target": "b", "target_port": -1}]}',
+     "$.edges[0].target_port", ">= 0"),
+    ('{"version": 1, "nodes": [], "edges": [{"source": "a", "target": "b", "target_port": true}]}',
+     "$.edges[0].target_port", "integer"),
+    ('{"version": 1, "nodes": [], "training": 3}', "$.training", "object"),
+    ('{"version": 1, "nodes": [], "nodez": []}', "$.nodez", "unknown key"),
+    ('{"version": 1, "networks": {"g": {"nodes": [{"id": "", "type": "ReLU"}]}}}', "$.networks.g.nodes[0].id",
+     "empty"),
+    ('{"version": 1, "nodes": [', "$", "not valid JSON"),
+])  # fmt: skip
+def test_malformed_files_name_the_json_path(tmp_path, raw, path, words):
+    f = tmp_path / "bad.json"
+    f.write_text(raw)
+    with pytest.raises(DesignFormatError) as e:
+        load_design(f)
+    assert e.value.path == path
+    assert words in str(e.value) and str(f) in str(e.value)
+
+
+def test_unreadable_file_is_a_format_error(tmp_path):
+    with pytest.raises(DesignFormatError, match="cannot read"):
+        load_design(tmp_path / "missing.json")
+    (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(DesignFormatError, match="UTF-8"):
+        load_design(tmp_path / "bin.json")
+
+
+def test_multi_network_file_round_trips_and_validates_each_network(tmp_path):
+    g, dsc = load_template("dcgan_generator"), load_template("dcgan_discriminator")
+    gan = Design("gan", networks={"generator": g, "discriminator": dsc}, training={"task": "gan"})
+    g.name, dsc.name = "generator", "discriminator"
+    save_design(gan, tmp_path / "gan.json")
+    again = load_design(tmp_path / "gan.json")
+    assert again == gan and not again.nodes
+    report = validate(again)
+    assert report.valid
+    assert report.nodes["generator/image"].shape == (1, 28, 28)
+    assert report.params == validate(g).params + validate(dsc).params
+    broken = again.copy()
+    broken.networks["discriminator"].nodes[1].params["out_channels"] = 0
+    issues = validate(broken).issues
+    assert issues and issues[0].node.startswith("discriminator/") and "[discriminator]" in issues[0].message
+
+
+def test_load_accepts_json_text_dict_and_design():
+    d = load_design(json.dumps(LENET))
+    assert load_design(d) == d and load_design(d) is not d
+    assert Design("x", [Node("a", "ReLU")]).copy().nodes[0].params == {}
