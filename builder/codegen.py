@@ -13,6 +13,7 @@ import inspect
 import keyword
 import re
 import textwrap
+import unicodedata
 from dataclasses import dataclass, field
 
 from torch import nn
@@ -35,7 +36,8 @@ RESERVED = (
 
 def identifier(text: str, fallback: str = "node") -> str:
     """A legal, ASCII-only Python identifier derived from text (not yet made unique)."""
-    name = re.sub(r"[^0-9A-Za-z_]+", "_", text).strip("_")[:48] or fallback
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()  # naïve -> naive
+    name = re.sub(r"[^0-9A-Za-z_]+", "_", ascii_text).strip("_")[:48] or fallback
     if name[0].isdigit():
         name = f"{fallback}_{name}"
     if name in RESERVED or name.startswith("__"):
@@ -123,9 +125,12 @@ def generate(design: Design, validation: Validation | None = None) -> Generated:
     lines = ['"""LayerLoom model: generated from a design. Needs only torch."""', ""]
     if "PositionalEncoding" in used_helpers:
         lines += ["import math", ""]
-    lines += ["import torch", "from torch import nn", "", ""]
+    helper_lines = []
     for h in used_helpers:
-        lines += [*inspect.getsource(getattr(helpers, h)).rstrip().splitlines(), "", ""]
+        helper_lines += [*inspect.getsource(getattr(helpers, h)).rstrip().splitlines(), "", ""]
+    uses_torch = any("torch." in text for text in helper_lines + fwd)
+    lines += ["import torch", "from torch import nn"] if uses_torch else ["from torch import nn"]
+    lines += ["", "", *helper_lines]
     lines += [f"class {cls}(nn.Module):", *_indent(doc.splitlines(), 4), "", "    def __init__(self):",
               "        super().__init__()"]  # fmt: skip
     line_nodes = {}

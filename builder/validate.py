@@ -8,6 +8,7 @@ broken node get no shape and no further (cascading) messages.
 from __future__ import annotations
 
 import difflib
+import heapq
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -57,6 +58,7 @@ class Validation:
     order: list[str] = field(default_factory=list)  # topological order of the nodes that feed an Output
     inputs: dict[str, list[str]] = field(default_factory=dict)  # node -> its sources, by port
     resolved: dict[str, Params] = field(default_factory=dict)  # node -> checked params, defaults filled in
+    types: dict[str, TensorType] = field(default_factory=dict)  # node -> output type, for nodes that have one
     params: int = 0
     macs: int = 0
 
@@ -69,7 +71,7 @@ class Validation:
         return [i for i in self.issues if i.severity == ERROR]
 
     def types_in(self, node_id: str) -> list[TensorType]:
-        return [TensorType(self.nodes[s].shape, self.nodes[s].dtype) for s in self.inputs[node_id]]
+        return [self.types[s] for s in self.inputs[node_id]]
 
     def to_json(self) -> dict:
         return {
@@ -90,43 +92,42 @@ def label(node) -> str:
 
 
 # -- parameters -------------------------------------------------------------------------------------------
-_PARAM_CACHE: dict = {}  # (type, params as JSON-ish key) -> (Params, [(param, message)])
+# Designs repeat layers (VGG's convs, ResNet's blocks), so checked params and shape-rule results are memoized
+# by the node's type and params (and input types). Values are node-independent: messages get the node's
+# label when they are reported.
+_PARAM_CACHE: dict = {}
+_INFER_CACHE: dict = {}
+_CACHE_LIMIT = 50_000
 
 
-def _freeze(v):
-    return tuple(_freeze(i) for i in v) if isinstance(v, list) else v
-
-
-def check_params(node) -> tuple[Params, list[tuple[str, str]]]:
-    """Checked params with defaults filled in, and (param, message) for every bad or unknown one."""
-    spec = REGISTRY[node.type]
-    try:
-        key = (node.type, tuple((k, type(v), _freeze(v)) for k, v in sorted(node.params.items())))
-        hit = _PARAM_CACHE.get(key)
-    except TypeError:  # an unhashable value such as a dict: check it the slow way
-        key, hit = None, None
+def check_params(node) -> tuple[Params, list[tuple[str, str]], tuple]:
+    """Checked params with defaults filled in; (param, message) for every bad or unknown one; a cache key."""
+    key = (node.type, repr(node.params))
+    hit = _PARAM_CACHE.get(key)
     if hit is not None:
         return hit
+    spec = REGISTRY[node.type]
     p, problems = Params(), []
     for name, schema in spec.params.items():
         raw = node.params.get(name, schema.default)
         try:
             p[name] = schema.check(raw)
         except ParamError as e:
-            problems.append((name, f"{label(node)}: {name} {e}. {schema.help.capitalize()}."))
+            problems.append((name, f"{name} {e}. {schema.help[:1].upper()}{schema.help[1:]}."))
             p[name] = schema.default
     for name in node.params:
         if name not in spec.params:
             close = difflib.get_close_matches(name, list(spec.params), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             known = ", ".join(spec.params) or "none"
-            msg = f"{label(node)}: unknown parameter {name!r}.{hint} {node.type} takes: {known}."
+            msg = f"unknown parameter {name!r}.{hint} {node.type} takes: {known}."
             if name in INFERRED_NAMES:
-                msg = f"{label(node)}: {name} is taken from the incoming shape; remove it from params."
+                msg = f"{name} is taken from the incoming shape; remove it from params."
             problems.append((name, msg))
-    if key is not None and len(_PARAM_CACHE) < 100_000:
-        _PARAM_CACHE[key] = (p, problems)
-    return p, problems
+    if len(_PARAM_CACHE) > _CACHE_LIMIT:
+        _PARAM_CACHE.clear()
+    _PARAM_CACHE[key] = result = (p, problems, key)
+    return result
 
 
 INFERRED_NAMES = {"in_channels", "in_features", "num_features", "input_size", "embed_dim", "d_model",
@@ -134,7 +135,7 @@ INFERRED_NAMES = {"in_channels", "in_features", "num_features", "input_size", "e
 
 
 # -- structure --------------------------------------------------------------------------------------------
-def _structure(design: Design, v: Validation, add) -> tuple[dict, nx.MultiDiGraph, dict]:
+def _structure(design: Design, v: Validation, add) -> tuple[dict, nx.DiGraph, dict]:
     """Ids, types and edges. Returns the node table, the graph of the well-formed edges, and each node's
     sources by port."""
     table = {}
@@ -148,7 +149,7 @@ def _structure(design: Design, v: Validation, add) -> tuple[dict, nx.MultiDiGrap
             hint = f"Did you mean {close[0]!r}?" if close else "See `python -m builder layers` for the list."
             add(n.id, None, f"Node {n.id!r}: unknown layer type {n.type!r}. {hint}")
         v.nodes[n.id] = NodeInfo(n.type)
-    g = nx.MultiDiGraph()
+    g = nx.DiGraph()  # connectivity only: ports live in `incoming`, so a node feeding two ports is one edge
     g.add_nodes_from(table)
     incoming: dict[str, dict[int, str]] = {k: {} for k in table}
     for e in design.edges:
@@ -178,7 +179,7 @@ def _structure(design: Design, v: Validation, add) -> tuple[dict, nx.MultiDiGrap
                               f"and {src.id!r}. Expected one source per port. Move one edge to a free port.")
             continue  # fmt: skip
         incoming[dst.id][e.target_port] = src.id
-        g.add_edge(src.id, dst.id, target_port=e.target_port)
+        g.add_edge(src.id, dst.id)
     return table, g, incoming
 
 
@@ -187,6 +188,9 @@ def _ports(node, ports: dict[int, str], v: Validation, add) -> bool:
     if spec is None:
         return False
     n, lo, hi = len(ports), spec.min_inputs, spec.max_inputs
+    if n == 1 and lo <= 1 and 0 in ports:  # the common case: one input on port 0
+        v.inputs[node.id] = [ports[0]]
+        return True
     names = spec.port_names
     if hi is not None and n > hi:
         extra = [ports[k] for k in sorted(ports)[hi:]]
@@ -205,7 +209,25 @@ def _ports(node, ports: dict[int, str], v: Validation, add) -> bool:
     return True
 
 
-def _cycles(g: nx.MultiDiGraph, table, add) -> set[str]:
+def _design_order(g: nx.DiGraph, index: dict[str, int]) -> tuple[list[str], set[str]]:
+    """Kahn's topological sort that prefers the design's own node order (so generated code reads in the order
+    the user laid out branches). Returns the order and the nodes left over: on, or behind, a cycle."""
+    indegree = {n: len(p) for n, p in g.pred.items()}
+    ready = [index[n] for n, d in indegree.items() if d == 0]
+    heapq.heapify(ready)
+    ids = list(index)
+    order = []
+    while ready:
+        n = ids[heapq.heappop(ready)]
+        order.append(n)
+        for m in g.succ[n]:
+            indegree[m] -= 1
+            if indegree[m] == 0:
+                heapq.heappush(ready, index[m])
+    return order, set(g) - set(order) if len(order) < len(g) else set()
+
+
+def _cycles(g: nx.DiGraph, table, add) -> set[str]:
     """Report one cycle per strongly connected component; return every node on a cycle."""
     on_cycle: set[str] = set()
     for comp in nx.strongly_connected_components(g):
@@ -220,11 +242,10 @@ def _cycles(g: nx.MultiDiGraph, table, add) -> set[str]:
 
 
 # -- shapes -----------------------------------------------------------------------------------------------
-def _infer(node, v: Validation, add) -> None:
+def _infer(node, key, v: Validation, add) -> None:
     spec = REGISTRY[node.type]
-    p = v.resolved[node.id]
     sources = v.inputs[node.id]
-    ins = v.types_in(node.id)
+    ins = [v.types[s] for s in sources]
     if not spec.accepts_int:
         for i, t in enumerate(ins):
             if t.dtype == "int64":
@@ -232,20 +253,35 @@ def _infer(node, v: Validation, add) -> None:
                                    f"int64 {fmt_shape(t.shape)} (token ids). Add an Embedding before it, or set "
                                    "the Input's dtype to float32.")  # fmt: skip
                 return
+    ikey = (key, *ins)
+    result = _INFER_CACHE.get(ikey)
+    if result is None:
+        result = _run_rule(spec, v.resolved[node.id], ins)
+        if len(_INFER_CACHE) > _CACHE_LIMIT:
+            _INFER_CACHE.clear()
+        _INFER_CACHE[ikey] = result
+    out, n_params, macs, notes = result
+    if out is None:
+        param, msg = notes
+        for i, s in enumerate(sources):
+            msg = msg.replace(f"\x00{i}\x00", repr(s))
+        add(node.id, param, f"{label(node)}: {msg}")
+        return
+    v.types[node.id] = out
+    info = v.nodes[node.id]
+    info.shape, info.dtype, info.params, info.macs = out.shape, out.dtype, n_params, macs
+    for param, msg in notes:
+        add(node.id, param, f"{label(node)}: {msg}", WARNING)
+
+
+def _run_rule(spec, p, ins):
+    """(output type, params, MACs, warnings), or (None, 0, 0, (param, message)) when the rule rejects."""
     try:
         out = spec.infer(p, ins)
     except ShapeError as e:
-        msg = e.message
-        for i, s in enumerate(sources):
-            msg = msg.replace(f"\x00{i}\x00", repr(s))
-        add(node.id, e.param, f"{label(node)}: {msg}")
-        return
-    info = v.nodes[node.id]
-    info.shape, info.dtype = tuple(out.shape), out.dtype
-    info.params = spec.count_params(p, ins)
-    info.macs = spec.count_macs(p, ins, out)
-    for param, msg in spec.warnings(p, ins):
-        add(node.id, param, f"{label(node)}: {msg}", WARNING)
+        return None, 0, 0, (e.param, e.message)
+    out = TensorType(tuple(out.shape), out.dtype)
+    return out, spec.count_params(p, ins), spec.count_macs(p, ins, out), tuple(spec.warnings(p, ins))
 
 
 PASS_THROUGH = {"Activation", "Normalization", "Regularization"}
@@ -282,34 +318,35 @@ def validate(design: Design) -> Validation:
     if "Output" not in kinds:
         add(None, None, "The design has no Output node. Add an Output after the layer that gives the prediction.")
 
-    ok = set()
+    ok, keys = set(), {}
     for nid, node in table.items():
         if node.type not in REGISTRY:
             continue
-        p, problems = check_params(node)
+        p, problems, keys[nid] = check_params(node)
         v.resolved[nid] = p
         for param, msg in problems:
-            add(nid, param, msg)
+            add(nid, param, f"{label(node)}: {msg}")
         if _ports(node, incoming[nid], v, add) and not problems:
             ok.add(nid)
 
-    on_cycle = _cycles(g, table, add) if not nx.is_directed_acyclic_graph(g) else set()
-    dag = g.subgraph(set(g) - on_cycle) if on_cycle else g
-    index = {nid: i for i, nid in enumerate(table)}
-    order = list(nx.lexicographical_topological_sort(dag, key=index.__getitem__))
+    order, blocked = _design_order(g, {nid: i for i, nid in enumerate(table)})
+    on_cycle = _cycles(g.subgraph(blocked), table, add) if blocked else set()
     for nid in order:
         node = table[nid]
-        if nid in ok and all(v.nodes[s].shape is not None for s in v.inputs[nid]):
-            _infer(node, v, add)
+        if nid in ok and all(s in v.types for s in v.inputs[nid]):
+            _infer(node, keys[nid], v, add)
             if node.type == "Linear" and v.nodes[nid].shape is not None:
                 _linear_warning(node, v, table, add)
 
     outputs = [nid for nid, n in table.items() if n.type == "Output"]
-    live = set(outputs)
-    for o in outputs:
-        live |= nx.ancestors(dag, o)
+    live, stack = set(outputs), list(outputs)
+    while stack:  # everything upstream of an Output
+        for src in g.pred[stack.pop()]:
+            if src not in live and src not in blocked:
+                live.add(src)
+                stack.append(src)
     for nid, node in table.items():
-        if nid not in live and nid not in on_cycle:
+        if nid not in live and nid not in blocked:
             what = "is not used by any Output" if node.type == "Input" else "is on no path to an Output"
             add(nid, None, f"{label(node)}: {what}, so it is not part of the model. Connect it, or delete it.", WARNING)
     v.order = [nid for nid in order if nid in live]
