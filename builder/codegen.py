@@ -9,6 +9,7 @@ Python export writes it.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import keyword
 import re
@@ -16,22 +17,24 @@ import textwrap
 import unicodedata
 from dataclasses import dataclass, field
 
-from torch import nn
-
-from . import helpers
 from .design import Design
 from .registry import REGISTRY, fmt_shape
 from .validate import DesignError, Validation, validate
 
 VERSION = "0.1.0"
 
-# Names the generated module uses itself, and attributes nn.Module already has: never node identifiers.
-RESERVED = (
-    set(keyword.kwlist) | set(keyword.softkwlist)
-    | {"self", "torch", "nn", "math", "super", "build_model", "print", "len", "range", "object", "type"}
-    | {name for name in dir(nn.Module)}
-    | {name for name, obj in vars(helpers).items() if isinstance(obj, type)}
-)  # fmt: skip
+HELPER_CLASSES = ("GaussianNoise", "PositionalEncoding", "Reparameterize")  # classes in builder/helpers.py
+
+
+@functools.cache
+def reserved() -> frozenset[str]:
+    """Names the generated module uses itself, and attributes nn.Module already has: never node identifiers.
+    (torch is imported here, lazily, so that `import builder` and validation stay torch-free and fast.)"""
+    from torch import nn
+
+    names = set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(nn.Module)) | set(HELPER_CLASSES)
+    names |= {"self", "torch", "nn", "math", "super", "build_model", "print", "len", "range", "object", "type"}
+    return frozenset(names)
 
 
 def identifier(text: str, fallback: str = "node") -> str:
@@ -40,7 +43,7 @@ def identifier(text: str, fallback: str = "node") -> str:
     name = re.sub(r"[^0-9A-Za-z_]+", "_", ascii_text).strip("_")[:48] or fallback
     if name[0].isdigit():
         name = f"{fallback}_{name}"
-    if name in RESERVED or name.startswith("__"):
+    if name in reserved() or name.startswith("__"):
         name = f"{name.strip('_')}_{fallback}" if name.strip("_") else fallback
     return name
 
@@ -64,7 +67,7 @@ def class_name(design_name: str) -> str:
     name = "".join(p[:1].upper() + p[1:] for p in parts)[:60]
     if not name or name[0].isdigit():
         name = "Model" + name
-    if name in RESERVED or name in ("Model", "Module"):
+    if name in reserved() or name in ("Model", "Module"):
         name += "Net"
     return name
 
@@ -125,6 +128,8 @@ def generate(design: Design, validation: Validation | None = None) -> Generated:
     lines = ['"""LayerLoom model: generated from a design. Needs only torch."""', ""]
     if "PositionalEncoding" in used_helpers:
         lines += ["import math", ""]
+    from . import helpers  # imports torch: only when source is written
+
     helper_lines = []
     for h in used_helpers:
         helper_lines += [*inspect.getsource(getattr(helpers, h)).rstrip().splitlines(), "", ""]
@@ -142,7 +147,14 @@ def generate(design: Design, validation: Validation | None = None) -> Generated:
         lines.append("        " + text)
         line_nodes[len(lines)] = nid
     lines.append(f"        return {', '.join(returns)}")
-    lines += ["", "", "def build_model():", f'    """A fresh, randomly initialized {cls}."""', f"    return {cls}()", ""]
+    lines += [
+        "",
+        "",
+        "def build_model():",
+        f'    """A fresh, randomly initialized {cls}."""',
+        f"    return {cls}()",
+        "",
+    ]
     return Generated("\n".join(lines), cls, attrs, inputs, outputs, line_nodes)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import networkx as nx
 
 FORMAT_VERSION = 1
+MAX_BYTES = 32 * 2**20  # a 1000-node design is ~150 kB
 
 
 class DesignFormatError(ValueError):
@@ -123,7 +124,9 @@ EDGE_KEYS = {"source", "target", "target_port", "source_port"}
 def _expect(value, kind, path, what):
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         names = {dict: "an object", list: "a list", str: "a string", int: "an integer"}
-        raise DesignFormatError(path, f"{what} must be {names.get(kind, kind.__name__)}, found {json.dumps(value)[:60]}")
+        raise DesignFormatError(
+            path, f"{what} must be {names.get(kind, kind.__name__)}, found {json.dumps(value)[:60]}"
+        )
     return value
 
 
@@ -214,26 +217,39 @@ def from_dict(raw: Any) -> Design:
 
 
 def load_design(source: str | os.PathLike | dict | Design) -> Design:
-    """Load a design from a path, a JSON string, a parsed dict or a Design (copied)."""
+    """Load a design from a path, a JSON string (starting with "{"), a parsed dict or a Design (copied)."""
     if isinstance(source, Design):
         return source.copy()
     if isinstance(source, dict):
         return from_dict(source)
-    text, file = None, None
     if isinstance(source, str) and source.lstrip().startswith("{"):
-        text = source
-    else:
-        file = str(source)
+        return loads(source)
+    file = str(source)
+    try:
+        text = Path(source).read_text(encoding="utf-8")
+    except OSError as e:
+        raise DesignFormatError("$", f"cannot read the file: {e.strerror or e}", file) from None
+    except UnicodeDecodeError:
+        raise DesignFormatError("$", "the file is not UTF-8 text", file) from None
+    return loads(text, file)
+
+
+def loads(text: str | bytes, file: str | None = None) -> Design:
+    """Parse design JSON text (never a path: use this for uploads). ``file`` only labels error messages."""
+    if isinstance(text, bytes):
         try:
-            text = Path(source).read_text(encoding="utf-8")
-        except OSError as e:
-            raise DesignFormatError("$", f"cannot read the file: {e.strerror or e}", file) from None
+            text = text.decode("utf-8")
         except UnicodeDecodeError:
             raise DesignFormatError("$", "the file is not UTF-8 text", file) from None
+    if len(text) > MAX_BYTES:
+        raise DesignFormatError("$", f"the file is {len(text) / 2**20:.1f} MB; designs are limited to "
+                                     f"{MAX_BYTES // 2**20} MB", file)  # fmt: skip
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as e:
         raise DesignFormatError("$", f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}", file) from None
+    except RecursionError:
+        raise DesignFormatError("$", "the JSON is nested too deeply to be a design", file) from None
     try:
         return from_dict(raw)
     except DesignFormatError as e:

@@ -175,8 +175,12 @@ def _structure(design: Design, v: Validation, add) -> tuple[dict, nx.DiGraph, di
             continue
         if e.target_port in incoming[dst.id]:
             other = incoming[dst.id][e.target_port]
-            add(dst.id, None, f"{label(dst)}: input port {e.target_port} is connected twice, from {other!r} "
-                              f"and {src.id!r}. Expected one source per port. Move one edge to a free port.")
+            add(
+                dst.id,
+                None,
+                f"{label(dst)}: input port {e.target_port} is connected twice, from {other!r} "
+                f"and {src.id!r}. Expected one source per port. Move one edge to a free port.",
+            )
             continue  # fmt: skip
         incoming[dst.id][e.target_port] = src.id
         g.add_edge(src.id, dst.id)
@@ -294,7 +298,9 @@ def _linear_warning(node, v: Validation, table, add):
     producer = table[v.inputs[node.id][0]]
     while REGISTRY[producer.type].category in PASS_THROUGH or producer.type == "Identity":
         producer = table[v.inputs[producer.id][0]]
-    feature_map = len(shape) >= 3 or (len(shape) == 2 and REGISTRY[producer.type].category in ("Convolution", "Pooling"))
+    feature_map = len(shape) >= 3 or (
+        len(shape) == 2 and REGISTRY[producer.type].category in ("Convolution", "Pooling")
+    )
     if feature_map:
         out = v.nodes[node.id].shape
         add(node.id, None, f"{label(node)}: receives {fmt_shape(shape)} and acts on the last dim ({shape[-1]}) "
@@ -330,7 +336,8 @@ def validate(design: Design) -> Validation:
             ok.add(nid)
 
     order, blocked = _design_order(g, {nid: i for i, nid in enumerate(table)})
-    on_cycle = _cycles(g.subgraph(blocked), table, add) if blocked else set()
+    if blocked:
+        _cycles(g.subgraph(blocked), table, add)
     for nid in order:
         node = table[nid]
         if nid in ok and all(s in v.types for s in v.inputs[nid]):

@@ -20,7 +20,7 @@ def test_same_seed_same_weights_and_global_rng_untouched():
     torch.manual_seed(123)
     a, b, c = build_model(d, seed=1), build_model(d, seed=1), build_model(d, seed=2)
     assert torch.equal(torch.rand(3), before)  # building with a seed did not consume the caller's RNG
-    for (k, va), vb, vc in zip(a.state_dict().items(), b.state_dict().values(), c.state_dict().values()):
+    for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values()):
         assert torch.equal(va, vb), k
     assert not torch.equal(a.conv1.weight, c.conv1.weight)
 
@@ -65,7 +65,16 @@ def test_identifiers_are_legal_unique_and_stable():
 HOSTILE = [
     "x\"); __import__('os').system('touch PWNED'); (\"",
     "a'''\n__import__('os').system('touch PWNED')\n'''",
-    "class", "def", "None", "\\", "\n", "ünïcödé", "conv 1", "conv_1", "🙂", "import os",
+    "class",
+    "def",
+    "None",
+    "\\",
+    "\n",
+    "ünïcödé",
+    "conv 1",
+    "conv_1",
+    "🙂",
+    "import os",
 ]
 
 
@@ -88,7 +97,9 @@ def test_hostile_ids_and_names_produce_a_model_and_execute_nothing_else(tmp_path
     assert sum(p.numel() for p in build_model(design).parameters()) == 100
     assert not (tmp_path / "PWNED").exists()
     compiled = compile(source, "m", "exec")
-    assert "system" not in compiled.co_names and all("system" not in str(c) for c in compiled.co_consts if not isinstance(c, str))
+    assert "system" not in compiled.co_names and all(
+        "system" not in str(c) for c in compiled.co_consts if not isinstance(c, str)
+    )
 
 
 @pytest.mark.parametrize("t", list_templates(), ids=lambda t: t.name)

@@ -108,3 +108,14 @@ def test_load_accepts_json_text_dict_and_design():
     d = load_design(json.dumps(LENET))
     assert load_design(d) == d and load_design(d) is not d
     assert Design("x", [Node("a", "ReLU")]).copy().nodes[0].params == {}
+
+
+def test_hostile_json_gets_a_clear_error():
+    from builder.design import loads
+
+    with pytest.raises(DesignFormatError, match="nested too deeply"):
+        loads("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(DesignFormatError, match="UTF-8"):
+        loads(b"\xff{}")
+    with pytest.raises(DesignFormatError, match="not valid JSON"):
+        loads("assets/templates/lenet5.json")  # loads never treats text as a path

@@ -57,7 +57,9 @@ def designs(draw):
     nodes, edges = [], []
     for i in range(n_inputs):
         shape = draw(st.lists(st.integers(1, 9), min_size=1, max_size=3))
-        nodes.append(Node(f"in{i}", "Input", {"shape": shape, "dtype": draw(st.sampled_from(["float32"] * 4 + ["int64"]))}))
+        nodes.append(
+            Node(f"in{i}", "Input", {"shape": shape, "dtype": draw(st.sampled_from(["float32"] * 4 + ["int64"]))})
+        )
     for k in range(draw(st.integers(1, 5))):
         t = draw(st.sampled_from(TYPES))
         spec = REGISTRY[t]
@@ -73,7 +75,9 @@ def designs(draw):
     return Design("fuzz", nodes, edges)
 
 
-@settings(max_examples=int(os.environ.get("LAYERLOOM_FUZZ", 400)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("LAYERLOOM_FUZZ", 400)), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(designs())
 def test_random_designs_are_rejected_or_exactly_right(design):
     report = validate(design)  # must never raise
@@ -107,7 +111,11 @@ def single_layer_designs(draw):
     shared = [draw(st.integers(1, 12)) for _ in example_inputs[0]]
     nodes, edges = [], []
     for i, example in enumerate(example_inputs):
-        shape = shared if draw(st.booleans()) or len(example) != len(shared) else [draw(st.integers(1, 12)) for _ in example]
+        shape = (
+            shared
+            if draw(st.booleans()) or len(example) != len(shared)
+            else [draw(st.integers(1, 12)) for _ in example]
+        )
         nodes.append(Node(f"in{i}", "Input", {"shape": shape, "dtype": dtype[0] if dtype else "float32"}))
         edges.append(Edge(f"in{i}", "layer", i))
     nodes += [Node("layer", t, draw(layer_params(t))), Node("out", "Output")]
@@ -115,7 +123,11 @@ def single_layer_designs(draw):
     return Design("fuzz1", nodes, edges)
 
 
-@settings(max_examples=4 * int(os.environ.get("LAYERLOOM_FUZZ", 400)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=4 * int(os.environ.get("LAYERLOOM_FUZZ", 400)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(single_layer_designs())
 def test_random_single_layers_are_rejected_or_exactly_right(design):
     test_random_designs_are_rejected_or_exactly_right.hypothesis.inner_test(design)

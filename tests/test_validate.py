@@ -36,13 +36,20 @@ def test_kernel_larger_than_input_names_the_dim_and_fix():
     assert issue.node == "n1" and issue.param == "kernel_size"
     assert issue.message == (
         "Conv2d 'n1': kernel_size=7 is larger than its input height 5. Expected kernel_size <= 5. Received 7. "
-        "Reduce kernel_size, add padding, or remove a pooling/stride earlier so the input stays larger.")
+        "Reduce kernel_size, add padding, or remove a pooling/stride earlier so the input stays larger."
+    )
 
 
 def test_wrong_rank():
     issue = only(validate(chain(("Conv2d", {}), shape=(20,))))
     assert "expects a 4-D input (N, C, H, W) but receives (N, 20)" in issue.message
-    issue = only(validate(chain(("LSTM", {"hidden_size": 4}),)))
+    issue = only(
+        validate(
+            chain(
+                ("LSTM", {"hidden_size": 4}),
+            )
+        )
+    )
     assert "LSTM 'n1': expects a 3-D input (N, T, features) but receives (N, 1, 28, 28)" in issue.message
     assert "Flatten or Reshape" in issue.message
 
@@ -58,7 +65,8 @@ def test_add_mismatch_names_both_nodes_and_proposes_the_projection():
     assert issue.message == (
         "Add 'add3': input 0 from 'bn5' is (N, 64, 56, 56) but input 1 from 'bn7' is (N, 128, 28, 28); they "
         "differ in dims 1–3. Give the path of 'bn5' a 1×1 Conv2d with stride 2 and 128 out_channels so it "
-        "matches 'bn7'.")
+        "matches 'bn7'."
+    )
 
 
 def test_concat_mismatch_and_bad_dim():
@@ -72,7 +80,13 @@ def test_concat_mismatch_and_bad_dim():
 
 
 def test_reshape_element_count():
-    issue = only(validate(chain(("Reshape", {"shape": [10, 10]}),)))
+    issue = only(
+        validate(
+            chain(
+                ("Reshape", {"shape": [10, 10]}),
+            )
+        )
+    )
     assert issue.param == "shape"
     assert "expected 784 values per sample, the new shape holds 100" in issue.message
 
@@ -91,7 +105,11 @@ def test_linear_on_feature_map_warns_but_not_on_sequences():
 
 
 def test_params_are_checked_type_range_choice_unknown_and_groups():
-    r = validate(chain(("Conv2d", {"out_channels": 0, "kernel_size": "3", "padding_mode": "mirror", "strid": 2}),))
+    r = validate(
+        chain(
+            ("Conv2d", {"out_channels": 0, "kernel_size": "3", "padding_mode": "mirror", "strid": 2}),
+        )
+    )
     by_param = {i.param: i.message for i in r.issues}
     assert "must be >= 1, received 0" in by_param["out_channels"]
     assert "must be an integer or a list of 2 integers" in by_param["kernel_size"]
@@ -102,7 +120,13 @@ def test_params_are_checked_type_range_choice_unknown_and_groups():
     assert issue.param == "groups" and "does not divide in_channels=8" in issue.message
     issue = only(validate(chain(("Linear", {"in_features": 3, "out_features": 2}), shape=(3,))))
     assert "in_features is taken from the incoming shape" in issue.message
-    issue = only(validate(chain(("Dropout", {"p": True}),)))
+    issue = only(
+        validate(
+            chain(
+                ("Dropout", {"p": True}),
+            )
+        )
+    )
     assert "must be a finite number" in issue.message
 
 

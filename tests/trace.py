@@ -9,10 +9,12 @@ def forward_locals(model, *inputs):
 
     def tracer(frame, event, arg):
         if frame.f_code.co_filename.startswith("<layerloom") and frame.f_code.co_name == "forward":
+
             def local(frame, event, arg):
                 if event == "return":
                     captured.update(frame.f_locals)
                 return local
+
             return local
         return None
 

@@ -382,15 +382,26 @@ def encoder_decoder():
           "concatenates encoder features into the decoder to keep fine detail. Outputs one value per pixel.",
           dataset="shapes", task="segmentation")  # fmt: skip
     x = g.add("Input", id="x", shape=[1, 28, 28])
-    e1 = g.seq(x, ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, "enc1_conv"), ("ReLU", {}, "enc1_relu"))
-    e2 = g.seq(e1, ("MaxPool2d", {"kernel_size": 2}, "pool1"),
-               ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "enc2_conv"), ("ReLU", {}, "enc2_relu"))
-    b = g.seq(e2, ("MaxPool2d", {"kernel_size": 2}, "pool2"),
-              ("Conv2d", {"out_channels": 64, "kernel_size": 3, "padding": 1}, "bottleneck_conv"),
-              ("ReLU", {}, "bottleneck_relu"))
+    e1 = g.seq(
+        x, ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, "enc1_conv"), ("ReLU", {}, "enc1_relu")
+    )
+    e2 = g.seq(
+        e1,
+        ("MaxPool2d", {"kernel_size": 2}, "pool1"),
+        ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "enc2_conv"),
+        ("ReLU", {}, "enc2_relu"),
+    )
+    b = g.seq(
+        e2,
+        ("MaxPool2d", {"kernel_size": 2}, "pool2"),
+        ("Conv2d", {"out_channels": 64, "kernel_size": 3, "padding": 1}, "bottleneck_conv"),
+        ("ReLU", {}, "bottleneck_relu"),
+    )
     d2 = g.seq(b, ("ConvTranspose2d", {"out_channels": 32, "kernel_size": 2, "stride": 2}, "up2"))
     d2 = g.add("Concat", d2, e2, id="skip2", dim=1)
-    d2 = g.seq(d2, ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "dec2_conv"), ("ReLU", {}, "dec2_relu"))
+    d2 = g.seq(
+        d2, ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "dec2_conv"), ("ReLU", {}, "dec2_relu")
+    )
     d1 = g.seq(d2, ("ConvTranspose2d", {"out_channels": 16, "kernel_size": 2, "stride": 2}, "up1"))
     d1 = g.add("Concat", d1, e1, id="skip1", dim=1)
     d1 = g.seq(d1, ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, "dec1_conv"), ("ReLU", {}, "dec1_relu"),
@@ -410,8 +421,15 @@ def textcnn():
               ("Permute", {"dims": [0, 2, 1]}, "to_channels"))  # fmt: skip
     branches = []
     for k in (3, 4, 5):
-        branches.append(g.seq(e, ("Conv1d", {"out_channels": 32, "kernel_size": k}, f"conv{k}"), ("ReLU", {}, f"relu{k}"),
-                              ("AdaptiveMaxPool1d", {"output_size": 1}, f"maxpool{k}"), ("Flatten", {}, f"flat{k}")))
+        branches.append(
+            g.seq(
+                e,
+                ("Conv1d", {"out_channels": 32, "kernel_size": k}, f"conv{k}"),
+                ("ReLU", {}, f"relu{k}"),
+                ("AdaptiveMaxPool1d", {"output_size": 1}, f"maxpool{k}"),
+                ("Flatten", {}, f"flat{k}"),
+            )
+        )
     y = g.seq(g.add("Concat", *branches, id="concat", dim=1), ("Dropout", {"p": 0.5}, "dropout"),
               ("Linear", {"out_features": 2}, "fc"))  # fmt: skip
     g.add("Output", y, id="logits")

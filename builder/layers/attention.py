@@ -1,7 +1,7 @@
 """Attention: MultiheadAttention, TransformerEncoderLayer, PositionalEncoding. Batch first: (N, T, E)."""
 
 from ..params import Bool, Choice, Float, Int
-from ..registry import LayerSpec, ShapeError, TensorType, fmt_shape, register, src
+from ..registry import LayerSpec, ShapeError, fmt_shape, register, src
 
 
 def check_heads(embed_dim, heads, param):
@@ -143,7 +143,7 @@ class PositionalEncoding(LayerSpec):
     category = "Attention"
     doc = (
         "Adds fixed sinusoidal position signals to (N, T, E) embeddings so attention, which ignores order, can "
-        "tell positions apart (\"Attention Is All You Need\"). No learned parameters; T must be <= max_len."
+        'tell positions apart ("Attention Is All You Need"). No learned parameters; T must be <= max_len.'
     )
     params = {"max_len": Int(512, "longest sequence supported", min=1, max=100_000)}
     torch_class = "PositionalEncoding"

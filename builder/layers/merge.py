@@ -41,8 +41,7 @@ class Add(LayerSpec):
                 where = differing_dims(first, t.shape) if len(first) == len(t.shape) else "rank"
                 raise ShapeError(
                     f"input 0 from {src(0)} is {fmt_shape(first)} but input {i} from {src(i)} is "
-                    f"{fmt_shape(t.shape)}; they differ in {where}. "
-                    + _shortcut_hint(ins[a].shape, ins[b].shape, a, b)
+                    f"{fmt_shape(t.shape)}; they differ in {where}. " + _shortcut_hint(ins[a].shape, ins[b].shape, a, b)
                 )
         return ins[0]
 

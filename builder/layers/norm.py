@@ -164,4 +164,3 @@ class LocalResponseNorm(LayerSpec):
     def infer(self, p, ins):
         self.expect_rank(ins, (2, 3, 4), "C, *spatial")
         return ins[0]
-

@@ -21,7 +21,7 @@ class PoolNd(LayerSpec):
         s = as_tuple(p.stride if p.stride is not None else p.kernel_size, r)
         pad = as_tuple(p.padding, r)
         d = as_tuple(p.dilation, r) if self.dilated else (1,) * r
-        for kk, pp, dd in zip(k, pad, d):
+        for kk, pp in zip(k, pad):
             if pp * 2 > kk:  # torch compares with the undilated kernel
                 raise ShapeError(
                     f"padding={p.padding} is more than half of kernel_size={p.kernel_size}. Expected padding <= "
@@ -62,7 +62,9 @@ _MAXDOC = (
     "Max pooling: keeps the largest value in each kernel_size window, shrinking the {what} (stride defaults to "
     "kernel_size, so 2 halves it) and making features tolerant to small shifts."
 )
-_AVGDOC = "Average pooling: replaces each kernel_size window of the {what} by its mean (stride defaults to kernel_size)."
+_AVGDOC = (
+    "Average pooling: replaces each kernel_size window of the {what} by its mean (stride defaults to kernel_size)."
+)
 
 
 @register

@@ -88,7 +88,9 @@ _RDOC = (
 class RNN(RecurrentBase):
     torch_class, gates = "nn.RNN", 1
     params = rnn_params({"nonlinearity": Choice("tanh", ("tanh", "relu"), "activation of the hidden state")})
-    doc = "The Elman RNN: h_t = tanh(W_ih·x_t + W_hh·h_(t−1) + b). Simple, but gradients vanish over long spans." + _RDOC
+    doc = (
+        "The Elman RNN: h_t = tanh(W_ih·x_t + W_hh·h_(t−1) + b). Simple, but gradients vanish over long spans." + _RDOC
+    )
 
 
 @register

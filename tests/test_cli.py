@@ -1,0 +1,76 @@
+"""python -m builder: validate (exit 0/1/2, table or JSON), templates, layers."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from builder.templates import TEMPLATE_DIR, list_templates
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "builder", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+
+
+def test_validate_prints_the_node_table_and_totals():
+    r = cli("validate", TEMPLATE_DIR / "lenet5.json")
+    assert r.returncode == 0, r.stderr
+    assert "conv1" in r.stdout and "(N, 6, 28, 28)" in r.stdout and "61,706" in r.stdout
+    assert r.stdout.strip().endswith("valid: 0 error(s), 0 warning(s)")
+
+
+def test_validate_json_matches_the_documented_shape():
+    out = json.loads(cli("validate", TEMPLATE_DIR / "resnet18.json", "--json").stdout)
+    assert set(out) == {"valid", "nodes", "params", "macs", "issues"}
+    assert out["valid"] and out["params"] == 11_689_512
+    assert out["nodes"]["stem_conv"] == {"shape": [64, 112, 112], "params": 9408, "macs": 118_013_952}
+
+
+def test_invalid_design_exits_1_with_every_issue(tmp_path):
+    d = json.loads((TEMPLATE_DIR / "lenet5.json").read_text())
+    d["nodes"][1]["params"]["kernel_size"] = 40
+    d["nodes"][-2]["params"]["out_features"] = 0
+    f = tmp_path / "bad.json"
+    f.write_text(json.dumps(d))
+    r = cli("validate", f)
+    assert r.returncode == 1
+    assert "kernel_size=40 is larger than its input height 28" in r.stderr and "out_features must be >= 1" in r.stderr
+    out = json.loads(cli("validate", f, "--json").stdout)
+    assert not out["valid"] and {i["node"] for i in out["issues"]} == {"conv1", "fc3"}
+
+
+@pytest.mark.parametrize("text,path", [('{"version": 1, "nodes": [{"id": "a", "type": 5}]}', "$.nodes[0].type"),
+                                       ("not json", "$")])  # fmt: skip
+def test_unreadable_file_exits_2_naming_the_json_path(tmp_path, text, path):
+    f = tmp_path / "broken.json"
+    f.write_text(text)
+    r = cli("validate", f)
+    assert r.returncode == 2 and f"{path}:" in r.stderr
+    assert json.loads(cli("validate", f, "--json").stdout)["path"] == path
+
+
+def test_every_template_validates_from_the_cli():
+    for t in list_templates():
+        assert cli("validate", t.path, "--json").returncode == 0, t.name
+
+
+def test_templates_list_and_write(tmp_path):
+    r = cli("templates")
+    assert r.returncode == 0 and "resnet18" in r.stdout and "11,689,512" in r.stdout
+    r = cli("templates", "--write", tmp_path / "out")
+    assert r.returncode == 0
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.json")) == sorted(
+        p.name for p in TEMPLATE_DIR.glob("*.json")
+    )
+
+
+def test_layers_json_describes_every_spec():
+    specs = json.loads(cli("layers", "--json").stdout)
+    conv = next(s for s in specs if s["type"] == "Conv2d")
+    assert conv["category"] == "Convolution" and conv["params"]["padding"]["choices"] == ["same", "valid"]
+    assert len(specs) == 56

@@ -1,0 +1,63 @@
+"""Streamlit AppTest smoke and behaviour tests for every page."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def app():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_start_page_shows_a_template_with_its_report():
+    at = app()
+    assert at.title[0].value.startswith("🧶 LayerLoom")
+    assert at.selectbox(key="template").value == "lenet5"
+    assert [m.value for m in at.metric][:2] == ["14", "61.71 k"]
+    table = at.dataframe[0].value
+    assert list(table["node"])[:2] == ["x", "conv1"] and table.loc[1, "output shape"] == "(N, 6, 28, 28)"
+    assert at.success and not at.error
+    assert any("class Lenet5(nn.Module)" in c.value for c in at.code)
+
+
+def test_choosing_resnet18_shows_its_exact_parameter_count():
+    at = app()
+    at.selectbox(key="template").set_value("resnet18").run()
+    assert not at.exception
+    assert at.metric[1].value == "11.69 M" and "11,689,512" in at.metric[1].help
+
+
+@pytest.mark.parametrize("page", ["pages/check.py", "pages/layers.py"])
+def test_every_page_loads(page):
+    at = app()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+
+
+def test_check_page_reports_a_bad_design_by_node_and_a_malformed_one_by_json_path():
+    at = app()
+    at.switch_page("pages/check.py").run()
+    bad = (
+        (ROOT / "assets/templates/lenet5.json")
+        .read_text()
+        .replace('"kernel_size": 5, "padding": 2', '"kernel_size": 50')
+    )
+    at.text_area(key="check-text").set_value(bad).run()
+    assert not at.exception
+    assert any("Conv2d 'conv1': kernel_size=50 is larger than its input height 28" in e.value for e in at.error)
+    at.text_area(key="check-text").set_value('{"version": 1, "nodes": [{"id": 1}]}').run()
+    assert any("$.nodes[0].id" in e.value for e in at.error)
+
+
+def test_layer_catalogue_search_filters():
+    at = app()
+    at.switch_page("pages/layers.py").run()
+    at.text_input(key="layer-search").set_value("lstm").run()
+    labels = [e.label for e in at.expander]
+    assert "LSTM" in labels and "Conv2d" not in labels

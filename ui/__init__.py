@@ -1,0 +1,1 @@
+"""Streamlit-only widgets. The library (builder/) never imports streamlit; pages compose these widgets."""
