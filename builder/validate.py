@@ -98,6 +98,7 @@ def label(node) -> str:
 _PARAM_CACHE: dict = {}
 _INFER_CACHE: dict = {}
 _CACHE_LIMIT = 50_000
+MAX_NODE_PARAMS = 2**31 - 1  # a bigger layer cannot be built on ordinary machines (8 GB of float32 weights)
 
 
 def check_params(node) -> tuple[Params, list[tuple[str, str]], tuple]:
@@ -270,6 +271,10 @@ def _infer(node, key, v: Validation, add) -> None:
         for i, s in enumerate(sources):
             msg = msg.replace(f"\x00{i}\x00", repr(s))
         add(node.id, param, f"{label(node)}: {msg}")
+        return
+    if n_params > MAX_NODE_PARAMS:
+        add(node.id, None, f"{label(node)}: has {n_params:,} parameters ({n_params * 4 / 2**30:.1f} GB as float32). "
+                           f"Expected at most {MAX_NODE_PARAMS:,} per layer. Make the layer smaller.")  # fmt: skip
         return
     v.types[node.id] = out
     info = v.nodes[node.id]

@@ -201,3 +201,8 @@ def test_to_json_shape():
 def test_validation_is_deterministic(name):
     d = load_template(name)
     assert validate(d) == validate(d.copy())
+
+
+def test_absurdly_large_layers_are_refused_before_building():
+    issue = only(validate(chain(("Linear", {"out_features": 10**9}), shape=(1000,))))
+    assert "parameters" in issue.message and "Make the layer smaller" in issue.message
