@@ -2,10 +2,11 @@
 
 Public API::
 
-    from builder import load_design, save_design, validate, build_model
+    from builder import load_design, save_design, validate, build_model, export_python, export_onnx
     design = load_design("assets/templates/lenet5.json")
     report = validate(design)          # shapes, params, MACs and every issue
     model = build_model(design, seed=0)
+    export_onnx(design, "lenet5.onnx") # verified with onnx.checker and onnxruntime
 
 It never imports streamlit.
 """
@@ -18,16 +19,23 @@ from .validate import DesignError, Issue, Validation, validate
 
 
 def __getattr__(name):
-    """build_model and node_at import torch, so they load on first use: `import builder` stays fast."""
+    """These import torch (and onnx), so they load on first use: `import builder` stays fast."""
     if name in ("build_model", "node_at"):
         from . import compile
 
         return getattr(compile, name)
+    if name in ("export_python", "export_onnx", "ExportError"):
+        from . import export
+
+        return getattr(export, name)
     raise AttributeError(f"module 'builder' has no attribute {name!r}")
 
 
 __all__ = [
-    "REGISTRY", "Design", "DesignError", "DesignFormatError", "Edge", "Issue", "LayerSpec", "Node",
+    "REGISTRY",
+    "ExportError",
+    "export_onnx",
+    "export_python", "Design", "DesignError", "DesignFormatError", "Edge", "Issue", "LayerSpec", "Node",
     "TensorType", "Validation", "__version__", "build_model", "generate", "load_design", "node_at",
     "save_design", "validate",
 ]  # fmt: skip

@@ -1,4 +1,4 @@
-"""Command line: python -m builder validate | templates | layers."""
+"""Command line: python -m builder validate | export | templates | layers."""
 
 from __future__ import annotations
 
@@ -53,6 +53,46 @@ def cmd_validate(args) -> int:
     return 1 if errors else 0
 
 
+def cmd_export(args) -> int:
+    if not (args.python or args.onnx):
+        print("error: say what to write: --python model.py and/or --onnx model.onnx", file=sys.stderr)
+        return 2
+    try:
+        design = load_design(args.design)
+    except DesignFormatError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    from .export import ExportError, export_onnx, export_python
+    from .validate import DesignError
+
+    results = {}
+    try:
+        if args.python:
+            r = export_python(design, args.python, weights=args.weights)
+            results["python"] = {"path": str(r.path), "weights": str(r.weights_path) if r.weights_path else None,
+                                 "class": r.class_name, "params": r.params}  # fmt: skip
+            if not args.json:
+                extra = f" and weights {r.weights_path}" if r.weights_path else ""
+                print(f"wrote {r.path}{extra}: class {r.class_name}, {r.params:,} parameters; run it: python {r.path}")
+        if args.onnx:
+            r = export_onnx(design, args.onnx, weights=args.weights)
+            results["onnx"] = r.to_json()
+            if not args.json:
+                print(f"{r.summary()} [{r.exporter} exporter, {r.seconds:.2f} s]")
+                if r.dropped_inputs:
+                    print(f"note: unused in eval mode, so not graph inputs: {', '.join(r.dropped_inputs)}")
+    except DesignError as e:
+        for issue in e.issues:
+            print(f"{issue.severity}: {issue.message}", file=sys.stderr)
+        return 1
+    except ExportError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(results))
+    return 0
+
+
 def cmd_templates(args) -> int:
     items = list_templates()
     if args.write:
@@ -90,6 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("design", help="design JSON file")
     p.add_argument("--json", action="store_true", help="print a machine-readable report")
     p.set_defaults(func=cmd_validate)
+    p = sub.add_parser("export", help="write readable PyTorch source and/or a verified ONNX file")
+    p.add_argument("design", help="design JSON file")
+    p.add_argument("--python", metavar="FILE.py", help="the model's source (weights go to FILE.pt beside it)")
+    p.add_argument("--onnx", metavar="FILE.onnx", help="ONNX file, verified with onnx.checker and onnxruntime")
+    p.add_argument("--weights", metavar="CHECKPOINT", help="a training checkpoint or a state_dict file (.pt)")
+    p.add_argument("--json", action="store_true", help="print what was written and verified as JSON")
+    p.set_defaults(func=cmd_export)
     p = sub.add_parser("templates", help="list the template designs, or write them to a folder")
     p.add_argument("--write", metavar="DIR", help="write every template as DIR/<name>.json")
     p.add_argument("--json", action="store_true")

@@ -25,23 +25,24 @@ class GaussianNoise(nn.Module):
 
 
 class PositionalEncoding(nn.Module):
-    """Adds the sinusoidal position encoding of "Attention Is All You Need" to (N, T, E) inputs."""
+    """Adds the sinusoidal position encoding of the Transformer to (N, T, E) inputs."""
 
     def __init__(self, d_model, max_len=512):
         super().__init__()
         position = torch.arange(max_len, dtype=torch.float32).unsqueeze(1)  # (T, 1)
-        div = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float32) * (-math.log(10000.0) / d_model))
+        step = torch.arange(0, d_model, 2, dtype=torch.float32)
+        div = torch.exp(step * (-math.log(10000.0) / d_model))
         pe = torch.zeros(max_len, d_model)
         pe[:, 0::2] = torch.sin(position * div)
         pe[:, 1::2] = torch.cos(position * div[: d_model // 2])
-        self.register_buffer("pe", pe, persistent=False)  # computed, so not part of the state_dict
+        self.register_buffer("pe", pe, persistent=False)  # computed: not in state_dict
 
     def forward(self, x):
         return x + self.pe[: x.size(1)]
 
 
 class Reparameterize(nn.Module):
-    """The VAE sampling step: z = mu + exp(logvar / 2) * eps while training; z = mu in eval mode."""
+    """The VAE sampling step: z = mu + exp(logvar / 2) * eps in training, mu in eval."""
 
     def forward(self, mu, logvar):
         if self.training:

@@ -48,10 +48,22 @@ def fmt_shape(shape: tuple[int, ...] | None) -> str:
     return "(" + ", ".join(["N", *map(str, shape)]) + ")"
 
 
+def py_str(text: str) -> str:
+    """A Python string literal for any text, quoted the way ruff/black format it (double quotes unless that
+    needs more escapes). Built from repr(), so any text is safe to put in source this way."""
+    r = repr(text)
+    if r.startswith('"') or text.count('"') > text.count("'"):
+        return r
+    body = r[1:-1].replace("\\'", "'").replace('"', '\\"')
+    return f'"{body}"'
+
+
 def literal(value) -> str:
     """Python source for a validated parameter value (numbers, bools, None, strings, tuples of them)."""
     if isinstance(value, tuple):
         return "(" + ", ".join(literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, str):
+        return py_str(value)
     return repr(value)
 
 
@@ -72,6 +84,7 @@ class LayerSpec:
     code_skip: ClassVar[tuple[str, ...]] = ()  # params that are not constructor arguments
     helpers: ClassVar[tuple[str, ...]] = ()  # helper classes (builder/helpers.py) the emitted code needs
     inferred_doc: ClassVar[str] = ""  # which constructor argument is inferred from the input, for the docs
+    onnx_exporter: ClassVar[str] = "legacy"  # "dynamo" when torch's tracing exporter cannot keep shapes dynamic
 
     def __init__(self):
         for name, p in self.params.items():
@@ -98,6 +111,10 @@ class LayerSpec:
     def warnings(self, p: Params, ins: list[TensorType]) -> list[tuple[str | None, str]]:
         """Legal but suspicious configurations: (param or None, message) pairs."""
         return []
+
+    def onnx_issue(self, p: Params, ins: list[TensorType]) -> str | None:
+        """Why this configuration cannot be exported to ONNX (and what to change), or None when it can."""
+        return None
 
     # -- counts ---------------------------------------------------------------------------------------
     def input_args(self, p: Params, ins: list[TensorType]) -> dict:
@@ -128,8 +145,9 @@ class LayerSpec:
         parts += [f"{k}={literal(v)}" for k, v in self.fixed_kwargs.items()]
         return f"{self.torch_class}({', '.join(parts)})"
 
-    def forward_code(self, p: Params, attr: str, args: list[str], ins: list[TensorType]) -> str:
-        """The expression computing this node's output from its input variables."""
+    def forward_code(self, p: Params, attr: str, args: list[str], ins: list[TensorType]) -> str | list:
+        """The expression computing this node's output from its input variables (named ``args``). A list of
+        (expression, comment) steps assigns ``attr`` several times; the last step is the node's output."""
         return f"self.{attr}({', '.join(args)})"
 
     def describe(self) -> dict:

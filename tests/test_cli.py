@@ -74,3 +74,29 @@ def test_layers_json_describes_every_spec():
     conv = next(s for s in specs if s["type"] == "Conv2d")
     assert conv["category"] == "Convolution" and conv["params"]["padding"]["choices"] == ["same", "valid"]
     assert len(specs) == 56
+
+
+def test_export_writes_python_and_verified_onnx(tmp_path):
+    import torch
+
+    from builder import build_model
+    from builder.templates import load_template
+
+    torch.save(build_model(load_template("lenet5"), seed=1).state_dict(), tmp_path / "w.pt")
+    r = cli("export", TEMPLATE_DIR / "lenet5.json", "--python", tmp_path / "m.py", "--onnx", tmp_path / "m.onnx",
+            "--weights", tmp_path / "w.pt", "--json")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["python"]["weights"] == str(tmp_path / "m.pt") and out["python"]["params"] == 61706
+    assert out["onnx"]["verified_batches"] == [3] and out["onnx"]["max_abs_diff"] < 1e-5
+    r = cli("export", TEMPLATE_DIR / "lenet5.json", "--onnx", tmp_path / "m2.onnx")
+    assert r.returncode == 0 and "onnxruntime matches torch within" in r.stdout and "at batch [3]" in r.stdout
+
+
+def test_export_failures_exit_1_with_the_reason(tmp_path):
+    d = json.loads((TEMPLATE_DIR / "lstm_classifier.json").read_text())
+    d["nodes"][1]["params"]["proj_size"] = 4
+    (tmp_path / "d.json").write_text(json.dumps(d))
+    r = cli("export", tmp_path / "d.json", "--onnx", tmp_path / "m.onnx")
+    assert r.returncode == 1 and "ONNX has no LSTM with projections" in r.stderr
+    assert cli("export", tmp_path / "d.json").returncode == 2  # nothing asked for

@@ -93,7 +93,7 @@ def test_hostile_ids_and_names_produce_a_model_and_execute_nothing_else(tmp_path
     path.write_text(source + "\nm = build_model()\nprint(sum(p.numel() for p in m.parameters()))\n")
     proc = subprocess.run([sys.executable, str(path)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "100"  # five Linear(4, 4) layers
+    assert proc.stdout.strip().splitlines()[-1] == "100"  # five Linear(4, 4) layers
     assert sum(p.numel() for p in build_model(design).parameters()) == 100
     assert not (tmp_path / "PWNED").exists()
     compiled = compile(source, "m", "exec")

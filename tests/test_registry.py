@@ -200,4 +200,4 @@ def test_emitted_constructor_reads_like_torch():
     assert "self.layer = nn.Conv2d(1, 6, kernel_size=5, padding=2)" in src
     src = generate(layer_design("LSTM", {"hidden_size": 8}, [SEQ])).source
     assert "nn.LSTM(16, 8, batch_first=True)" in src
-    assert literal((3,)) == "(3,)" and literal((1, 2)) == "(1, 2)" and literal("same") == "'same'"
+    assert literal((3,)) == "(3,)" and literal((1, 2)) == "(1, 2)" and literal("same") == '"same"'

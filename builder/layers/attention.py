@@ -35,6 +35,7 @@ class MultiheadAttention(LayerSpec):
     min_inputs, max_inputs = 1, 3
     port_names = ("query", "key", "value")
     torch_class = "nn.MultiheadAttention"
+    onnx_exporter = "dynamo"  # tracing bakes batch and length into the head-splitting reshapes
     positional = ("embed_dim", "num_heads")
     fixed_kwargs = {"batch_first": True}
     inferred_doc = "embed_dim, kdim, vdim"
@@ -114,6 +115,7 @@ class TransformerEncoderLayer(LayerSpec):
         "bias": Bool(True, "learn biases in linear and norm layers"),
     }
     torch_class = "nn.TransformerEncoderLayer"
+    onnx_exporter = "dynamo"  # it contains a MultiheadAttention
     positional = ("d_model", "nhead")
     fixed_kwargs = {"batch_first": True}
     inferred_doc = "d_model"

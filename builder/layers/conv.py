@@ -92,6 +92,18 @@ class ConvNd(ConvBase):
         out = tuple(conv_out(*a) for a in zip(sizes, k, s, pad, d))
         return TensorType((p.out_channels, *out))
 
+    def onnx_issue(self, p, ins):
+        if p.padding == "same" and any(d > 1 for d in as_tuple(p.dilation, self.rank)):
+            k, d = as_tuple(p.kernel_size, self.rank), as_tuple(p.dilation, self.rank)
+            pads = [dd * (kk - 1) for kk, dd in zip(k, d)]
+            fix = (
+                f"set padding={[x // 2 for x in pads]} (the same output size)"
+                if all(x % 2 == 0 for x in pads)
+                else "use an odd kernel_size and set padding to dilation·(kernel_size − 1)/2"
+            )
+            return f"ONNX Runtime cannot run padding='same' with dilation > 1; {fix}"
+        return None
+
     def count_params(self, p, ins):
         k = as_tuple(p.kernel_size, self.rank)
         return p.out_channels * (ins[0].shape[0] // p.groups) * prod(k) + (p.out_channels if p.bias else 0)

@@ -30,6 +30,14 @@ class BatchNormBase(LayerSpec):
     def count_params(self, p, ins):
         return 2 * ins[0].shape[0] if p.affine else 0
 
+    def onnx_issue(self, p, ins):
+        if not p.track_running_stats and self.type.startswith("BatchNorm"):
+            return (
+                "without running statistics BatchNorm normalizes with the batch's own statistics even at "
+                "inference, which ONNX cannot express. Set track_running_stats=true."
+            )
+        return None
+
 
 _BNDOC = (
     "Batch normalization over {what}: normalizes each channel with the batch's mean and variance while "

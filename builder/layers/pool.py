@@ -112,6 +112,15 @@ class AdaptivePoolNd(LayerSpec):
         shape = self.expect_rank(ins, self.rank + 1, LAYOUT[self.rank])
         return TensorType((shape[0], *as_tuple(p.output_size, self.rank)))
 
+    def onnx_issue(self, p, ins):
+        sizes, out = ins[0].shape[1:], as_tuple(p.output_size, self.rank)
+        if any(o != 1 and s % o for s, o in zip(sizes, out)):
+            return (
+                f"ONNX has no adaptive pooling: output_size {list(out)} must divide the input size {list(sizes)} "
+                "(or be 1). Choose a divisor, or resize the input."
+            )
+        return None
+
 
 def _adaptive(rank):
     return {"output_size": IntTuple(1, "output size per spatial dim (1 = global pooling)", length=rank, min=1)}

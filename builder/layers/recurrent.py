@@ -1,7 +1,7 @@
 """Recurrent layers: RNN, LSTM, GRU. Always batch_first; ``return_sequences`` picks all steps or the last."""
 
 from ..params import Bool, Choice, Float, Int
-from ..registry import LayerSpec, ShapeError, TensorType, register
+from ..registry import LayerSpec, ShapeError, TensorType, fmt_shape, register
 
 
 class RecurrentBase(LayerSpec):
@@ -34,6 +34,11 @@ class RecurrentBase(LayerSpec):
     def input_args(self, p, ins):
         return {"input_size": ins[0].shape[-1]}
 
+    def onnx_issue(self, p, ins):
+        if p.get("proj_size"):
+            return "ONNX has no LSTM with projections. Set proj_size=0, or add a Linear after the LSTM."
+        return None
+
     def _layers(self, p, ins):
         """(input width, hidden, output width) for each stacked layer."""
         h, o, d = p.hidden_size, self.out_size(p), 2 if p.bidirectional else 1
@@ -58,9 +63,12 @@ class RecurrentBase(LayerSpec):
             return f"{call}[0]"
         if not p.bidirectional:
             return f"{call}[0][:, -1]"  # the last time step
-        # h_n's last two rows are the last layer's final states, forward then backward direction
-        h_n = f"{call}[1][0]" if self.type == "LSTM" else f"{call}[1]"
-        return f"{h_n}[-2:].transpose(0, 1).flatten(1)"
+        # the forward direction ends at the last step, the backward one at the first
+        h, t = self.out_size(p), ins[0].shape[0]
+        return [
+            (f"{call}[0]", f"{fmt_shape((t, 2 * h))}: every step, both directions"),
+            (f"torch.cat([{attr}[:, -1, :{h}], {attr}[:, 0, {h}:]], dim=1)", None),
+        ]
 
 
 def rnn_params(extra=None):

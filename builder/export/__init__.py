@@ -1,0 +1,15 @@
+"""Exports: readable PyTorch source (the model's own source) and verified ONNX."""
+
+from .onnx import OnnxExport, export_onnx, onnx_problems
+from .python import PythonExport, export_python
+from .weights import ExportError, load_weights
+
+__all__ = [
+    "ExportError",
+    "OnnxExport",
+    "PythonExport",
+    "export_onnx",
+    "export_python",
+    "load_weights",
+    "onnx_problems",
+]

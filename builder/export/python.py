@@ -1,0 +1,49 @@
+"""Python export: the model's own generated source, plus its weights as a plain state_dict beside it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..codegen import generate
+from ..design import Design, load_design
+from ..validate import validate
+from .weights import load_weights
+
+
+@dataclass(frozen=True)
+class PythonExport:
+    path: Path
+    weights_path: Path | None
+    class_name: str
+    params: int
+
+
+def _write_atomic(path: Path, data: str | bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
+    os.replace(tmp, path)
+
+
+def export_python(design: Design | str | os.PathLike | dict, path, weights=None) -> PythonExport:
+    """Write ``path`` (model.py) and, with ``weights``, ``path`` with suffix .pt (model.pt) beside it.
+
+    The file is exactly the source ``build_model`` executes; its ``__main__`` block loads the .pt file next to
+    it when there is one. Needs only torch to run.
+    """
+    import torch
+
+    design = design if isinstance(design, Design) else load_design(design)
+    report = validate(design)
+    generated = generate(design, report)  # raises DesignError with every issue when invalid
+    path = Path(path)
+    weights_path = None
+    if weights is not None:
+        state = load_weights(weights, design)
+        weights_path = path.with_suffix(".pt")
+        tmp = weights_path.with_name(f".{weights_path.name}.tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, weights_path)
+    _write_atomic(path, generated.source)
+    return PythonExport(path, weights_path, generated.class_name, report.params)
