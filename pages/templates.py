@@ -13,7 +13,7 @@ def gallery():
     return [(t.name, t.title, t.description) for t in list_templates()]
 
 
-st.title("🧶 LayerLoom")
+st.title("LayerLoom")
 st.caption("Build, check, train and export neural networks visually. Start from a classic design.")
 
 items = gallery()

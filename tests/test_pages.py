@@ -17,7 +17,7 @@ def app():
 
 def test_start_page_shows_a_template_with_its_report():
     at = app()
-    assert at.title[0].value.startswith("🧶 LayerLoom")
+    assert at.title[0].value == "LayerLoom"
     assert at.selectbox(key="template").value == "lenet5"
     assert [m.value for m in at.metric][:2] == ["14", "61.71 k"]
     table = at.dataframe[0].value
