@@ -112,6 +112,21 @@ def cmd_templates(args) -> int:
     return 0
 
 
+def cmd_datasets(args) -> int:
+    from .data import list_datasets, load_dataset
+
+    specs = list_datasets()
+    rows, out = [["name", "task", "input", "dtype", "classes / targets", "train", "val", "test"]], []
+    for s in specs:
+        sizes = load_dataset(s.name).sizes
+        out.append({**s.to_json(), "sizes": sizes})
+        labels = s.classes or s.targets
+        shown = ", ".join(labels) if len(labels) <= 3 else f"{len(labels)} classes"
+        rows.append([s.name, s.task, fmt_shape(s.input_shape), s.dtype, shown, *map(str, sizes.values())])
+    print(json.dumps(out) if args.json else _table(rows, {5, 6, 7}))
+    return 0
+
+
 def cmd_layers(args) -> int:
     specs = sorted(REGISTRY.values(), key=lambda s: (CATEGORIES.index(s.category), s.type))
     if args.json:
@@ -141,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--write", metavar="DIR", help="write every template as DIR/<name>.json")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_templates)
+    p = sub.add_parser("datasets", help="list the bundled datasets: task, input shape, classes, split sizes")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_datasets)
     p = sub.add_parser("layers", help="list every layer type with its parameters")
     p.add_argument("--json", action="store_true", help="full specs: params with ranges, choices, help")
     p.set_defaults(func=cmd_layers)

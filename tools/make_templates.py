@@ -415,7 +415,7 @@ def textcnn():
     g = G("textcnn", "TextCNN",
           "Kim's 2014 CNN for sentence classification: token ids → Embedding vectors, then parallel Conv1d "
           "filters of widths 3, 4 and 5 act as n-gram detectors; max-over-time pooling keeps each filter's "
-          "strongest match, and the concatenation feeds a classifier.", dataset="text", task="classification")  # fmt: skip
+          "strongest match, and the concatenation feeds a classifier.", dataset="sentiment", task="classification")  # fmt: skip
     x = g.add("Input", id="tokens", shape=[40], dtype="int64")
     e = g.seq(x, ("Embedding", {"num_embeddings": 2000, "embedding_dim": 64, "padding_idx": 0}, "embed"),
               ("Permute", {"dims": [0, 2, 1]}, "to_channels"))  # fmt: skip
@@ -521,7 +521,7 @@ def transformer_classifier():
     g = G("transformer_classifier", "Transformer encoder classifier",
           "A small Transformer encoder for text: token embeddings plus sinusoidal positional encodings, two "
           "encoder layers (self-attention + feed-forward, each with residual and LayerNorm), mean pooling over "
-          "the sequence and a linear classifier.", dataset="text", task="classification")  # fmt: skip
+          "the sequence and a linear classifier.", dataset="sentiment", task="classification")  # fmt: skip
     x = g.add("Input", id="tokens", shape=[40], dtype="int64")
     y = g.seq(x, ("Embedding", {"num_embeddings": 2000, "embedding_dim": 64, "padding_idx": 0}, "embed"),
               ("PositionalEncoding", {}, "posenc"),

@@ -1,0 +1,140 @@
+"""The dataset registry: every bundled dataset with its task, shapes, classes, split and normalization.
+
+Datasets come from installed packages (scikit-learn, statsmodels) or are generated; nothing is downloaded.
+Each loader returns the full arrays; :func:`load_dataset` splits them with a seeded permutation (chronologically
+for forecasting series, so the test set is the future), normalizes with statistics of the training split only,
+and caches the result per (name, seed, options).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+TASKS = ("classification", "regression", "forecasting", "autoencoder", "sequence_labeling")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    title: str
+    description: str
+    task: str  # one of TASKS: what the dataset's targets are
+    input_shape: tuple[int, ...]  # one sample, without the batch dim
+    dtype: str  # "float32" or "int64"
+    loader: Callable[..., tuple[np.ndarray, np.ndarray]]
+    classes: tuple[str, ...] = ()  # classification: class names, in label order
+    targets: tuple[str, ...] = ()  # regression/forecasting: target names
+    group: str = ""  # for listings: "2-D", "Tabular", "Images", "Sequences", "Text"
+    chronological: bool = False  # split in time order (forecasting windows)
+    normalize: str = "standard"  # "standard" (train mean/std per feature), "none" (already in [0, 1])
+    options: dict = field(default_factory=dict)  # loader options with their defaults (e.g. noise)
+    vocab_size: int = 0  # text/token datasets: ids are < vocab_size; 0 = padding
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name, "title": self.title, "task": self.task, "group": self.group,
+            "input_shape": list(self.input_shape), "dtype": self.dtype, "classes": list(self.classes),
+            "targets": list(self.targets), "options": self.options, "vocab_size": self.vocab_size,
+            "description": self.description,
+        }  # fmt: skip
+
+
+@dataclass
+class Dataset:
+    """A loaded, split, normalized dataset. Arrays are numpy; x keeps the spec's dtype, y is int64 labels
+    (classification, sequence labeling) or float32 targets."""
+
+    spec: DatasetSpec
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    mean: np.ndarray | None = None  # the normalization applied to x (None when none was)
+    std: np.ndarray | None = None
+    vocab: tuple[str, ...] = ()
+    y_mean: float = 0.0  # regression/forecasting targets are standardized too: y_raw = y * y_std + y_mean
+    y_std: float = 1.0
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.x_train), "val": len(self.x_val), "test": len(self.x_test)}
+
+    def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        return getattr(self, f"x_{name}"), getattr(self, f"y_{name}")
+
+
+DATASETS: dict[str, DatasetSpec] = {}
+
+
+def register(spec: DatasetSpec) -> DatasetSpec:
+    assert spec.name not in DATASETS and spec.task in TASKS, spec.name
+    DATASETS[spec.name] = spec
+    return spec
+
+
+class DatasetError(ValueError):
+    """An unknown dataset or bad options; the message lists what is available."""
+
+
+def get_spec(name: str) -> DatasetSpec:
+    _ensure_loaded()
+    if name not in DATASETS:
+        raise DatasetError(f"unknown dataset {name!r}; available: {', '.join(sorted(DATASETS))}")
+    return DATASETS[name]
+
+
+def list_datasets() -> list[DatasetSpec]:
+    _ensure_loaded()
+    return list(DATASETS.values())
+
+
+def _ensure_loaded():
+    from . import images, sequences, tabular, text  # noqa: F401  (registers the specs)
+
+
+def load_dataset(name: str, seed: int = 0, **options) -> Dataset:
+    """The named dataset, split 70/15/15 with ``seed`` and normalized on the training split."""
+    spec = get_spec(name)
+    unknown = set(options) - set(spec.options)
+    if unknown:
+        known = ", ".join(spec.options) or "none"
+        raise DatasetError(f"dataset {name!r} has no option {sorted(unknown)[0]!r}; its options: {known}")
+    merged = {**spec.options, **options}
+    return _load(name, seed, tuple(sorted(merged.items())))
+
+
+@functools.lru_cache(maxsize=32)
+def _load(name: str, seed: int, options: tuple) -> Dataset:
+    spec = DATASETS[name]
+    out = spec.loader(seed=seed, **dict(options))
+    x, y = np.asarray(out[0]), np.asarray(out[1])
+    if spec.task in ("regression", "forecasting") and y.ndim == 1:
+        y = y[:, None]  # one target per sample: (n, 1), like the model's (N, 1) output
+    vocab = tuple(out[2]) if len(out) > 2 else ()
+    n = len(x)
+    order = np.arange(n) if spec.chronological else np.random.default_rng(seed).permutation(n)
+    a, b = int(n * 0.7), int(n * 0.85)
+    parts = [order[:a], order[a:b], order[b:]]
+    xs = [x[p] for p in parts]
+    ys = [y[p] for p in parts]
+    mean = std = None
+    if spec.normalize == "standard" and spec.dtype == "float32":
+        axes = tuple(range(xs[0].ndim - 1))  # per feature (the last dim)
+        mean = xs[0].mean(axis=axes, keepdims=True)
+        std = xs[0].std(axis=axes, keepdims=True) + 1e-8
+        xs = [(v - mean) / std for v in xs]
+        mean, std = mean.reshape(-1).astype(np.float32), std.reshape(-1).astype(np.float32)
+    xs = [np.ascontiguousarray(v, dtype=np.float32 if spec.dtype == "float32" else np.int64) for v in xs]
+    y_mean, y_std = 0.0, 1.0
+    if spec.task in ("regression", "forecasting"):
+        y_mean, y_std = float(ys[0].mean()), float(ys[0].std() + 1e-8)
+        ys = [(v - y_mean) / y_std for v in ys]
+    label = spec.task in ("classification", "sequence_labeling")
+    ys = [np.ascontiguousarray(v, dtype=np.int64 if label else np.float32) for v in ys]
+    return Dataset(spec, xs[0], ys[0], xs[1], ys[1], xs[2], ys[2], mean, std, vocab, y_mean, y_std)

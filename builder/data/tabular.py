@@ -1,0 +1,82 @@
+"""2-D toy sets (the TensorFlow Playground four, plus moons) and scikit-learn's tabular datasets."""
+
+import numpy as np
+
+from .registry import DatasetSpec, register
+
+PLAYGROUND = {"n": 1000, "noise": 0.1}
+
+
+def _xor(seed, n, noise):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (n, 2))
+    y = (x[:, 0] * x[:, 1] < 0).astype(np.int64)  # opposite quadrants share a class
+    return x + rng.normal(0, noise, x.shape), y
+
+
+def _circle(seed, n, noise):
+    rng = np.random.default_rng(seed)
+    r = np.concatenate([rng.uniform(0, 0.5, n // 2), rng.uniform(0.7, 1.0, n - n // 2)])
+    a = rng.uniform(0, 2 * np.pi, n)
+    x = np.stack([r * np.cos(a), r * np.sin(a)], 1)
+    y = (np.arange(n) >= n // 2).astype(np.int64)  # inner disc 0, outer ring 1
+    return x + rng.normal(0, noise, x.shape), y
+
+
+def _gaussians(seed, n, noise):
+    rng = np.random.default_rng(seed)
+    y = (np.arange(n) % 2).astype(np.int64)
+    centers = np.where(y[:, None] == 1, 0.5, -0.5)
+    return centers + rng.normal(0, 0.2 + noise, (n, 2)), y
+
+
+def _spiral(seed, n, noise):
+    rng = np.random.default_rng(seed)
+    y = (np.arange(n) % 2).astype(np.int64)
+    t = rng.uniform(0, 1, n) * 2.5 * np.pi + 0.3
+    r = t / (2.5 * np.pi + 0.3)
+    a = t + np.pi * y  # the second arm is the first turned by half a turn
+    x = np.stack([r * np.cos(a), r * np.sin(a)], 1)
+    return x + rng.normal(0, noise * 0.5, x.shape), y
+
+
+def _moons(seed, n, noise):
+    from sklearn.datasets import make_moons
+
+    return make_moons(n_samples=n, noise=noise, random_state=seed)
+
+
+for key, fn, title, text in [
+    ("xor", _xor, "XOR", "Points in the four quadrants; opposite quadrants share a class. Not linearly separable: "
+     "a perceptron fails, one hidden layer succeeds."),
+    ("circle", _circle, "Circle", "An inner disc against an outer ring: a boundary a straight line cannot draw."),
+    ("gaussians", _gaussians, "Two gaussians", "Two overlapping blobs: the easy, linearly separable case."),
+    ("spiral", _spiral, "Spiral", "Two interleaved spiral arms: the hardest Playground set; needs depth."),
+    ("moons", _moons, "Moons", "Two interleaving half-circles (scikit-learn's make_moons)."),
+]:  # fmt: skip
+    register(DatasetSpec(key, title, text + " 2 features, 2 classes; `noise` sets the jitter.", "classification",
+                         (2,), "float32", fn, classes=("0", "1"), group="2-D", options=dict(PLAYGROUND)))  # fmt: skip
+
+
+def _sklearn(loader_name):
+    def load(seed):
+        import sklearn.datasets as sk
+
+        bunch = getattr(sk, loader_name)()
+        return bunch.data.astype(np.float32), bunch.target
+
+    return load
+
+
+register(DatasetSpec("iris", "Iris", "Fisher's 150 iris flowers: 4 measurements, 3 species.", "classification",
+                     (4,), "float32", _sklearn("load_iris"), classes=("setosa", "versicolor", "virginica"),
+                     group="Tabular"))  # fmt: skip
+register(DatasetSpec("wine", "Wine", "178 wines from three cultivars, 13 chemical measurements.", "classification",
+                     (13,), "float32", _sklearn("load_wine"), classes=("class_0", "class_1", "class_2"),
+                     group="Tabular"))  # fmt: skip
+register(DatasetSpec("breast_cancer", "Breast cancer", "569 tumours, 30 features of cell nuclei: malignant or "
+                     "benign.", "classification", (30,), "float32", _sklearn("load_breast_cancer"),
+                     classes=("malignant", "benign"), group="Tabular"))  # fmt: skip
+register(DatasetSpec("diabetes", "Diabetes", "442 patients, 10 baseline variables; target: disease progression "
+                     "after one year (regression).", "regression", (10,), "float32", _sklearn("load_diabetes"),
+                     targets=("progression",), group="Tabular"))  # fmt: skip
