@@ -28,11 +28,19 @@ def __getattr__(name):
         from . import export
 
         return getattr(export, name)
+    if name in ("devices", "train", "Run", "TrainError"):
+        from . import train
+
+        return getattr(train, name)
     raise AttributeError(f"module 'builder' has no attribute {name!r}")
 
 
 __all__ = [
     "REGISTRY",
+    "Run",
+    "TrainError",
+    "devices",
+    "train",
     "ExportError",
     "export_onnx",
     "export_python", "Design", "DesignError", "DesignFormatError", "Edge", "Issue", "LayerSpec", "Node",

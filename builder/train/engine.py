@@ -1,0 +1,436 @@
+"""The training engine: one loop for every task, in a background worker that never calls a UI.
+
+Data of the bundled (in-memory) datasets is moved to the device once and sliced per batch: a DataLoader with
+workers is several times slower for data that already sits in memory. The loop reads losses back only every
+``log_every`` steps (a host sync on GPUs), checks them for divergence there, and names the exact step.
+Checkpoints (last and best, with optimizer, scheduler, RNG states, design and config) are written atomically
+every epoch, so a failure keeps the last good one and ``resume`` continues the same run.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from ..compile import build_model, node_at
+from ..data import check_compatibility, get_spec, load_dataset
+from ..design import Design, from_dict
+from ..validate import ERROR, DesignError, Issue, validate
+from .config import resolve_config
+from .devices import resolve_device
+from .events import RunLog
+from .tasks import Task
+
+DIVERGENCE = 1e3  # a loss this many times its starting value counts as diverged
+WORKSPACE = Path(os.environ.get("LAYERLOOM_WORKSPACE", "workspace"))
+
+
+class TrainError(RuntimeError):
+    """A run that cannot start or that failed; ``issues`` when the design or config is at fault."""
+
+    def __init__(self, message: str, issues: list[Issue] | None = None, node: str | None = None):
+        super().__init__(message)
+        self.issues, self.node = issues or [], node
+
+
+class Stopped(Exception):
+    pass
+
+
+@dataclass
+class Control:
+    """Flags a UI sets from another thread: stop (honoured within one batch), pause/resume."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    running: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self):
+        self.running.set()
+
+    def wait_if_paused(self) -> None:
+        while not self.running.wait(0.05):
+            if self.stop.is_set():
+                return
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    run_dir: Path
+    status: str  # finished | stopped | failed
+    epochs: int
+    metrics: dict  # {"train": {...}, "val": {...}, "test": {...}}
+    checkpoint: Path | None  # the best checkpoint
+    message: str = ""
+    device: str = "cpu"
+    task: str = ""
+    dataset: str = ""
+
+    def to_json(self) -> dict:
+        clean = {k: {m: v for m, v in d.items() if m != "confusion"} for k, d in self.metrics.items()}
+        return {"dataset": self.dataset, "task": self.task, "epochs": self.epochs, "device": self.device,
+                "status": self.status, "metrics": clean, "checkpoint": str(self.checkpoint) if self.checkpoint else None,
+                "logdir": str(self.run_dir), "message": self.message}  # fmt: skip
+
+
+# -- setup ----------------------------------------------------------------------------------------------------
+def prepare(design: Design, overrides: dict | None = None):
+    """Check everything that can be checked before a run starts; raise TrainError listing every issue."""
+    report = validate(design)
+    if not report.valid:
+        raise TrainError("the design has errors", report.errors)
+    cfg, issues = resolve_config(design, overrides)
+    if issues:
+        raise TrainError("the training settings have errors: " + issues[0].message, issues)
+    spec = get_spec(cfg.dataset)
+    task_for_data = {"denoising": "autoencoder"}.get(cfg.task, cfg.task)
+    problems = [i for i in check_compatibility(design, spec, task_for_data) if i.severity == ERROR]
+    if problems:
+        raise TrainError(f"the design does not fit {spec.name}: " + problems[0].message, problems)
+    return cfg, spec
+
+
+def _optimizer(cfg, params):
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
+                               weight_decay=cfg.weight_decay)  # fmt: skip
+    if cfg.optimizer == "adagrad":
+        return torch.optim.Adagrad(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+    return cls(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
+
+
+def _scheduler(cfg, opt, steps_per_epoch):
+    if cfg.schedule == "step":
+        return torch.optim.lr_scheduler.StepLR(opt, cfg.step_size, cfg.gamma)
+    if cfg.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.epochs)
+    if cfg.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch)
+    if cfg.schedule == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=cfg.gamma, patience=cfg.plateau_patience)
+    return None
+
+
+def _augment(x: torch.Tensor, cfg, gen: torch.Generator) -> torch.Tensor:
+    """Random horizontal flips and padded random crops, per sample, for (N, C, H, W) images."""
+    if x.dim() != 4:
+        return x
+    n = len(x)
+    if cfg.augment_flip:
+        flip = torch.rand(n, generator=gen, device=x.device) < 0.5
+        x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+    p = cfg.augment_crop
+    if p:
+        h, w = x.shape[-2:]
+        padded = torch.nn.functional.pad(x, (p, p, p, p))
+        dy = torch.randint(0, 2 * p + 1, (n,), generator=gen, device=x.device)
+        dx = torch.randint(0, 2 * p + 1, (n,), generator=gen, device=x.device)
+        rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
+        cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
+        batch = torch.arange(n, device=x.device)[:, None, None, None]
+        chans = torch.arange(x.shape[1], device=x.device)[None, :, None, None]
+        x = padded[batch, chans, rows, cols]
+    return x
+
+
+def _save(path: Path, payload: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)  # atomic: a crash never leaves half a checkpoint
+
+
+# -- the run --------------------------------------------------------------------------------------------------
+class Trainer:
+    def __init__(self, design: Design, overrides: dict | None = None, workspace: str | Path | None = None,
+                 resume: str | Path | None = None, control: Control | None = None, run_id: str | None = None):  # fmt: skip
+        self.checkpoint = None
+        if resume is not None:
+            self.checkpoint = torch.load(resume, map_location="cpu", weights_only=True)
+            design = from_dict(self.checkpoint["design"])
+            overrides = {**self.checkpoint["config"], **(overrides or {})}
+            run_id = self.checkpoint["run_id"]
+        self.design = design
+        self.cfg, self.spec = prepare(design, overrides)
+        self.control = control or Control()
+        self.run_id = run_id or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        self.run_dir = Path(workspace or WORKSPACE) / "runs" / self.run_id
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log = RunLog(self.run_dir / "events.jsonl")
+
+    def run(self) -> RunResult:
+        cfg = self.cfg
+        device = resolve_device(cfg.device)
+        result = RunResult(self.run_id, self.run_dir, "failed", 0, {}, None, device=str(device), task=cfg.task,
+                           dataset=cfg.dataset)  # fmt: skip
+        model = None
+        try:
+            model = self._run(device, result)
+        except Stopped:
+            result.status, result.message = "stopped", f"stopped by the user after {result.epochs} epoch(s)"
+            self.log.emit("stopped", epoch=result.epochs, message=result.message)
+        except TrainError as e:
+            result.message = str(e)
+            self.log.emit("failed", message=str(e), node=e.node, step=getattr(e, "step", None))
+        except torch.cuda.OutOfMemoryError:
+            result.message = (f"the GPU ran out of memory at batch size {cfg.batch_size}. Lower the batch size "
+                              "(halve it), or use a smaller model.")  # fmt: skip
+            self.log.emit("failed", message=result.message, node=None)
+        except Exception as e:  # anything else: say what and where in the design
+            node = node_at(model, e.__traceback__) if model is not None else None
+            where = f" (in node {node!r})" if node else ""
+            result.message = f"{type(e).__name__}{where}: {e}"
+            self.log.emit("failed", message=result.message, node=node,
+                          traceback="".join(traceback.format_exception(e))[-4000:])  # fmt: skip
+        finally:
+            self.log.close()
+        return result
+
+    def _run(self, device, result: RunResult):
+        cfg = self.cfg
+        data = load_dataset(cfg.dataset, seed=cfg.seed, **cfg.dataset_options)
+        outputs = sorted(n.id for n in self.design.nodes if n.type == "Output")
+        task = Task(cfg.task, cfg, self.design, data, outputs)
+        x = {s: torch.from_numpy(data.split(s)[0]).to(device) for s in ("train", "val", "test")}
+        y = {s: torch.from_numpy(data.split(s)[1]).to(device) for s in ("train", "val", "test")}
+        torch.manual_seed(cfg.seed)  # dropout and noise draw from the global generator
+        model = build_model(self.design, seed=cfg.seed).to(device)
+        self.model = model
+        n = len(x["train"])
+        steps_per_epoch = math.ceil(n / cfg.batch_size)
+        opt = _optimizer(cfg, model.parameters())
+        sched = _scheduler(cfg, opt, steps_per_epoch)
+        gen = torch.Generator(device=device).manual_seed(cfg.seed)
+        amp = _amp(cfg, device)
+        scaler = torch.amp.GradScaler("cuda") if amp == torch.float16 else None
+        start_epoch, step, best, stale, start_loss = 0, 0, math.inf, 0, None
+        if self.checkpoint is not None:
+            ck = self.checkpoint
+            model.load_state_dict(ck["model"])
+            opt.load_state_dict(ck["optimizer"])
+            if sched is not None and ck.get("scheduler"):
+                sched.load_state_dict(ck["scheduler"])
+            start_epoch, step, best, stale, start_loss = ck["epoch"], ck["step"], ck["best"], ck["stale"], ck["start_loss"]
+            torch.set_rng_state(ck["rng"])
+            gen.set_state(ck["gen"]) if device.type == "cpu" else None
+        writer = _writer(self.run_dir)
+        n_params = sum(p.numel() for p in model.parameters())
+        self.log.emit("started", run_id=self.run_id, device=str(device), dataset=cfg.dataset, task=cfg.task,
+                      epochs=cfg.epochs, steps_per_epoch=steps_per_epoch, params=n_params, sizes=data.sizes,
+                      loss=task.loss_name, resumed_from=start_epoch)  # fmt: skip
+        t0 = time.perf_counter()
+        for epoch in range(start_epoch + 1, cfg.epochs + 1):
+            model.train()
+            perm = torch.randperm(n, generator=gen, device=device)
+            pending, seen, epoch_loss, t_epoch = [], 0, 0.0, time.perf_counter()
+            correct = torch.zeros((), device=device)
+            for b in range(steps_per_epoch):
+                if self.control.stop.is_set():
+                    raise Stopped
+                self.control.wait_if_paused()
+                idx = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
+                xb, yb = x["train"][idx], y["train"][idx]
+                target = task.target(xb, yb)
+                inp = task.inputs(_augment(xb, cfg, gen) if xb.is_floating_point() else xb, True)
+                with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
+                    out = model(inp)
+                    loss = task.loss(out, target)
+                    if cfg.l1:
+                        loss = loss + cfg.l1 * sum(p.abs().sum() for n_, p in model.named_parameters() if "weight" in n_)
+                opt.zero_grad(set_to_none=True)
+                if scaler is not None:
+                    scaler.scale(loss).backward()
+                    scaler.unscale_(opt)
+                else:
+                    loss.backward()
+                if cfg.grad_clip:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                scaler.step(opt) if scaler is not None else opt.step()
+                if scaler is not None:
+                    scaler.update()
+                if cfg.schedule == "onecycle":
+                    sched.step()
+                step += 1
+                seen += len(idx)
+                pending.append(loss.detach())
+                if task.counts_correct:
+                    correct += task.correct(out, target)
+                if len(pending) == cfg.log_every or b == steps_per_epoch - 1:
+                    values = torch.stack(pending).float().tolist()
+                    start_loss = values[0] if start_loss is None else start_loss
+                    _check(values, step - len(values) + 1, start_loss, cfg, epoch, self.run_dir)
+                    epoch_loss += sum(values[:-1]) * cfg.batch_size + values[-1] * (len(idx) if b == steps_per_epoch - 1 else cfg.batch_size)
+                    pending = []
+                    rate = seen / max(time.perf_counter() - t_epoch, 1e-9)
+                    done = (epoch - 1 - start_epoch) * steps_per_epoch + b + 1
+                    total = (cfg.epochs - start_epoch) * steps_per_epoch
+                    eta = (time.perf_counter() - t0) / done * (total - done)
+                    lr = opt.param_groups[0]["lr"]
+                    self.log.emit("step", step=step, epoch=epoch, loss=values[-1], lr=lr, samples_per_s=rate,
+                                  progress=done / total, eta=eta)  # fmt: skip
+                    writer.add_scalar("train/loss_step", values[-1], step) if writer else None
+            train_metrics = {"loss": epoch_loss / n}
+            if task.counts_correct:
+                train_metrics["accuracy"] = float(correct) / (n * task.per_sample)
+            val = self._evaluate(model, task, x["val"], y["val"])
+            if sched is not None and cfg.schedule == "plateau":
+                sched.step(val["loss"])
+            elif sched is not None and cfg.schedule != "onecycle":
+                sched.step()
+            improved = val["loss"] < best
+            best, stale = (val["loss"], 0) if improved else (best, stale + 1)
+            result.epochs, result.metrics = epoch, {"train": train_metrics, "val": val}
+            payload = {"model": model.state_dict(), "optimizer": opt.state_dict(),
+                       "scheduler": sched.state_dict() if sched is not None else None, "epoch": epoch, "step": step,
+                       "best": best, "stale": stale, "start_loss": start_loss, "rng": torch.get_rng_state(),
+                       "gen": gen.get_state() if device.type == "cpu" else None, "run_id": self.run_id,
+                       "design": self.design.to_dict(), "config": _plain(cfg), "metrics": _plain(result.metrics)}  # fmt: skip
+            _save(self.run_dir / "last.pt", payload)
+            if improved:
+                _save(self.run_dir / "best.pt", payload)
+            result.checkpoint = self.run_dir / "best.pt"
+            elapsed = time.perf_counter() - t0
+            eta = elapsed / (epoch - start_epoch) * (cfg.epochs - epoch)
+            self.log.emit("epoch", epoch=epoch, step=step, train=train_metrics, val=_plain(val), best=improved,
+                          lr=opt.param_groups[0]["lr"], seconds=time.perf_counter() - t_epoch, eta=eta)  # fmt: skip
+            _log_epoch(writer, epoch, train_metrics, val, opt, model, cfg)
+            if cfg.early_stopping and stale >= cfg.early_stopping:
+                self.log.emit("early_stop", epoch=epoch, message=f"no better validation loss for {stale} epochs")
+                break
+        best_state = torch.load(self.run_dir / "best.pt", map_location=device, weights_only=True)["model"]
+        model.load_state_dict(best_state)
+        result.metrics["test"] = self._evaluate(model, task, x["test"], y["test"])
+        result.status = "finished"
+        self.log.emit("finished", metrics=_plain(result.metrics), checkpoint=str(result.checkpoint),
+                      logdir=str(self.run_dir), seconds=time.perf_counter() - t0)  # fmt: skip
+        if writer:
+            writer.add_hparams(_hparams(cfg), {f"hparam/test_{k}": v for k, v in result.metrics["test"].items()
+                                               if isinstance(v, float)}, run_name="hparams")  # fmt: skip
+            writer.close()
+        return model
+
+    @torch.no_grad()
+    def _evaluate(self, model, task: Task, x, y, batch: int = 1024) -> dict:
+        model.eval()
+        outs, total = [], 0.0
+        gen = torch.Generator(device=x.device).manual_seed(12345)  # the same noise every evaluation
+        for i in range(0, len(x), batch):
+            xb, yb = x[i : i + batch], y[i : i + batch]
+            inp = task.inputs(xb, False, gen) if task.name == "denoising" else xb
+            out = model(inp)
+            total += float(task.loss(out, task.target(xb, yb))) * len(xb)
+            outs.append(out)
+        target = x if task.name in ("autoencoder", "denoising", "vae") else y
+        return task.metrics(outs, target, total / max(len(x), 1))
+
+
+def _check(values, first_step, start_loss, cfg, epoch, run_dir):
+    for k, v in enumerate(values):
+        bad = not math.isfinite(v) or (start_loss > 0 and v > DIVERGENCE * start_loss)
+        if bad:
+            what = "became NaN/infinite" if not math.isfinite(v) else f"exploded to {v:.3g} ({DIVERGENCE:.0f}× its start)"
+            keep = run_dir / "last.pt"
+            kept = f" The last good checkpoint is {keep}." if keep.exists() else ""
+            err = TrainError(f"the loss {what} at step {first_step + k} (epoch {epoch}). Lower the learning rate "
+                             f"(now {cfg.lr:g}; try {cfg.lr / 10:g}) or add gradient clipping.{kept}")  # fmt: skip
+            err.step = first_step + k
+            raise err
+
+
+def _amp(cfg, device):
+    if not cfg.amp or device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def _writer(run_dir: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # tensorboard not installed: the run still works, without TensorBoard logs
+        return None
+    return SummaryWriter(log_dir=str(run_dir))
+
+
+def _log_epoch(writer, epoch, train, val, opt, model, cfg):
+    if writer is None:
+        return
+    writer.add_scalar("train/loss", train["loss"], epoch)
+    for k, v in val.items():
+        if isinstance(v, float):
+            writer.add_scalar(f"val/{k}", v, epoch)
+    writer.add_scalar("lr", opt.param_groups[0]["lr"], epoch)
+    if cfg.histogram_every and epoch % cfg.histogram_every == 0:
+        for name, p in model.named_parameters():
+            writer.add_histogram(f"weights/{name}", p.detach().float().cpu(), epoch)
+            if p.grad is not None:
+                writer.add_histogram(f"grads/{name}", p.grad.detach().float().cpu(), epoch)
+    writer.flush()
+
+
+def _hparams(cfg) -> dict:
+    return {k: (v if isinstance(v, (int, float, str, bool)) else str(v)) for k, v in cfg.items() if k != "dataset_options"}
+
+
+def _plain(obj):
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+# -- public API -----------------------------------------------------------------------------------------------
+def train(design: Design, overrides: dict | None = None, workspace=None, resume=None, control=None) -> RunResult:
+    """Train in this thread; returns the result (status finished, stopped or failed, with the message)."""
+    return Trainer(design, overrides, workspace, resume, control).run()
+
+
+class Run:
+    """A run in a background thread: ``log`` to poll, ``stop()``, ``pause()``, ``resume()``, ``join()``."""
+
+    def __init__(self, design: Design, overrides: dict | None = None, workspace=None, resume=None):
+        self.control = Control()
+        self.trainer = Trainer(design, overrides, workspace, resume, self.control)  # raises TrainError up front
+        self.log, self.run_id, self.run_dir = self.trainer.log, self.trainer.run_id, self.trainer.run_dir
+        self.result: RunResult | None = None
+        self._thread = threading.Thread(target=self._work, name=f"layerloom-run-{self.run_id}", daemon=True)
+
+    def _work(self):
+        self.result = self.trainer.run()
+
+    def start(self) -> Run:
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self.control.stop.set()
+        self.control.running.set()
+
+    def pause(self):
+        self.control.running.clear()
+        self.log.emit("paused")
+
+    def resume(self):
+        self.control.running.set()
+        self.log.emit("resumed")
+
+    def join(self, timeout: float | None = None) -> RunResult | None:
+        self._thread.join(timeout)
+        return self.result
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+
+__all__ = ["Control", "Run", "RunResult", "TrainError", "Trainer", "train", "DesignError"]

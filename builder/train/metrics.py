@@ -1,0 +1,37 @@
+"""Metrics from predictions, in plain torch: accuracy, macro precision/recall/F1, confusion matrix; MAE, RMSE,
+R² (in the targets' original units)."""
+
+from __future__ import annotations
+
+import torch
+
+
+def confusion(pred: torch.Tensor, target: torch.Tensor, n: int) -> torch.Tensor:
+    """(n, n) counts: rows are true classes, columns predictions."""
+    return torch.bincount(target.reshape(-1) * n + pred.reshape(-1), minlength=n * n).reshape(n, n)
+
+
+def classification(pred: torch.Tensor, target: torch.Tensor, n: int) -> dict:
+    cm = confusion(pred, target, n).double()
+    tp = cm.diag()
+    precision = tp / cm.sum(0).clamp(min=1)
+    recall = tp / cm.sum(1).clamp(min=1)
+    f1 = 2 * precision * recall / (precision + recall).clamp(min=1e-12)
+    present = cm.sum(1) > 0  # macro averages over the classes that occur
+    return {
+        "accuracy": float(tp.sum() / cm.sum().clamp(min=1)),
+        "precision": float(precision[present].mean()),
+        "recall": float(recall[present].mean()),
+        "f1": float(f1[present].mean()),
+        "confusion": cm.long().tolist(),
+    }
+
+
+def regression(pred: torch.Tensor, target: torch.Tensor, scale: float = 1.0) -> dict:
+    err = (pred - target).double() * scale
+    var = ((target.double() - target.double().mean()) ** 2).sum()
+    return {
+        "mae": float(err.abs().mean()),
+        "rmse": float(err.pow(2).mean().sqrt()),
+        "r2": float(1 - (err / scale).pow(2).sum() / var.clamp(min=1e-12)),
+    }
