@@ -1,9 +1,10 @@
-"""Command line: python -m builder validate | export | templates | layers."""
+"""Command line: python -m builder validate | export | train | datasets | tensorboard | templates | layers."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -93,6 +94,84 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    try:
+        design = load_design(args.design)
+    except DesignFormatError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    from .train import Run, TrainError
+
+    overrides = {k: v for k, v in (("dataset", args.dataset), ("epochs", args.epochs), ("device", args.device),
+                                   ("lr", args.lr), ("batch_size", args.batch_size)) if v is not None}  # fmt: skip
+    try:
+        run = Run(design, overrides, workspace=args.out).start()
+    except TrainError as e:
+        for issue in e.issues or []:
+            print(f"error: {issue.message}", file=sys.stderr)
+        if not e.issues:
+            print(f"error: {e}", file=sys.stderr)
+        return 1
+    except ValueError as e:  # an unavailable device, an unknown dataset
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    tty = sys.stderr.isatty() and not args.json
+    seen = 0
+    try:
+        while run.alive:
+            run.join(0.2)
+            for event in run.log.since(seen):
+                seen += 1
+                _print_event(event, tty, args.json)
+    except KeyboardInterrupt:
+        run.stop()
+        run.join()
+    for event in run.log.since(seen):
+        _print_event(event, tty, args.json)
+    result = run.result
+    if args.json:
+        print(json.dumps(result.to_json()))
+    elif result.status == "finished":
+        test = {k: round(v, 4) for k, v in result.metrics["test"].items() if isinstance(v, float)}
+        print(f"test: {test}\ncheckpoint: {result.checkpoint}\nlogdir: {result.run_dir}")
+    if result.status != "finished":
+        print(f"error: {result.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_event(event, tty: bool, quiet: bool) -> None:
+    d = event.data
+    if quiet:
+        return
+    if event.kind == "started":
+        print(f"training {d['task']} on {d['dataset']} ({d['sizes']['train']} samples) on {d['device']}: "
+              f"{d['params']:,} parameters, {d['epochs']} epochs, loss {d['loss']}", file=sys.stderr)  # fmt: skip
+    elif event.kind == "step" and tty:
+        bar = "#" * int(d["progress"] * 30)
+        print(f"\r[{bar:<30s}] {d['progress']:4.0%} epoch {d['epoch']} loss {d['loss']:.4f} "
+              f"{d['samples_per_s']:,.0f} samples/s ETA {d['eta']:.0f}s ", end="", file=sys.stderr)  # fmt: skip
+    elif event.kind == "epoch":
+        val = ", ".join(f"{k} {v:.4f}" for k, v in d["val"].items() if isinstance(v, float))
+        print(f"{chr(13) if tty else ''}epoch {d['epoch']}: train loss {d['train']['loss']:.4f}; val {val}"
+              f"{' (best)' if d['best'] else ''}; ETA {d['eta']:.0f}s" + " " * 10, file=sys.stderr)  # fmt: skip
+
+
+def cmd_tensorboard(args) -> int:
+    import subprocess
+
+    logdir = Path(args.dir or Path(os.environ.get("LAYERLOOM_WORKSPACE", "workspace")) / "runs")
+    if not logdir.exists():
+        print(f"error: {logdir} does not exist yet: train a model first", file=sys.stderr)
+        return 2
+    cmd = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--host", args.host, "--port", str(args.port)]
+    print(f"TensorBoard on http://{args.host}:{args.port} for {logdir} (Ctrl+C stops it)")
+    try:
+        return subprocess.call(cmd)
+    except KeyboardInterrupt:
+        return 0
+
+
 def cmd_templates(args) -> int:
     items = list_templates()
     if args.write:
@@ -152,6 +231,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", metavar="CHECKPOINT", help="a training checkpoint or a state_dict file (.pt)")
     p.add_argument("--json", action="store_true", help="print what was written and verified as JSON")
     p.set_defaults(func=cmd_export)
+    p = sub.add_parser("train", help="train a design on a bundled dataset; progress, checkpoints, TensorBoard logs")
+    p.add_argument("design", help="design JSON file (its training section sets the defaults)")
+    p.add_argument("--dataset", help="bundled dataset (see `datasets`)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--lr", type=float, help="learning rate")
+    p.add_argument("--batch-size", type=int, dest="batch_size")
+    p.add_argument("--device", help="auto, cpu, cuda:N or mps")
+    p.add_argument("--out", help="workspace folder (runs go to OUT/runs/<run-id>/; default ./workspace)")
+    p.add_argument("--json", action="store_true", help="print only a final JSON line with the metrics and paths")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("tensorboard", help="start TensorBoard on the workspace's runs (or DIR)")
+    p.add_argument("dir", nargs="?", help="a run folder or the runs folder (default: ./workspace/runs)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=6006)
+    p.set_defaults(func=cmd_tensorboard)
     p = sub.add_parser("templates", help="list the template designs, or write them to a folder")
     p.add_argument("--write", metavar="DIR", help="write every template as DIR/<name>.json")
     p.add_argument("--json", action="store_true")

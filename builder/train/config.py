@@ -18,7 +18,7 @@ SCHEMA: dict[str, Param] = {
     "task": Choice("auto", TASKS, "what to learn; auto: the dataset's task (or the template's)"),
     "loss": Choice("auto", LOSSES, "loss function; auto picks the usual one for the task"),
     "optimizer": Choice("adam", OPTIMIZERS, "update rule: SGD (with momentum/Nesterov), AdaGrad, RMSProp, Adam, AdamW"),
-    "lr": Float(1e-3, "learning rate", positive=True, max=10.0),
+    "lr": Float(1e-3, "learning rate", positive=True, max=1e4),
     "momentum": Float(0.0, "SGD/RMSProp momentum (0.9 is classic Momentum)", min=0, max=0.999),
     "nesterov": Bool(False, "Nesterov momentum (SGD, needs momentum > 0)"),
     "betas": None,  # set below: a float pair
@@ -77,7 +77,11 @@ def resolve_config(design: Design, overrides: dict | None = None) -> tuple[Param
         try:
             cfg[name] = schema.check(raw.get(name, schema.default))
         except ParamError as e:
-            issues.append(Issue(None, name, ERROR, f"training.{name} {e}. {schema.help[:1].upper()}{schema.help[1:]}."))
+            msg = f"training.{name} {e}. {schema.help[:1].upper()}{schema.help[1:]}."
+            if name == "device":
+                msg = (f"training.device {raw[name]!r} is not available on this machine; available: "
+                       f"{', '.join(schema.choices)}.")  # fmt: skip
+            issues.append(Issue(None, name, ERROR, msg))
             cfg[name] = schema.default
     for name in raw:
         if name not in SCHEMA:
