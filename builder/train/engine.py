@@ -116,7 +116,9 @@ def _scheduler(cfg, opt, steps_per_epoch):
     if cfg.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.epochs)
     if cfg.schedule == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch)
+        cycle = cfg.optimizer in ("adam", "adamw") or (cfg.optimizer in ("sgd", "rmsprop") and cfg.momentum > 0)
+        return torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch,
+                                                   cycle_momentum=cycle)  # fmt: skip
     if cfg.schedule == "plateau":
         return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=cfg.gamma, patience=cfg.plateau_patience)
     return None
@@ -156,6 +158,10 @@ class Trainer:
                  resume: str | Path | None = None, control: Control | None = None, run_id: str | None = None):  # fmt: skip
         self.checkpoint = None
         if resume is not None:
+            changed = sorted(set(overrides or {}) - {"epochs", "device"})
+            if changed:
+                raise TrainError(f"a resumed run keeps its settings; only epochs and device can change, not "
+                                 f"{', '.join(changed)}. Start a new run to change them.")  # fmt: skip
             self.checkpoint = torch.load(resume, map_location="cpu", weights_only=True)
             design = from_dict(self.checkpoint["design"])
             overrides = {**self.checkpoint["config"], **(overrides or {})}
@@ -173,9 +179,8 @@ class Trainer:
         device = resolve_device(cfg.device)
         result = RunResult(self.run_id, self.run_dir, "failed", 0, {}, None, device=str(device), task=cfg.task,
                            dataset=cfg.dataset)  # fmt: skip
-        model = None
         try:
-            model = self._run(device, result)
+            self._run(device, result)
         except Stopped:
             result.status, result.message = "stopped", f"stopped by the user after {result.epochs} epoch(s)"
             self.log.emit("stopped", epoch=result.epochs, message=result.message)
@@ -187,6 +192,7 @@ class Trainer:
                               "(halve it), or use a smaller model.")  # fmt: skip
             self.log.emit("failed", message=result.message, node=None)
         except Exception as e:  # anything else: say what and where in the design
+            model = getattr(self, "model", None)
             node = node_at(model, e.__traceback__) if model is not None else None
             where = f" (in node {node!r})" if node else ""
             result.message = f"{type(e).__name__}{where}: {e}"

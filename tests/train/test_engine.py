@@ -1,0 +1,150 @@
+"""The training engine: learning, determinism, stop/pause/resume, checkpoints, faults, TensorBoard, config."""
+
+import time
+from unittest import mock
+
+import pytest
+import torch
+
+from builder.templates import load_template
+from builder.train import Run, RunLog, TrainError, devices, resolve_device, train
+
+
+def quick(name, workspace, **overrides):
+    return train(load_template(name), {"epochs": 2, **overrides}, workspace=workspace)
+
+
+def test_digits_mlp_learns_and_reports_every_metric(tmp_path):
+    r = quick("digits_mlp", tmp_path, epochs=8, lr=3e-3)
+    assert r.status == "finished", r.message
+    test = r.metrics["test"]
+    assert test["accuracy"] > 0.93 and {"precision", "recall", "f1", "confusion"} <= set(test)
+    assert sum(map(sum, test["confusion"])) == 270 and r.metrics["train"]["accuracy"] > 0.9
+    assert r.checkpoint.exists() and (r.run_dir / "last.pt").exists() and (r.run_dir / "events.jsonl").exists()
+
+
+def test_same_seed_on_cpu_gives_identical_metrics(tmp_path):
+    a = quick("digits_cnn", tmp_path / "a", seed=3, augment_flip=True, augment_crop=1, input_noise=0.05)
+    b = quick("digits_cnn", tmp_path / "b", seed=3, augment_flip=True, augment_crop=1, input_noise=0.05)
+    c = quick("digits_cnn", tmp_path / "c", seed=4)
+    assert a.metrics == b.metrics and a.metrics != c.metrics
+
+
+@pytest.mark.parametrize("name,metric", [("lstm_forecaster", "rmse"), ("autoencoder", "mse"), ("vae", "mse"),
+                                         ("denoising_autoencoder", "mse"), ("textcnn", "f1"), ("mlp_xor", "accuracy")])  # fmt: skip
+def test_every_task_trains(name, metric, tmp_path):
+    r = quick(name, tmp_path, epochs=1)
+    assert r.status == "finished", r.message
+    assert metric in r.metrics["test"] and r.metrics["val"]["loss"] < 1e6
+
+
+def test_regression_metrics_are_in_the_targets_units(tmp_path):
+    r = quick("digits_mlp", tmp_path)  # warm
+    design = load_template("mlp_xor")
+    design.nodes[0].params["shape"] = [10]
+    r = train(design, {"dataset": "diabetes", "task": "regression", "epochs": 30, "lr": 0.01}, workspace=tmp_path)
+    assert r.status == "finished", r.message
+    assert 30 < r.metrics["test"]["mae"] < 100  # disease progression units (target std is ~77)
+
+
+def test_optimizers_and_schedules(tmp_path):
+    for opt, extra in [("sgd", {"momentum": 0.9, "nesterov": True}), ("adagrad", {}), ("rmsprop", {}), ("adamw", {})]:
+        for schedule in ("step", "cosine", "onecycle", "plateau"):
+            r = quick("mlp_xor", tmp_path, optimizer=opt, schedule=schedule, lr=0.05, grad_clip=1.0, l1=1e-4,
+                      weight_decay=1e-4, label_smoothing=0.1, **extra)  # fmt: skip
+            assert r.status == "finished", (opt, schedule, r.message)
+
+
+def test_stop_within_one_batch_and_pause_resume(tmp_path):
+    run = Run(load_template("lenet5"), {"epochs": 50, "batch_size": 16, "log_every": 1}, workspace=tmp_path).start()
+    deadline = time.time() + 60
+    while not run.log.last("step") and time.time() < deadline:
+        time.sleep(0.01)
+    run.pause()
+    time.sleep(0.3)
+    steps = len([e for e in run.log.since() if e.kind == "step"])
+    time.sleep(0.3)
+    assert len([e for e in run.log.since() if e.kind == "step"]) <= steps + 1  # paused: at most the batch in flight
+    run.resume()
+    time.sleep(0.2)
+    t = time.time()
+    run.stop()
+    result = run.join(30)
+    assert time.time() - t < 5 and result.status == "stopped" and "stopped by the user" in result.message
+    kinds = [e.kind for e in run.log.since()]
+    assert kinds[0] == "started" and "paused" in kinds and "resumed" in kinds and kinds[-1] == "stopped"
+    assert [e.kind for e in RunLog.read(run.run_dir / "events.jsonl")] == kinds
+
+
+def test_resume_continues_the_same_run_exactly(tmp_path):
+    whole = quick("digits_mlp", tmp_path / "whole", epochs=4)
+    first = quick("digits_mlp", tmp_path / "part", epochs=2)
+    resumed = train(None, {"epochs": 4}, workspace=tmp_path / "part", resume=first.run_dir / "last.pt")
+    assert resumed.run_id == first.run_id and resumed.epochs == 4
+    assert resumed.metrics["test"] == whole.metrics["test"]
+    epochs = [e.data["epoch"] for e in RunLog.read(first.run_dir / "events.jsonl") if e.kind == "epoch"]
+    assert epochs == [1, 2, 3, 4]
+
+
+def test_divergence_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
+    from builder.train.tasks import Task
+
+    original, calls = Task.loss, {"n": 0}
+
+    def exploding(self, out, target):  # fine for epoch 1 (20 steps + validation), then the loss blows up
+        calls["n"] += 1
+        value = original(self, out, target)
+        return value * 1e9 if calls["n"] > 30 else value
+
+    with mock.patch.object(Task, "loss", exploding):
+        r = quick("digits_mlp", tmp_path, epochs=3, log_every=1)
+    assert r.status == "failed" and "at step 30 (epoch 2)" in r.message and "Lower the learning rate" in r.message
+    assert f"The last good checkpoint is {r.run_dir / 'last.pt'}" in r.message
+    assert torch.load(r.run_dir / "last.pt", weights_only=True)["epoch"] == 1
+    r = quick("digits_mlp", tmp_path, lr=1000.0)  # cross-entropy explodes rather than going NaN
+    assert r.status == "failed" and "exploded" in r.message and "at step" in r.message
+
+
+def test_resume_may_only_extend_the_run(tmp_path):
+    first = quick("mlp_xor", tmp_path, epochs=1)
+    with pytest.raises(TrainError, match="a resumed run keeps its settings"):
+        train(None, {"epochs": 3, "lr": 0.5}, workspace=tmp_path, resume=first.run_dir / "last.pt")
+
+
+def test_an_exception_in_the_worker_names_the_node(tmp_path):
+    with mock.patch.object(torch.nn.Linear, "forward", side_effect=RuntimeError("boom")):
+        r = quick("digits_mlp", tmp_path)
+    assert r.status == "failed" and "in node 'fc1'" in r.message and "boom" in r.message
+    failed = [e for e in RunLog.read(r.run_dir / "events.jsonl") if e.kind == "failed"][0]
+    assert failed.data["node"] == "fc1"
+
+
+def test_bad_settings_and_misfits_are_refused_before_starting(tmp_path):
+    with pytest.raises(TrainError) as e:
+        quick("lenet5", tmp_path, optimizer="adamm", epochs=0, speed=3)
+    params = {i.param for i in e.value.issues}
+    assert params == {"optimizer", "epochs", "speed"}
+    with pytest.raises(TrainError, match="does not fit iris"):
+        quick("lenet5", tmp_path, dataset="iris")
+    with pytest.raises(TrainError, match="nesterov needs optimizer 'sgd' with momentum > 0"):
+        quick("lenet5", tmp_path, nesterov=True)
+    with pytest.raises(TrainError, match="not available on this machine"):
+        quick("lenet5", tmp_path, device="cuda:3")
+
+
+def test_devices_lists_the_cpu():
+    ids = [d["id"] for d in devices()]
+    assert ids[0] == "cpu" and resolve_device("auto").type in ("cpu", "cuda", "mps")
+
+
+def test_tensorboard_scalars_can_be_read_back(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    r = quick("digits_mlp", tmp_path, epochs=3)
+    acc = EventAccumulator(str(r.run_dir), size_guidance={"histograms": 0})
+    acc.Reload()
+    tags = acc.Tags()
+    val_loss = [s.value for s in acc.Scalars("val/loss")]
+    assert len(val_loss) == 3 and abs(val_loss[-1] - r.metrics["val"]["loss"]) < 1e-5
+    assert {"train/loss", "val/accuracy", "lr", "train/loss_step"} <= set(tags["scalars"])
+    assert any(t.startswith("weights/fc1") for t in tags["histograms"]) and any(t.startswith("grads/") for t in tags["histograms"])
