@@ -164,7 +164,17 @@ def cmd_tensorboard(args) -> int:
     if not logdir.exists():
         print(f"error: {logdir} does not exist yet: train a model first", file=sys.stderr)
         return 2
-    cmd = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--host", args.host, "--port", str(args.port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tensorboard.main",
+        "--logdir",
+        str(logdir),
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+    ]
     print(f"TensorBoard on http://{args.host}:{args.port} for {logdir} (Ctrl+C stops it)")
     try:
         return subprocess.call(cmd)

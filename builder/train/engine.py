@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import threading
 import time
 import traceback
@@ -152,6 +153,52 @@ def _save(path: Path, payload: dict) -> None:
     os.replace(tmp, path)  # atomic: a crash never leaves half a checkpoint
 
 
+def _snapshot(obj):
+    """A CPU copy of every tensor in a (nested) state, so it can be written while training goes on."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu", copy=True)
+    if isinstance(obj, dict):
+        return {k: _snapshot(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_snapshot(v) for v in obj)
+    return obj
+
+
+class CheckpointWriter:
+    """Writes checkpoints on a background thread (one at a time) so serialization never stalls training:
+    last.pt every epoch, copied to best.pt when validation improved."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def submit(self, payload: dict, best: bool) -> None:
+        self.wait()
+        snapshot = _snapshot(payload)
+
+        def work():
+            try:
+                _save(self.run_dir / "last.pt", snapshot)
+                if best:
+                    tmp = self.run_dir / ".best.pt.tmp"
+                    shutil.copyfile(self.run_dir / "last.pt", tmp)
+                    os.replace(tmp, self.run_dir / "best.pt")
+            except BaseException as e:  # reported by wait(), in the training thread
+                self.error = e
+
+        self._thread = threading.Thread(target=work, name="layerloom-checkpoint", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise RuntimeError(f"could not write a checkpoint in {self.run_dir}: {error}") from error
+
+
 # -- the run --------------------------------------------------------------------------------------------------
 class Trainer:
     def __init__(self, design: Design, overrides: dict | None = None, workspace: str | Path | None = None,
@@ -199,6 +246,11 @@ class Trainer:
             self.log.emit("failed", message=result.message, node=node,
                           traceback="".join(traceback.format_exception(e))[-4000:])  # fmt: skip
         finally:
+            if getattr(self, "saver", None) is not None:
+                try:
+                    self.saver.wait()
+                except RuntimeError as e:
+                    result.message = result.message or str(e)
             self.log.close()
         return result
 
@@ -226,10 +278,20 @@ class Trainer:
             opt.load_state_dict(ck["optimizer"])
             if sched is not None and ck.get("scheduler"):
                 sched.load_state_dict(ck["scheduler"])
-            start_epoch, step, best, stale, start_loss = ck["epoch"], ck["step"], ck["best"], ck["stale"], ck["start_loss"]
+            start_epoch, step, best, stale, start_loss = (
+                ck["epoch"],
+                ck["step"],
+                ck["best"],
+                ck["stale"],
+                ck["start_loss"],
+            )
             torch.set_rng_state(ck["rng"])
             gen.set_state(ck["gen"]) if device.type == "cpu" else None
+        train_step = _step_function(model, opt, sched, scaler, task, cfg, amp, device, gen)
         writer = _writer(self.run_dir)
+        saver = CheckpointWriter(self.run_dir)
+        self.saver = saver
+        hist = {"cost": 0.02, "last": time.perf_counter()}  # adaptive histograms: first after ~1 s of training
         n_params = sum(p.numel() for p in model.parameters())
         self.log.emit("started", run_id=self.run_id, device=str(device), dataset=cfg.dataset, task=cfg.task,
                       epochs=cfg.epochs, steps_per_epoch=steps_per_epoch, params=n_params, sizes=data.sizes,
@@ -239,43 +301,26 @@ class Trainer:
             model.train()
             perm = torch.randperm(n, generator=gen, device=device)
             pending, seen, epoch_loss, t_epoch = [], 0, 0.0, time.perf_counter()
-            correct = torch.zeros((), device=device)
+            rights, step_losses = [], []
             for b in range(steps_per_epoch):
                 if self.control.stop.is_set():
                     raise Stopped
-                self.control.wait_if_paused()
+                if not self.control.running.is_set():
+                    self.control.wait_if_paused()
                 idx = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
-                xb, yb = x["train"][idx], y["train"][idx]
-                target = task.target(xb, yb)
-                inp = task.inputs(_augment(xb, cfg, gen) if xb.is_floating_point() else xb, True)
-                with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
-                    out = model(inp)
-                    loss = task.loss(out, target)
-                    if cfg.l1:
-                        loss = loss + cfg.l1 * sum(p.abs().sum() for n_, p in model.named_parameters() if "weight" in n_)
-                opt.zero_grad(set_to_none=True)
-                if scaler is not None:
-                    scaler.scale(loss).backward()
-                    scaler.unscale_(opt)
-                else:
-                    loss.backward()
-                if cfg.grad_clip:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-                scaler.step(opt) if scaler is not None else opt.step()
-                if scaler is not None:
-                    scaler.update()
-                if cfg.schedule == "onecycle":
-                    sched.step()
+                loss, right = train_step(x["train"][idx], y["train"][idx])
                 step += 1
                 seen += len(idx)
-                pending.append(loss.detach())
-                if task.counts_correct:
-                    correct += task.correct(out, target)
+                pending.append(loss)
+                if right is not None:
+                    rights.append(right)
                 if len(pending) == cfg.log_every or b == steps_per_epoch - 1:
                     values = torch.stack(pending).float().tolist()
                     start_loss = values[0] if start_loss is None else start_loss
-                    _check(values, step - len(values) + 1, start_loss, cfg, epoch, self.run_dir)
-                    epoch_loss += sum(values[:-1]) * cfg.batch_size + values[-1] * (len(idx) if b == steps_per_epoch - 1 else cfg.batch_size)
+                    _check(values, step - len(values) + 1, start_loss, cfg, epoch, self.run_dir, saver)
+                    epoch_loss += sum(values[:-1]) * cfg.batch_size + values[-1] * (
+                        len(idx) if b == steps_per_epoch - 1 else cfg.batch_size
+                    )
                     pending = []
                     rate = seen / max(time.perf_counter() - t_epoch, 1e-9)
                     done = (epoch - 1 - start_epoch) * steps_per_epoch + b + 1
@@ -284,10 +329,13 @@ class Trainer:
                     lr = opt.param_groups[0]["lr"]
                     self.log.emit("step", step=step, epoch=epoch, loss=values[-1], lr=lr, samples_per_s=rate,
                                   progress=done / total, eta=eta)  # fmt: skip
-                    writer.add_scalar("train/loss_step", values[-1], step) if writer else None
+                    step_losses.append((step, values[-1]))
             train_metrics = {"loss": epoch_loss / n}
-            if task.counts_correct:
-                train_metrics["accuracy"] = float(correct) / (n * task.per_sample)
+            if rights:
+                train_metrics["accuracy"] = float(torch.stack(rights).sum()) / (n * task.per_sample)
+            if writer:  # written after the epoch: TensorBoard's writer thread would slow tiny steps down
+                for s_, v_ in step_losses:
+                    writer.add_scalar("train/loss_step", v_, s_)
             val = self._evaluate(model, task, x["val"], y["val"])
             if sched is not None and cfg.schedule == "plateau":
                 sched.step(val["loss"])
@@ -301,18 +349,17 @@ class Trainer:
                        "best": best, "stale": stale, "start_loss": start_loss, "rng": torch.get_rng_state(),
                        "gen": gen.get_state() if device.type == "cpu" else None, "run_id": self.run_id,
                        "design": self.design.to_dict(), "config": _plain(cfg), "metrics": _plain(result.metrics)}  # fmt: skip
-            _save(self.run_dir / "last.pt", payload)
-            if improved:
-                _save(self.run_dir / "best.pt", payload)
+            saver.submit(payload, improved)
             result.checkpoint = self.run_dir / "best.pt"
             elapsed = time.perf_counter() - t0
             eta = elapsed / (epoch - start_epoch) * (cfg.epochs - epoch)
             self.log.emit("epoch", epoch=epoch, step=step, train=train_metrics, val=_plain(val), best=improved,
                           lr=opt.param_groups[0]["lr"], seconds=time.perf_counter() - t_epoch, eta=eta)  # fmt: skip
-            _log_epoch(writer, epoch, train_metrics, val, opt, model, cfg)
+            _log_epoch(writer, epoch, train_metrics, val, opt, model, cfg, hist, epoch == cfg.epochs)
             if cfg.early_stopping and stale >= cfg.early_stopping:
                 self.log.emit("early_stop", epoch=epoch, message=f"no better validation loss for {stale} epochs")
                 break
+        saver.wait()
         best_state = torch.load(self.run_dir / "best.pt", map_location=device, weights_only=True)["model"]
         model.load_state_dict(best_state)
         result.metrics["test"] = self._evaluate(model, task, x["test"], y["test"])
@@ -340,11 +387,59 @@ class Trainer:
         return task.metrics(outs, target, total / max(len(x), 1))
 
 
-def _check(values, first_step, start_loss, cfg, epoch, run_dir):
+def _step_function(model, opt, sched, scaler, task, cfg, amp, device, gen):
+    """One optimizer step on a batch -> (detached loss, correct predictions or None). Every option is decided
+    here, once, so the per-step path does only the work the run asked for."""
+    augment = cfg.augment_flip or cfg.augment_crop
+    params = [p for p in model.parameters() if p.requires_grad]
+    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+    onecycle = sched if cfg.schedule == "onecycle" else None
+    count = task.correct_function() if task.counts_correct else None
+
+    def forward(inp, target):
+        out = model(inp)
+        loss = task.loss(out, target)
+        if cfg.l1:
+            loss = loss + cfg.l1 * sum(w.abs().sum() for w in weights)
+        return out, loss
+
+    def step(xb, yb):
+        target = task.target(xb, yb)
+        inp = _augment(xb, cfg, gen) if augment and xb.dim() == 4 else xb
+        inp = task.inputs(inp, True) if task.noise else inp
+        if amp is None:
+            out, loss = forward(inp, target)
+        else:
+            with torch.autocast(device.type, dtype=amp):
+                out, loss = forward(inp, target)
+        opt.zero_grad(set_to_none=True)
+        if scaler is None:
+            loss.backward()
+        else:
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+        if scaler is None:
+            opt.step()
+        else:
+            scaler.step(opt)
+            scaler.update()
+        if onecycle is not None:
+            onecycle.step()
+        return loss.detach(), count(out, target) if count else None
+
+    return step
+
+
+def _check(values, first_step, start_loss, cfg, epoch, run_dir, saver):
     for k, v in enumerate(values):
         bad = not math.isfinite(v) or (start_loss > 0 and v > DIVERGENCE * start_loss)
         if bad:
-            what = "became NaN/infinite" if not math.isfinite(v) else f"exploded to {v:.3g} ({DIVERGENCE:.0f}× its start)"
+            saver.wait()  # the last epoch's checkpoint is complete before we point to it
+            what = (
+                "became NaN/infinite" if not math.isfinite(v) else f"exploded to {v:.3g} ({DIVERGENCE:.0f}× its start)"
+            )
             keep = run_dir / "last.pt"
             kept = f" The last good checkpoint is {keep}." if keep.exists() else ""
             err = TrainError(f"the loss {what} at step {first_step + k} (epoch {epoch}). Lower the learning rate "
@@ -364,27 +459,35 @@ def _writer(run_dir: Path):
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:  # tensorboard not installed: the run still works, without TensorBoard logs
         return None
-    return SummaryWriter(log_dir=str(run_dir))
+    return SummaryWriter(log_dir=str(run_dir), flush_secs=2)  # TensorBoard sees new points within 2 s
 
 
-def _log_epoch(writer, epoch, train, val, opt, model, cfg):
+def _log_epoch(writer, epoch, train, val, opt, model, cfg, hist, last):
     if writer is None:
         return
-    writer.add_scalar("train/loss", train["loss"], epoch)
+    for k, v in train.items():
+        writer.add_scalar(f"train/{k}", v, epoch)
     for k, v in val.items():
         if isinstance(v, float):
             writer.add_scalar(f"val/{k}", v, epoch)
     writer.add_scalar("lr", opt.param_groups[0]["lr"], epoch)
-    if cfg.histogram_every and epoch % cfg.histogram_every == 0:
+    now = time.perf_counter()
+    if cfg.histogram_every > 0:
+        due = epoch % cfg.histogram_every == 0
+    else:  # auto: after the last epoch, and otherwise only when it costs at most 2% of the time since the last
+        due = cfg.histogram_every == 0 and (last or now - hist["last"] >= 50 * hist["cost"])
+    if due:
         for name, p in model.named_parameters():
             writer.add_histogram(f"weights/{name}", p.detach().float().cpu(), epoch)
             if p.grad is not None:
                 writer.add_histogram(f"grads/{name}", p.grad.detach().float().cpu(), epoch)
-    writer.flush()
+        hist["cost"], hist["last"] = time.perf_counter() - now, time.perf_counter()
 
 
 def _hparams(cfg) -> dict:
-    return {k: (v if isinstance(v, (int, float, str, bool)) else str(v)) for k, v in cfg.items() if k != "dataset_options"}
+    return {
+        k: (v if isinstance(v, (int, float, str, bool)) else str(v)) for k, v in cfg.items() if k != "dataset_options"
+    }
 
 
 def _plain(obj):

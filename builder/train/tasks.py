@@ -86,11 +86,11 @@ class Task:
     def per_sample(self) -> int:
         return self.dataset.spec.input_shape[0] if self.name == "sequence_labeling" else 1
 
-    def correct(self, out, target: torch.Tensor) -> torch.Tensor:
-        """Correct predictions in a batch, as a tensor (no host sync)."""
-        out = out[0] if isinstance(out, tuple) else out
-        pred = (out.reshape(-1) > 0).long() if out.shape[-1] == 1 else out.argmax(-1)
-        return (pred == target.reshape(pred.shape)).sum()
+    def correct_function(self):
+        """A function (out, target) -> number of correct predictions, as a tensor (no host sync)."""
+        if self.loss_name == "bce_with_logits":
+            return lambda out, target: ((out.reshape(-1) > 0) == target.reshape(-1).bool()).sum()
+        return lambda out, target: (out.argmax(-1) == target).sum()
 
     @property
     def monitor(self) -> str:

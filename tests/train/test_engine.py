@@ -147,4 +147,6 @@ def test_tensorboard_scalars_can_be_read_back(tmp_path):
     val_loss = [s.value for s in acc.Scalars("val/loss")]
     assert len(val_loss) == 3 and abs(val_loss[-1] - r.metrics["val"]["loss"]) < 1e-5
     assert {"train/loss", "val/accuracy", "lr", "train/loss_step"} <= set(tags["scalars"])
-    assert any(t.startswith("weights/fc1") for t in tags["histograms"]) and any(t.startswith("grads/") for t in tags["histograms"])
+    assert any(t.startswith("weights/fc1") for t in tags["histograms"]) and any(
+        t.startswith("grads/") for t in tags["histograms"]
+    )
