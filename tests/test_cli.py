@@ -100,3 +100,29 @@ def test_export_failures_exit_1_with_the_reason(tmp_path):
     r = cli("export", tmp_path / "d.json", "--onnx", tmp_path / "m.onnx")
     assert r.returncode == 1 and "ONNX has no LSTM with projections" in r.stderr
     assert cli("export", tmp_path / "d.json").returncode == 2  # nothing asked for
+
+
+def test_datasets_lists_every_bundled_dataset():
+    out = json.loads(cli("datasets", "--json").stdout)
+    digits = next(d for d in out if d["name"] == "digits")
+    assert digits["task"] == "classification" and digits["input_shape"] == [1, 8, 8] and len(digits["classes"]) == 10
+    assert digits["sizes"] == {"train": 1257, "val": 270, "test": 270}
+    assert "sentiment" in cli("datasets").stdout
+
+
+def test_train_prints_a_final_json_line_and_fails_clearly(tmp_path):
+    r = cli("train", TEMPLATE_DIR / "digits_mlp.json", "--epochs", "2", "--out", tmp_path, "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert set(out) >= {"dataset", "task", "epochs", "device", "metrics", "checkpoint", "logdir"}
+    assert out["dataset"] == "digits" and out["epochs"] == 2 and out["device"] == "cpu"
+    assert set(out["metrics"]) == {"train", "val", "test"} and Path(out["checkpoint"]).exists()
+    r = cli("train", TEMPLATE_DIR / "lenet5.json", "--dataset", "wine", "--out", tmp_path)
+    assert r.returncode == 1 and "set its shape to [13]" in r.stderr
+    r = cli("train", TEMPLATE_DIR / "digits_mlp.json", "--epochs", "2", "--lr", "1000", "--out", tmp_path)
+    assert r.returncode == 1 and "Lower the learning rate" in r.stderr
+
+
+def test_tensorboard_command_needs_runs(tmp_path):
+    r = cli("tensorboard", tmp_path / "nothing-here")
+    assert r.returncode == 2 and "train a model first" in r.stderr
