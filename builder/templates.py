@@ -20,6 +20,13 @@ class Template:
     def load(self) -> Design:
         return load_design(self.path)
 
+    def designs(self) -> list[tuple[str, Design]]:
+        """(label, single-network design) pairs: the design itself, or each network of a multi-network file."""
+        d = self.load()
+        if d.networks and not d.nodes:
+            return [(f"{self.name}/{key}", net) for key, net in d.networks.items()]
+        return [(self.name, d)]
+
 
 def list_templates() -> list[Template]:
     out = []

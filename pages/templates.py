@@ -21,6 +21,8 @@ titles = {name: title for name, title, _ in items}
 name = st.selectbox("Template", list(titles), format_func=titles.get, key="template",
                     index=list(titles).index(st.session_state.get("template", "lenet5")))  # fmt: skip
 template = next(t for t in list_templates() if t.name == name)
-design = template.load()
 st.markdown(f"**{template.title}** — {template.description}")
-report.show(design, validate(design), key="template")
+for label, design in template.designs():
+    if label != template.name:  # a file with several networks (a GAN): one report each
+        st.subheader(f"Network `{design.name}`")
+    report.show(design, validate(design), key=f"template-{label}")

@@ -9,8 +9,8 @@ import torch
 
 from builder import Design, DesignError, Edge, Node, build_model, generate, node_at
 from builder.codegen import identifiers
-from builder.templates import list_templates, load_template
-from tests.util import run
+from builder.templates import load_template
+from tests.util import run, template_designs
 
 
 def test_same_seed_same_weights_and_global_rng_untouched():
@@ -102,12 +102,12 @@ def test_hostile_ids_and_names_produce_a_model_and_execute_nothing_else(tmp_path
     )
 
 
-@pytest.mark.parametrize("t", list_templates(), ids=lambda t: t.name)
-def test_generated_source_passes_ruff(t, tmp_path):
+@pytest.mark.parametrize("label,design", template_designs(), ids=[label for label, _ in template_designs()])
+def test_generated_source_passes_ruff(label, design, tmp_path):
     ruff = pytest.importorskip("ruff")
     del ruff
-    path = tmp_path / f"{t.name}.py"
-    path.write_text(generate(t.load()).source)
+    path = tmp_path / "model.py"
+    path.write_text(generate(design).source)
     proc = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", str(path)],
                           capture_output=True, text=True)  # fmt: skip
     assert proc.returncode == 0, proc.stdout

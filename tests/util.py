@@ -33,3 +33,10 @@ def run(model, design, batch=2, vocab=10):
     with torch.no_grad():
         out = model(*random_inputs(design, batch, vocab))
     return out if isinstance(out, tuple) else (out,)
+
+
+def template_designs():
+    """(label, single-network design) for every template; a GAN file contributes each of its networks."""
+    from builder.templates import list_templates
+
+    return [pair for t in list_templates() for pair in t.designs()]

@@ -36,6 +36,11 @@ def check_compatibility(design: Design, spec: DatasetSpec, task: str | None = No
     report = validate(design)
     if not report.valid:
         return report.errors
+    if task == "gan":
+        return _check_gan(design, spec)
+    if design.networks and not design.nodes:
+        return [Issue(None, None, ERROR, f"this file holds several networks ({', '.join(design.networks)}); only a GAN "
+                                         "trains several. Set training.task to 'gan', or train one network.")]  # fmt: skip
     issues: list[Issue] = []
 
     def err(node, message, severity=ERROR):
@@ -94,4 +99,32 @@ def check_compatibility(design: Design, spec: DatasetSpec, task: str | None = No
         if y != spec.input_shape:
             err(main, f"Output {main!r} gives {fmt_shape(y)} but a reconstruction of {spec.name} must be "
                       f"{fmt_shape(spec.input_shape)}: end the decoder with a Reshape to {list(spec.input_shape)}.")  # fmt: skip
+    return issues
+
+
+def _check_gan(design: Design, spec: DatasetSpec) -> list[Issue]:
+    """A GAN file has networks 'generator' (noise -> a sample) and 'discriminator' (a sample -> one logit)."""
+    missing = [k for k in ("generator", "discriminator") if k not in design.networks]
+    if missing:
+        return [Issue(None, None, ERROR, f"a GAN needs networks named 'generator' and 'discriminator' in one file; "
+                                         f"missing: {', '.join(missing)}.")]  # fmt: skip
+    issues = []
+    for role in ("generator", "discriminator"):
+        net = design.networks[role]
+        r = validate(net)
+        ins = sorted(n.id for n in net.nodes if n.type == "Input")
+        outs = sorted(n.id for n in net.nodes if n.type == "Output")
+        if len(ins) != 1 or len(outs) != 1:
+            issues.append(Issue(None, None, ERROR, f"the {role} needs exactly one Input and one Output."))
+            continue
+        sample = r.nodes[outs[0]].shape if role == "generator" else r.nodes[ins[0]].shape
+        if sample != spec.input_shape:
+            where = f"Output {outs[0]!r}" if role == "generator" else f"Input {ins[0]!r}"
+            issues.append(Issue(f"{role}/{(outs if role == 'generator' else ins)[0]}", None, ERROR,
+                                f"the {role}'s {where} is {fmt_shape(sample)} but {spec.name} samples are "
+                                f"{fmt_shape(spec.input_shape)}: make it {list(spec.input_shape)}."))  # fmt: skip
+        if role == "discriminator" and r.nodes[outs[0]].shape != (1,):
+            issues.append(Issue(f"discriminator/{outs[0]}", None, ERROR,
+                                f"the discriminator must give one real-vs-fake logit, (N, 1), but gives "
+                                f"{fmt_shape(r.nodes[outs[0]].shape)}: end it with a Linear of out_features=1."))  # fmt: skip
     return issues

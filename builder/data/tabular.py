@@ -40,6 +40,15 @@ def _spiral(seed, n, noise):
     return x + rng.normal(0, noise * 0.5, x.shape), y
 
 
+def _ring(seed, n, noise):
+    """Eight Gaussian modes on a circle: the classic test of whether a GAN covers every mode."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 8
+    angle = y * (2 * np.pi / 8)
+    x = np.stack([np.cos(angle), np.sin(angle)], 1) + rng.normal(0, 0.02 + noise * 0.5, (n, 2))
+    return x, y
+
+
 def _moons(seed, n, noise):
     from sklearn.datasets import make_moons
 
@@ -56,6 +65,10 @@ for key, fn, title, text in [
 ]:  # fmt: skip
     register(DatasetSpec(key, title, text + " 2 features, 2 classes; `noise` sets the jitter.", "classification",
                          (2,), "float32", fn, classes=("0", "1"), group="2-D", options=dict(PLAYGROUND)))  # fmt: skip
+register(DatasetSpec("ring", "Ring of 8 gaussians", "Eight tight clusters on a circle (label: the cluster): the "
+                     "2-D distribution GANs are tested on — does the generator cover every mode?", "classification",
+                     (2,), "float32", _ring, classes=tuple(map(str, range(8))), group="2-D",
+                     options={"n": 4000, "noise": 0.0}))  # fmt: skip
 
 
 def _sklearn(loader_name):

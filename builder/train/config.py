@@ -8,7 +8,8 @@ from ..params import Bool, Choice, Float, Int, Param, ParamError
 from ..registry import Params
 from ..validate import ERROR, Issue
 
-TASKS = ("auto", "classification", "regression", "forecasting", "sequence_labeling", "autoencoder", "denoising", "vae")
+TASKS = ("auto", "classification", "regression", "forecasting", "sequence_labeling", "autoencoder", "denoising", "vae",
+         "gan")  # fmt: skip
 LOSSES = ("auto", "cross_entropy", "bce_with_logits", "nll", "mse", "l1", "huber")
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 SCHEDULES = ("none", "step", "cosine", "onecycle", "plateau")

@@ -210,6 +210,8 @@ class Trainer:
                 raise TrainError(f"a resumed run keeps its settings; only epochs and device can change, not "
                                  f"{', '.join(changed)}. Start a new run to change them.")  # fmt: skip
             self.checkpoint = torch.load(resume, map_location="cpu", weights_only=True)
+            if self.checkpoint.get("config", {}).get("task") == "gan":
+                raise TrainError("resuming a GAN run is not supported yet; start a new run from its design.")
             design = from_dict(self.checkpoint["design"])
             overrides = {**self.checkpoint["config"], **(overrides or {})}
             run_id = self.checkpoint["run_id"]
@@ -256,6 +258,11 @@ class Trainer:
 
     def _run(self, device, result: RunResult):
         cfg = self.cfg
+        if cfg.task == "gan":
+            from .gan import run_gan
+
+            self.saver = CheckpointWriter(self.run_dir)
+            return run_gan(self, device, result)
         data = load_dataset(cfg.dataset, seed=cfg.seed, **cfg.dataset_options)
         outputs = sorted(n.id for n in self.design.nodes if n.type == "Output")
         task = Task(cfg.task, cfg, self.design, data, outputs)

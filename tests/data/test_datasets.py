@@ -87,7 +87,7 @@ def test_every_template_fits_the_dataset_its_metadata_names():
     for t in list_templates():
         d = t.load()
         name, task = d.metadata.get("dataset"), d.metadata.get("task")
-        if name is None or task in ("gan", "segmentation"):
+        if name is None or task == "segmentation" or (task == "gan" and not d.networks):  # halves of the dcgan file
             continue
         task = {"denoising": "autoencoder"}.get(task, task)
         errors = [i for i in check_compatibility(d, get_spec(name), task) if i.severity == "error"]

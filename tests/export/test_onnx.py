@@ -8,19 +8,18 @@ import torch
 
 from builder import Edge, Node, build_model, export_onnx
 from builder.export import ExportError, onnx_problems
-from builder.templates import list_templates, load_template
+from builder.templates import load_template
 from tests.export.stress import hostile_design, wide_design
 from tests.test_registry import all_cases
-from tests.util import layer_design
+from tests.util import layer_design, template_designs
 
-TEMPLATES = list_templates()
+DESIGNS = template_designs()
 SEQUENCE_TEMPLATES = {"rnn_classifier", "lstm_classifier", "bilstm_classifier", "gru_classifier", "lstm_forecaster",
                       "gru_forecaster", "textcnn", "self_attention", "transformer_classifier"}  # fmt: skip
 
 
-@pytest.mark.parametrize("t", TEMPLATES, ids=lambda t: t.name)
-def test_every_template_exports_verified(t, tmp_path):
-    design = t.load()
+@pytest.mark.parametrize("label,design", DESIGNS, ids=[label for label, _ in DESIGNS])
+def test_every_template_exports_verified(label, design, tmp_path):
     r = export_onnx(design, tmp_path / "m.onnx")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]  # one file, no external .data
     assert r.max_abs_diff <= 1e-4 and r.verified_batches == [3] and r.traced_batch == 2
@@ -32,7 +31,7 @@ def test_every_template_exports_verified(t, tmp_path):
     assert [i.name for i in proto.graph.input] == inputs
     assert [o.name for o in proto.graph.output] == sorted(n.id for n in design.nodes if n.type == "Output")
     assert all(r.dynamic_axes[name][0] == "batch" for name in r.dynamic_axes)
-    if t.name in SEQUENCE_TEMPLATES:
+    if label in SEQUENCE_TEMPLATES:
         assert r.dynamic_axes[inputs[0]][1] == "length" and r.verified_lengths
 
 

@@ -9,11 +9,11 @@ import torch
 
 from builder import build_model, export_python, generate, validate
 from builder.export import ExportError
-from builder.templates import list_templates, load_template
+from builder.templates import load_template
 from tests.export.stress import hostile_design, wide_design
-from tests.util import random_inputs
+from tests.util import random_inputs, template_designs
 
-TEMPLATES = list_templates()
+DESIGNS = template_designs()
 
 
 def import_file(path):
@@ -28,7 +28,7 @@ def ruff(*args):
 
 
 def test_every_export_passes_ruff_check_and_format_check(tmp_path):
-    designs = [t.load() for t in TEMPLATES] + [wide_design(), hostile_design()]
+    designs = [d for _, d in DESIGNS] + [wide_design(), hostile_design()]
     for i, d in enumerate(designs):
         export_python(d, tmp_path / f"m{i}.py")
     # --isolated: ruff's defaults (line length 88), as in a user's project without configuration
@@ -38,9 +38,8 @@ def test_every_export_passes_ruff_check_and_format_check(tmp_path):
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
-@pytest.mark.parametrize("t", TEMPLATES, ids=lambda t: t.name)
-def test_exported_file_is_the_model_and_bit_identical(t, tmp_path):
-    design = t.load()
+@pytest.mark.parametrize("label,design", DESIGNS, ids=[label for label, _ in DESIGNS])
+def test_exported_file_is_the_model_and_bit_identical(label, design, tmp_path):
     report = export_python(design, tmp_path / "model.py")
     source = (tmp_path / "model.py").read_text()
     assert source == generate(design).source  # the exported code is the model

@@ -150,3 +150,37 @@ def test_tensorboard_scalars_can_be_read_back(tmp_path):
     assert any(t.startswith("weights/fc1") for t in tags["histograms"]) and any(
         t.startswith("grads/") for t in tags["histograms"]
     )
+
+
+def test_gan_on_the_ring_learns_to_cover_its_modes(tmp_path):
+    from builder import build_model
+
+    design = load_template("gan_2d")
+    r = train(design, {"epochs": 30}, workspace=tmp_path)
+    assert r.status == "finished", r.message
+    assert {"d_loss", "g_loss", "d_real", "d_fake"} <= set(r.metrics["train"])
+    state = torch.load(r.checkpoint, weights_only=True)["model"]
+    gen = build_model(design.networks["generator"])
+    gen.load_state_dict(state["generator"])
+    with torch.no_grad():
+        points = gen.eval()(torch.randn(2000, 2, generator=torch.Generator().manual_seed(0)))
+    from builder.data import load_dataset
+
+    d = load_dataset("ring")
+    modes = torch.tensor([[d.x_train[d.y_train == k].mean(0)] for k in range(8)]).squeeze(1)
+    nearest = torch.cdist(points, modes).min(1)
+    covered = nearest.indices[nearest.values < 0.5].unique()
+    assert len(covered) >= 6 and float((nearest.values < 0.5).float().mean()) > 0.7
+
+
+def test_dcgan_trains_from_one_file(tmp_path):
+    r = train(load_template("dcgan"), {"epochs": 1}, workspace=tmp_path)
+    assert r.status == "finished", r.message
+    assert 0 < r.metrics["train"]["d_real"] < 1 and (tmp_path / "runs" / r.run_id / "last.pt").exists()
+
+
+def test_gan_files_need_both_networks(tmp_path):
+    design = load_template("gan_2d")
+    del design.networks["discriminator"]
+    with pytest.raises(TrainError, match="missing: discriminator"):
+        train(design, {"epochs": 1}, workspace=tmp_path)
