@@ -66,6 +66,13 @@ def cmd_export(args) -> int:
     from .export import ExportError, export_onnx, export_python
     from .validate import DesignError
 
+    if args.network:
+        if args.network not in design.networks:
+            known = ", ".join(design.networks) or "none: it holds one network"
+            print(f"error: {args.design} has no network {args.network!r} (networks: {known})", file=sys.stderr)
+            return 2
+        design = design.networks[args.network]
+
     results = {}
     try:
         if args.python:
@@ -239,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--python", metavar="FILE.py", help="the model's source (weights go to FILE.pt beside it)")
     p.add_argument("--onnx", metavar="FILE.onnx", help="ONNX file, verified with onnx.checker and onnxruntime")
     p.add_argument("--weights", metavar="CHECKPOINT", help="a training checkpoint or a state_dict file (.pt)")
+    p.add_argument("--network", help="for a file with several networks (a GAN): which one, e.g. generator")
     p.add_argument("--json", action="store_true", help="print what was written and verified as JSON")
     p.set_defaults(func=cmd_export)
     p = sub.add_parser("train", help="train a design on a bundled dataset; progress, checkpoints, TensorBoard logs")

@@ -126,3 +126,15 @@ def test_train_prints_a_final_json_line_and_fails_clearly(tmp_path):
 def test_tensorboard_command_needs_runs(tmp_path):
     r = cli("tensorboard", tmp_path / "nothing-here")
     assert r.returncode == 2 and "train a model first" in r.stderr
+
+
+def test_gan_files_export_one_network_with_its_trained_weights(tmp_path):
+    from builder.templates import load_template
+    from builder.train import train
+
+    r = train(load_template("gan_2d"), {"epochs": 1}, workspace=tmp_path)
+    out = cli("export", TEMPLATE_DIR / "gan_2d.json", "--network", "generator", "--weights", r.checkpoint,
+              "--python", tmp_path / "g.py", "--onnx", tmp_path / "g.onnx")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert cli("export", TEMPLATE_DIR / "gan_2d.json", "--onnx", tmp_path / "x.onnx").returncode == 1
+    assert cli("export", TEMPLATE_DIR / "gan_2d.json", "--network", "critic", "--onnx", tmp_path / "x.onnx").returncode == 2

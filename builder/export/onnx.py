@@ -27,7 +27,7 @@ from ..codegen import VERSION
 from ..design import Design, dumps, load_design
 from ..registry import REGISTRY
 from ..validate import DesignError, Validation, validate
-from .weights import ExportError, load_weights
+from .weights import ExportError, load_weights, single_network
 
 OPSET = 17  # legacy exporter: LayerNormalization is native from 17
 DYNAMO_OPSET = 18  # the dynamo exporter's minimum
@@ -132,7 +132,7 @@ def export_onnx(design: Design | str | os.PathLike | dict, path, weights=None) -
     inputs/outputs and LayerLoom metadata; verify it with onnx.checker and onnxruntime at a batch size (and
     length) different from the traced one. Raises ExportError, naming the nodes, when it cannot."""
     start = time.perf_counter()
-    design = design if isinstance(design, Design) else load_design(design)
+    design = single_network(design if isinstance(design, Design) else load_design(design))
     report = validate(design)
     if not report.valid:
         raise DesignError(report.issues)

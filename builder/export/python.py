@@ -9,7 +9,7 @@ from pathlib import Path
 from ..codegen import generate
 from ..design import Design, load_design
 from ..validate import validate
-from .weights import load_weights
+from .weights import load_weights, single_network
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def export_python(design: Design | str | os.PathLike | dict, path, weights=None)
     """
     import torch
 
-    design = design if isinstance(design, Design) else load_design(design)
+    design = single_network(design if isinstance(design, Design) else load_design(design))
     report = validate(design)
     generated = generate(design, report)  # raises DesignError with every issue when invalid
     path = Path(path)

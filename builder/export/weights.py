@@ -40,6 +40,8 @@ def load_weights(weights: str | os.PathLike | dict, design: Design) -> dict[str,
         if isinstance(state.get(key), dict):
             state = state[key]
             break
+    if design.name in state and isinstance(state[design.name], dict):  # a GAN checkpoint holds both networks
+        state = state[design.name]
     model = build_model(design)
     try:
         model.load_state_dict(state, strict=True)
@@ -59,3 +61,13 @@ def load_weights(weights: str | os.PathLike | dict, design: Design) -> dict[str,
             "design (or before its layers changed)?"
         ) from None
     return model.state_dict()
+
+
+def single_network(design: Design) -> Design:
+    """The design itself, or an error naming the networks when a file holds several (a GAN)."""
+    if design.networks and not design.nodes:
+        names = ", ".join(design.networks)
+        first = next(iter(design.networks))
+        raise ExportError(f"this file holds several networks ({names}); export one at a time, e.g. with "
+                          f"--network {first} (API: design.networks[{first!r}])")  # fmt: skip
+    return design
