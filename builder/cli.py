@@ -209,16 +209,29 @@ def cmd_templates(args) -> int:
 
 
 def cmd_datasets(args) -> int:
-    from .data import list_datasets, load_dataset
+    from .data import DatasetError, list_datasets, load_dataset
 
+    if args.download:
+        from .data.files import download
+
+        try:
+            print(f"{args.download}: files verified in {download(args.download)}")
+        except (DatasetError, OSError) as e:
+            print(f"error: cannot download {args.download}: {e}", file=sys.stderr)
+            return 1
+        return 0
     specs = list_datasets()
     rows, out = [["name", "task", "input", "dtype", "classes / targets", "train", "val", "test"]], []
     for s in specs:
-        sizes = load_dataset(s.name).sizes
-        out.append({**s.to_json(), "sizes": sizes})
+        try:
+            sizes = load_dataset(s.name).sizes
+        except DatasetError:  # a standard dataset whose files are not here
+            sizes = None
+        out.append({**s.to_json(), "sizes": sizes, "available": sizes is not None})
         labels = s.classes or s.targets
         shown = ", ".join(labels) if len(labels) <= 3 else f"{len(labels)} classes"
-        rows.append([s.name, s.task, fmt_shape(s.input_shape), s.dtype, shown, *map(str, sizes.values())])
+        counts = map(str, sizes.values()) if sizes else ["(files not found)", "", ""]
+        rows.append([s.name, s.task, fmt_shape(s.input_shape), s.dtype, shown, *counts])
     print(json.dumps(out) if args.json else _table(rows, {5, 6, 7}))
     return 0
 
@@ -270,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_templates)
     p = sub.add_parser("datasets", help="list the bundled datasets: task, input shape, classes, split sizes")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--download", metavar="NAME", help="fetch mnist, fashion_mnist or cifar10 (online; MD5-checked)")
     p.set_defaults(func=cmd_datasets)
     p = sub.add_parser("layers", help="list every layer type with its parameters")
     p.add_argument("--json", action="store_true", help="full specs: params with ranges, choices, help")

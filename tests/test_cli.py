@@ -137,4 +137,7 @@ def test_gan_files_export_one_network_with_its_trained_weights(tmp_path):
               "--python", tmp_path / "g.py", "--onnx", tmp_path / "g.onnx")  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert cli("export", TEMPLATE_DIR / "gan_2d.json", "--onnx", tmp_path / "x.onnx").returncode == 1
-    assert cli("export", TEMPLATE_DIR / "gan_2d.json", "--network", "critic", "--onnx", tmp_path / "x.onnx").returncode == 2
+    assert (
+        cli("export", TEMPLATE_DIR / "gan_2d.json", "--network", "critic", "--onnx", tmp_path / "x.onnx").returncode
+        == 2
+    )

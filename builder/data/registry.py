@@ -95,7 +95,7 @@ def list_datasets() -> list[DatasetSpec]:
 
 
 def _ensure_loaded():
-    from . import images, sequences, tabular, text  # noqa: F401  (registers the specs)
+    from . import files, images, sequences, tabular, text  # noqa: F401  (registers the specs)
 
 
 def load_dataset(name: str, seed: int = 0, **options) -> Dataset:
@@ -113,14 +113,20 @@ def load_dataset(name: str, seed: int = 0, **options) -> Dataset:
 def _load(name: str, seed: int, options: tuple) -> Dataset:
     spec = DATASETS[name]
     out = spec.loader(seed=seed, **dict(options))
-    x, y = np.asarray(out[0]), np.asarray(out[1])
+    out = out if isinstance(out, dict) else dict(zip(("x", "y", "vocab"), out))
+    x, y = np.asarray(out["x"]), np.asarray(out["y"])
     if spec.task in ("regression", "forecasting") and y.ndim == 1:
         y = y[:, None]  # one target per sample: (n, 1), like the model's (N, 1) output
-    vocab = tuple(out[2]) if len(out) > 2 else ()
-    n = len(x)
-    order = np.arange(n) if spec.chronological else np.random.default_rng(seed).permutation(n)
-    a, b = int(n * 0.7), int(n * 0.85)
-    parts = [order[:a], order[a:b], order[b:]]
+    vocab = tuple(out.get("vocab") or ())
+    n, n_test = len(x), out.get("n_test", 0)
+    if n_test:  # an official test set (the loader's last n_test samples); validation comes from the rest
+        order = np.random.default_rng(seed).permutation(n - n_test)
+        a = int((n - n_test) * 0.85)
+        parts = [order[:a], order[a:], np.arange(n - n_test, n)]
+    else:
+        order = np.arange(n) if spec.chronological else np.random.default_rng(seed).permutation(n)
+        a, b = int(n * 0.7), int(n * 0.85)
+        parts = [order[:a], order[a:b], order[b:]]
     xs = [x[p] for p in parts]
     ys = [y[p] for p in parts]
     mean = std = None
