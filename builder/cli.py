@@ -55,8 +55,9 @@ def cmd_validate(args) -> int:
 
 
 def cmd_export(args) -> int:
-    if not (args.python or args.onnx):
-        print("error: say what to write: --python model.py and/or --onnx model.onnx", file=sys.stderr)
+    if not (args.python or args.onnx or args.train):
+        print("error: say what to write: --python model.py, --onnx model.onnx and/or --train train.py",
+              file=sys.stderr)  # fmt: skip
         return 2
     try:
         design = load_design(args.design)
@@ -82,6 +83,13 @@ def cmd_export(args) -> int:
             if not args.json:
                 extra = f" and weights {r.weights_path}" if r.weights_path else ""
                 print(f"wrote {r.path}{extra}: class {r.class_name}, {r.params:,} parameters; run it: python {r.path}")
+        if args.train:
+            from .export.train_script import export_train_script
+
+            path = export_train_script(design, args.train)
+            results["train"] = {"path": str(path)}
+            if not args.json:
+                print(f"wrote {path}: python {path}, or torchrun --nproc_per_node=N {path}")
         if args.onnx:
             r = export_onnx(design, args.onnx, weights=args.weights)
             results["onnx"] = r.to_json()
@@ -258,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("design", help="design JSON file")
     p.add_argument("--python", metavar="FILE.py", help="the model's source (weights go to FILE.pt beside it)")
     p.add_argument("--onnx", metavar="FILE.onnx", help="ONNX file, verified with onnx.checker and onnxruntime")
+    p.add_argument("--train", metavar="FILE.py", help="a standalone training script (runs under torchrun/DDP)")
     p.add_argument("--weights", metavar="CHECKPOINT", help="a training checkpoint or a state_dict file (.pt)")
     p.add_argument("--network", help="for a file with several networks (a GAN): which one, e.g. generator")
     p.add_argument("--json", action="store_true", help="print what was written and verified as JSON")

@@ -161,8 +161,9 @@ class Generated:
     line_nodes: dict[int, str] = field(default_factory=dict)  # source line -> node id, for tracebacks
 
 
-def generate(design: Design, validation: Validation | None = None) -> Generated:
-    """The model's source. Raises DesignError (with every issue) when the design is not valid."""
+def generate(design: Design, validation: Validation | None = None, main: bool = True) -> Generated:
+    """The model's source. Raises DesignError (with every issue) when the design is not valid. ``main=False``
+    leaves out the ``__main__`` block (for scripts that embed the model, such as the exported train.py)."""
     v = validation or validate(design)
     if not v.valid:
         raise DesignError(v.issues)
@@ -219,7 +220,8 @@ def generate(design: Design, validation: Validation | None = None) -> Generated:
     else:
         lines += render("return ", f"({', '.join(returns)})", 8)
     lines += ["", "", "def build_model():", f'    """A fresh, randomly initialized {cls}."""', f"    return {cls}()"]
-    lines += _main_block(design, v, inputs, outputs)
+    if main:
+        lines += _main_block(design, v, inputs, outputs)
     return Generated("\n".join(lines) + "\n", cls, attrs, inputs, outputs, line_nodes)
 
 

@@ -2,6 +2,7 @@
 
 from .onnx import OnnxExport, export_onnx, onnx_problems
 from .python import PythonExport, export_python
+from .train_script import export_train_script
 from .weights import ExportError, load_weights
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "PythonExport",
     "export_onnx",
     "export_python",
+    "export_train_script",
     "load_weights",
     "onnx_problems",
 ]
