@@ -137,11 +137,13 @@ def _cifar(seed, folder=""):
     return {"x": x, "y": y, "n_test": len(batches[-1][0])}
 
 
-def download(name: str, folder: str | Path | None = None, timeout: float = 60) -> Path:
-    """Fetch a standard dataset's files (only when asked), verify their MD5, and cache them in ``folder``."""
+def download(name: str, folder: str | Path | None = None, timeout: float = 60, base_url: str | None = None) -> Path:
+    """Fetch a standard dataset's files (only when asked), verify their MD5, and cache them in ``folder``.
+    ``base_url`` replaces the official mirror (a local copy, or a test server)."""
     if name not in SOURCES:
         raise DatasetError(f"{name!r} is not downloadable; downloadable: {', '.join(SOURCES)}")
     url, files = SOURCES[name]
+    url = base_url or url
     where = Path(folder) if folder else data_dir() / name
     where.mkdir(parents=True, exist_ok=True)
     for file, md5 in files.items():

@@ -296,6 +296,8 @@ class Trainer:
             gen.set_state(ck["gen"]) if device.type == "cpu" else None
         train_step = _step_function(model, opt, sched, scaler, task, cfg, amp, device, gen)
         writer = _writer(self.run_dir)
+        if writer is not None and self.checkpoint is None:
+            _add_graph(writer, model, x["train"][:2])
         saver = CheckpointWriter(self.run_dir)
         self.saver = saver
         hist = {"cost": 0.02, "last": time.perf_counter()}  # adaptive histograms: first after ~1 s of training
@@ -467,6 +469,20 @@ def _writer(run_dir: Path):
     except ImportError:  # tensorboard not installed: the run still works, without TensorBoard logs
         return None
     return SummaryWriter(log_dir=str(run_dir), flush_secs=2)  # TensorBoard sees new points within 2 s
+
+
+def _add_graph(writer, model, example) -> None:
+    """The model graph for TensorBoard's Graphs tab (traced once; skipped quietly if tracing fails)."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            writer.add_graph(model.eval(), example)
+    except Exception:  # a graph is a nicety: never fail a run for it
+        pass
+    finally:
+        model.train()
 
 
 def _log_epoch(writer, epoch, train, val, opt, model, cfg, hist, last):

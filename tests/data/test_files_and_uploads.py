@@ -128,3 +128,25 @@ def test_image_zip_upload_trains_end_to_end(tmp_path):
         with zipfile.ZipFile(buf, "w") as z:
             z.writestr("loose.png", b"x")
         from_image_zip(buf.getvalue())
+
+
+def test_download_checks_the_md5_and_keeps_nothing_that_fails(tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    from builder.data.files import download
+
+    served = tmp_path / "mirror"
+    served.mkdir()
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        (served / name).write_bytes(b"not the real file")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(DatasetError, match="has MD5 .*expected f68b3c2dcbeaaa9fbdd348bbdeb94873: not saved"):
+            download("mnist", tmp_path / "out", base_url=f"http://127.0.0.1:{server.server_port}/", timeout=10)
+    finally:
+        server.shutdown()
+    assert not list((tmp_path / "out").iterdir())

@@ -184,3 +184,14 @@ def test_gan_files_need_both_networks(tmp_path):
     del design.networks["discriminator"]
     with pytest.raises(TrainError, match="missing: discriminator"):
         train(design, {"epochs": 1}, workspace=tmp_path)
+
+
+def test_early_stopping_and_the_model_graph(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    r = quick("digits_mlp", tmp_path, epochs=10, optimizer="sgd", lr=1e-12, early_stopping=2)
+    kinds = [e.kind for e in RunLog.read(r.run_dir / "events.jsonl")]
+    assert r.status == "finished" and "early_stop" in kinds and kinds.count("epoch") == 3
+    acc = EventAccumulator(str(r.run_dir))
+    acc.Reload()
+    assert acc.Graph() is not None
