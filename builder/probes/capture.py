@@ -1,0 +1,51 @@
+"""Capturing what flows into and out of a built model's nodes, with forward hooks on the node's module."""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+from torch import nn
+
+from ..design import Design
+
+
+def module_of(model: nn.Module, node_id: str) -> nn.Module | None:
+    """The module a design node became (its attribute is named after the node id), or None for inline nodes."""
+    attr = model.layerloom.attrs.get(node_id)
+    return getattr(model, attr, None) if attr else None
+
+
+@contextlib.contextmanager
+def hooks(model: nn.Module, node_ids: list[str], inputs: bool = False):
+    """Record each node's module output (or its positional inputs) during forward passes in the block."""
+    seen: dict[str, object] = {}
+    handles = []
+    for nid in node_ids:
+        module = module_of(model, nid)
+        if module is None:
+            continue
+        if inputs:
+            handles.append(module.register_forward_pre_hook(lambda m, args, nid=nid: seen.__setitem__(nid, args)))
+        else:
+            handles.append(module.register_forward_hook(lambda m, args, out, nid=nid: seen.__setitem__(nid, out)))
+    try:
+        yield seen
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def nodes_of_type(design: Design, *prefixes: str) -> list[str]:
+    return [n.id for n in design.nodes if n.type.startswith(prefixes)]
+
+
+def run_eval(model: nn.Module, x) -> None:
+    """One eval-mode forward without gradients, restoring the model's train/eval mode afterwards."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(*x) if isinstance(x, (list, tuple)) else model(x)
+    finally:
+        model.train(was_training)
