@@ -5,8 +5,17 @@ import pytest
 import torch
 
 from builder import build_model, validate
-from builder.probes import (activation_stats, attention_weights, decision_boundary, embedding_pca, feature_maps,
-                            gan_samples, reconstructions, recurrent_gates, weight_stats)  # fmt: skip
+from builder.probes import (
+    activation_stats,
+    attention_weights,
+    decision_boundary,
+    embedding_pca,
+    feature_maps,
+    gan_samples,  # fmt: skip
+    reconstructions,
+    recurrent_gates,
+    weight_stats,
+)
 from builder.templates import load_template
 from tests.trace import forward_locals
 from tests.util import layer_design
