@@ -101,6 +101,20 @@ def bench_accuracy(workspace):
               f"{rate:,.0f} samples/s  (target: 97% in <= {target:.0f} s)")  # fmt: skip
 
 
+def bench_probes(rounds, workspace):
+    print("\nProbe overhead at the default interval (snapshot every 50 steps), engine time, interleaved")
+    for name, dataset, epochs in [("lenet5", "digits28", 10), ("lstm_classifier", "seq_classes", 20),
+                                  ("self_attention", "seq_classes", 10)]:  # fmt: skip
+        design = load_template(name)
+        on, off = [], []
+        for r in range(rounds):
+            for probe in (50, 0) if r % 2 == 0 else (0, 50):
+                seconds = engine_run(design, dataset, epochs, 64, 1e-3, workspace, probe_every=probe)[0]
+                (on if probe else off).append(seconds)
+        a, b = statistics.median(on), statistics.median(off)
+        print(f"  {name:18s} with probes {a:6.3f} s, without {b:6.3f} s: overhead {100 * (a / b - 1):+.1f}%  (<= 3%)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -109,6 +123,7 @@ def main():
     with tempfile.TemporaryDirectory() as ws:
         bench_ratio(2 if args.quick else 5, ws)
         bench_accuracy(ws)
+        bench_probes(2 if args.quick else 7, ws)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from ..design import Design
 from .capture import hooks, module_of, nodes_of_type, run_eval
 
 
-def weight_stats(model: nn.Module, design: Design, bins: int = 30) -> dict[str, dict]:
+def weight_stats(model: nn.Module, design: Design, bins: int = 30, histograms: bool = True) -> dict[str, dict]:
     """Per node with parameters: weight and gradient norms (vanishing/exploding gradients) and histograms."""
     out = {}
     for node in design.nodes:
@@ -22,10 +22,14 @@ def weight_stats(model: nn.Module, design: Design, bins: int = 30) -> dict[str, 
             continue
         w = torch.cat([p.detach().flatten().float().cpu() for p in params])
         grads = [p.grad for p in params if p.grad is not None]
-        entry = {"weight_norm": float(w.norm()), "weight_hist": np.histogram(w.numpy(), bins=bins)}
+        entry = {"weight_norm": float(w.norm())}
+        if histograms:
+            entry["weight_hist"] = np.histogram(w.numpy(), bins=bins)
         if grads:
             g = torch.cat([q.detach().flatten().float().cpu() for q in grads])
-            entry.update(grad_norm=float(g.norm()), grad_hist=np.histogram(g.numpy(), bins=bins))
+            entry["grad_norm"] = float(g.norm())
+            if histograms:
+                entry["grad_hist"] = np.histogram(g.numpy(), bins=bins)
         out[node.id] = entry
     return out
 

@@ -41,6 +41,7 @@ SCHEMA: dict[str, Param] = {
     "device": Choice("auto", ("auto",), "auto, cpu, cuda:N or mps"),  # checked against builder.devices()
     "amp": Bool(False, "mixed precision on CUDA (bf16 where supported, else fp16)"),
     "log_every": Int(10, "steps between step events (and the divergence check)", min=1),
+    "probe_every": Int(50, "steps between snapshots of the model's insides (feature maps, gates…; 0: off)", min=0),
     "histogram_every": Int(
         0, "epochs between weight/gradient histograms in TensorBoard (0: auto, at most 2% of the time; -1: off)", min=-1
     ),

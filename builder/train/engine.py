@@ -295,6 +295,11 @@ class Trainer:
             torch.set_rng_state(ck["rng"])
             gen.set_state(ck["gen"]) if device.type == "cpu" else None
         train_step = _step_function(model, opt, sched, scaler, task, cfg, amp, device, gen)
+        prober = None
+        if cfg.probe_every:
+            from ..probes.snapshot import Prober
+
+            prober = Prober(model, self.design, cfg.task, x["val"], y["val"], data.vocab)
         writer = _writer(self.run_dir)
         if writer is not None and self.checkpoint is None:
             _add_graph(writer, model, x["train"][:2])
@@ -320,6 +325,8 @@ class Trainer:
                 loss, right = train_step(x["train"][idx], y["train"][idx])
                 step += 1
                 seen += len(idx)
+                if prober is not None and step % cfg.probe_every == 0:
+                    self._probe(prober, step, epoch, writer)
                 pending.append(loss)
                 if right is not None:
                     rights.append(right)
@@ -380,6 +387,22 @@ class Trainer:
                                                if isinstance(v, float)}, run_name="hparams")  # fmt: skip
             writer.close()
         return model
+
+    def _probe(self, prober, step: int, epoch: int, writer) -> None:
+        """A snapshot into the run log (arrays as the event's payload), probes.pt, and TensorBoard images."""
+        from ..probes.snapshot import to_tensors
+
+        snap = prober.take(step, epoch)
+        self.log.emit("probe", payload=snap, step=step, epoch=epoch, probes=sorted(k for k in snap if k not in
+                      ("step", "epoch")))  # fmt: skip
+        _save(self.run_dir / "probes.pt", to_tensors(snap))
+        if writer is not None and "feature_maps" in snap and epoch != getattr(self, "_imaged_epoch", None):
+            self._imaged_epoch = epoch  # images once per epoch: PNG encoding is the costly part
+            for node, fmap in snap["feature_maps"].items():
+                if node != "input" and fmap.ndim == 4:
+                    maps = torch.from_numpy(fmap[0][:16, None])  # (channels, 1, H, W) of the first sample
+                    lo, hi = maps.amin(), maps.amax()
+                    writer.add_images(f"feature_maps/{node}", (maps - lo) / (hi - lo + 1e-8), step)
 
     @torch.no_grad()
     def _evaluate(self, model, task: Task, x, y, batch: int = 1024) -> dict:

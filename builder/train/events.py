@@ -6,18 +6,19 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
 @dataclass(frozen=True)
 class Event:
-    kind: str  # started | step | epoch | checkpoint | paused | resumed | stopped | finished | failed
+    kind: str  # started | step | epoch | probe | paused | resumed | early_stop | stopped | finished | failed
     data: dict = field(default_factory=dict)
     time: float = field(default_factory=time.time)
+    payload: object = field(default=None, compare=False, repr=False)  # arrays (probe snapshots): memory only
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        return json.dumps({"kind": self.kind, "data": self.data, "time": self.time})
 
 
 class RunLog:
@@ -28,8 +29,8 @@ class RunLog:
         self._lock = threading.Lock()
         self._file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115 (closed in close())
 
-    def emit(self, kind: str, **data) -> Event:
-        event = Event(kind, data)
+    def emit(self, kind: str, payload=None, **data) -> Event:
+        event = Event(kind, data, payload=payload)
         with self._lock:
             self._events.append(event)
             if self._file:

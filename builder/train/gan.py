@@ -85,6 +85,11 @@ def run_gan(trainer, device, result):
         elapsed = time.perf_counter() - t0
         log.emit("epoch", epoch=epoch, step=step, train=metrics, val={}, best=True, lr=cfg.lr,
                  seconds=elapsed / epoch, eta=elapsed / epoch * (cfg.epochs - epoch))  # fmt: skip
+        from ..probes.views import gan_samples
+
+        is_2d = len(data.spec.input_shape) == 1 and data.spec.input_shape[0] == 2
+        snap = gan_samples(gen_net, fixed_z, disc if is_2d else None, x[:500] if is_2d else None)
+        log.emit("probe", payload={"step": step, "epoch": epoch, "gan": snap}, step=step, epoch=epoch, probes=["gan"])
         if writer:
             for key, value in metrics.items():
                 writer.add_scalar(f"gan/{key}", value, epoch)

@@ -124,3 +124,26 @@ def test_stats_probes():
     ae = build_model(load_template("vae"))
     rec = reconstructions(ae, torch.rand(4, 1, 28, 28), index=2)
     assert rec["output"].shape == (4, 1, 28, 28)
+
+
+def test_training_publishes_snapshots_in_the_run_log_and_on_disk(tmp_path):
+    from builder.train import Run
+
+    run = Run(load_template("lstm_classifier"), {"epochs": 1, "probe_every": 10}, workspace=tmp_path).start()
+    assert run.join(120).status == "finished"
+    probes = [e for e in run.log.since() if e.kind == "probe"]
+    assert [e.data["step"] for e in probes] == [10, 20, 30]
+    gates = probes[-1].payload["gates"]["rnn"]
+    assert gates["type"] == "LSTM" and gates["layers"][0]["forget"].shape == (2, 30, 32)
+    saved = torch.load(run.run_dir / "probes.pt", weights_only=True)
+    assert saved["step"] == 30 and tuple(saved["gates"]["rnn"]["layers"][0]["h"].shape) == (2, 30, 32)
+    assert '"kind": "probe"' in (run.run_dir / "events.jsonl").read_text()  # the marker, without the arrays
+
+
+def test_gan_runs_publish_samples_and_the_discriminator_surface(tmp_path):
+    from builder.train import Run
+
+    run = Run(load_template("gan_2d"), {"epochs": 2}, workspace=tmp_path).start()
+    assert run.join(120).status == "finished"
+    snap = [e for e in run.log.since() if e.kind == "probe"][-1].payload["gan"]
+    assert snap["samples"].shape == (64, 2) and snap["d_prob"].shape == (60, 60) and len(snap["real"]) == 500

@@ -1,0 +1,186 @@
+"""Plotly figures from probe snapshots and run metrics: the one plotting module (no UI calls here).
+
+Each function takes the plain arrays a probe returns and gives a figure with a title and axis labels a
+learner can read.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+GATE_ORDER = ("input", "forget", "cell", "output", "c", "h", "reset", "update", "new", "pre")
+GATE_TITLES = {"input": "input gate i", "forget": "forget gate f", "cell": "cell candidate g", "output": "output gate o",
+               "c": "cell state c", "h": "hidden state h", "reset": "reset gate r", "update": "update gate z",
+               "new": "new gate n", "pre": "pre-activation"}  # fmt: skip
+
+
+def _grid(n: int, cols: int) -> tuple[int, int]:
+    cols = max(1, min(cols, n))
+    return math.ceil(n / cols), cols
+
+
+def feature_map_grid(maps: dict, node: str, sample: int = 0, max_channels: int = 16, cols: int = 8) -> go.Figure:
+    """The input image beside the first channels of one Conv/Pool node's output, for one sample."""
+    fmap = maps[node][sample]
+    image = maps["input"][sample]
+    channels = min(len(fmap), max_channels)
+    rows, cols = _grid(channels + 1, cols)
+    titles = ["input"] + [f"channel {c}" for c in range(channels)]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.02, vertical_spacing=0.08)
+    shown = image.mean(0) if image.ndim == 3 else image
+    fig.add_trace(go.Heatmap(z=shown[::-1], colorscale="gray", showscale=False), 1, 1)
+    for c in range(channels):
+        r, k = divmod(c + 1, cols)
+        z = fmap[c] if fmap.ndim == 3 else fmap[c][None]
+        fig.add_trace(go.Heatmap(z=z[::-1], colorscale="Viridis", showscale=False), r + 1, k + 1)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    fig.update_layout(title=f"Feature maps of {node!r}: what each filter responds to in the input", height=180 * rows)
+    return fig
+
+
+def attention_heatmaps(weights: np.ndarray, node: str, sample: int = 0, tokens: list[str] | None = None) -> go.Figure:
+    """One heatmap per head: row = query position, column = key position, colour = attention weight."""
+    w = weights[sample]
+    heads, tq, tk = w.shape
+    rows, cols = _grid(heads, 4)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"head {h}" for h in range(heads)])
+    labels_k = tokens[:tk] if tokens else list(range(tk))
+    labels_q = tokens[:tq] if tokens else list(range(tq))
+    for h in range(heads):
+        r, c = divmod(h, cols)
+        fig.add_trace(go.Heatmap(z=w[h], x=labels_k, y=labels_q, colorscale="Blues", zmin=0, zmax=1,
+                                 showscale=h == 0, colorbar={"title": "weight"}), r + 1, c + 1)  # fmt: skip
+        fig.update_xaxes(title_text="key (attended to)", row=r + 1, col=c + 1)
+        fig.update_yaxes(title_text="query", autorange="reversed", row=r + 1, col=c + 1)
+    fig.update_layout(title=f"Attention of {node!r}: where each position looks, per head", height=320 * rows)
+    return fig
+
+
+def gate_heatmaps(gates: dict, layer: int = 0, sample: int = 0, max_units: int = 64) -> go.Figure:
+    """One panel per gate (time × hidden unit) for one layer/direction of an LSTM, GRU or RNN."""
+    entry = gates["layers"][layer]
+    names = [g for g in GATE_ORDER if g in entry]
+    rows, cols = _grid(len(names), 3)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[GATE_TITLES[g] for g in names])
+    for k, g in enumerate(names):
+        r, c = divmod(k, cols)
+        z = entry[g][sample][:, :max_units].T  # units × time
+        bounded = g in ("input", "forget", "output", "reset", "update")
+        fig.add_trace(go.Heatmap(z=z, colorscale="RdBu_r", zmin=0 if bounded else -1, zmax=1,
+                                 showscale=k == 0), r + 1, c + 1)  # fmt: skip
+        fig.update_xaxes(title_text="time step", row=r + 1, col=c + 1)
+        fig.update_yaxes(title_text="unit", row=r + 1, col=c + 1)
+    title = f"{gates['type']} gates, layer {entry.get('layer', layer)} ({entry['direction']}): 1 = open, 0 = closed"
+    fig.update_layout(title=title, height=260 * rows)
+    return fig
+
+
+def unit_gates(gates: dict, unit: int = 0, layer: int = 0, sample: int = 0) -> go.Figure:
+    """One hidden unit's gates over time as lines."""
+    entry = gates["layers"][layer]
+    fig = go.Figure()
+    for g in GATE_ORDER:
+        if g in entry:
+            fig.add_trace(go.Scatter(y=entry[g][sample][:, unit], mode="lines", name=GATE_TITLES[g]))
+    fig.update_layout(title=f"Unit {unit} of {gates['type']} layer {layer} over time", xaxis_title="time step",
+                      yaxis_title="value")  # fmt: skip
+    return fig
+
+
+def image_grid(images: np.ndarray, title: str, cols: int = 8, value_range=(0.0, 1.0)) -> go.Figure:
+    """A grid of (N, C, H, W) images: GAN samples, reconstructions, inputs."""
+    n = len(images)
+    rows, cols = _grid(n, cols)
+    fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.01, vertical_spacing=0.01)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        img = images[i]
+        z = img.mean(0) if img.ndim == 3 else img
+        fig.add_trace(go.Heatmap(z=z[::-1], colorscale="gray", zmin=value_range[0], zmax=value_range[1],
+                                 showscale=False), r + 1, c + 1)  # fmt: skip
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    fig.update_layout(title=title, height=110 * rows + 60)
+    return fig
+
+
+def reconstructions(rec: dict, n: int = 8) -> go.Figure:
+    both = np.concatenate([rec["input"][:n], rec["output"][:n]])
+    return image_grid(both, "Reconstructions: inputs (top row) and what the model rebuilds (bottom row)", cols=n)
+
+
+def gan_2d(view: dict) -> go.Figure:
+    """Real and generated points over the discriminator's probability of 'real' (as GAN Lab shows)."""
+    fig = go.Figure()
+    fig.add_trace(go.Heatmap(x=view["grid_x"], y=view["grid_y"], z=view["d_prob"], colorscale="RdBu", zmin=0,
+                             zmax=1, opacity=0.6, colorbar={"title": "D(x) = P(real)"}))  # fmt: skip
+    if "real" in view:
+        fig.add_trace(go.Scatter(x=view["real"][:, 0], y=view["real"][:, 1], mode="markers", name="real",
+                                 marker={"color": "black", "size": 4}))  # fmt: skip
+    fig.add_trace(go.Scatter(x=view["samples"][:, 0], y=view["samples"][:, 1], mode="markers", name="generated",
+                             marker={"color": "orange", "size": 5}))  # fmt: skip
+    fig.update_layout(title="GAN: real vs generated points over the discriminator's verdict", xaxis_title="x₁",
+                      yaxis_title="x₂")  # fmt: skip
+    return fig
+
+
+def decision_boundary(view: dict, points: np.ndarray | None = None, labels: np.ndarray | None = None) -> go.Figure:
+    """The 2-D classifier's probability of class 1 (or its most likely class) over the input plane."""
+    probs = view["probs"]
+    z = probs[..., -1] if probs.shape[-1] <= 2 else probs.argmax(-1)
+    fig = go.Figure(go.Heatmap(x=view["x"], y=view["y"], z=z, colorscale="RdBu", opacity=0.7,
+                               colorbar={"title": "P(class 1)" if probs.shape[-1] <= 2 else "class"}))  # fmt: skip
+    if points is not None:
+        fig.add_trace(go.Scatter(x=points[:, 0], y=points[:, 1], mode="markers", name="data",
+                                 marker={"color": labels, "colorscale": "RdBu", "line": {"width": 1}, "size": 6}))  # fmt: skip
+    fig.update_layout(title="Decision boundary: how the model splits the input plane", xaxis_title="x₁",
+                      yaxis_title="x₂")  # fmt: skip
+    return fig
+
+
+def histograms(stats: dict, key: str = "weight_hist") -> go.Figure:
+    """Weight (or gradient) histograms per layer: where the values sit, and whether gradients vanish."""
+    fig = go.Figure()
+    for node, entry in stats.items():
+        if key in entry:
+            counts, edges = entry[key]
+            fig.add_trace(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, name=node, opacity=0.6))
+    what = "weights" if key.startswith("weight") else "gradients"
+    fig.update_layout(title=f"Distribution of {what} per layer", xaxis_title="value", yaxis_title="count",
+                      barmode="overlay")  # fmt: skip
+    return fig
+
+
+def confusion(matrix: list[list[int]], classes: list[str]) -> go.Figure:
+    fig = go.Figure(go.Heatmap(z=matrix, x=classes, y=classes, colorscale="Blues", text=matrix,
+                               texttemplate="%{text}", colorbar={"title": "count"}))  # fmt: skip
+    fig.update_layout(title="Confusion matrix: rows are the true class, columns the prediction",
+                      xaxis_title="predicted", yaxis={"title": "true", "autorange": "reversed"})  # fmt: skip
+    return fig
+
+
+def embedding_map(pca: dict, n: int = 200) -> go.Figure:
+    coords, words = pca["coords"][:n], pca["words"][:n] or None
+    fig = go.Figure(go.Scatter(x=coords[:, 0], y=coords[:, 1], mode="markers+text" if words else "markers",
+                               text=words, textposition="top center"))  # fmt: skip
+    ex = pca["explained"]
+    fig.update_layout(title="Embedding vectors, projected on their two main directions (PCA)",
+                      xaxis_title=f"PC1 ({ex[0]:.0%} of variance)", yaxis_title=f"PC2 ({ex[1]:.0%})")  # fmt: skip
+    return fig
+
+
+def curves(epochs: list[dict], metric: str = "loss") -> go.Figure:
+    """Train vs validation curves from a run's epoch events (their ``train`` and ``val`` dicts)."""
+    fig = go.Figure()
+    for split in ("train", "val"):
+        xs = [e["epoch"] for e in epochs if metric in e.get(split, {})]
+        ys = [e[split][metric] for e in epochs if metric in e.get(split, {})]
+        if xs:
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=split))
+    fig.update_layout(title=f"{metric} per epoch", xaxis_title="epoch", yaxis_title=metric)
+    return fig

@@ -1,0 +1,64 @@
+"""Snapshots of a model's insides during training, on a fixed probe batch (what the engine publishes)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..design import Design
+from . import stats, views
+
+SAMPLES = 8  # the probe batch: the first validation samples, the same every time
+
+
+class Prober:
+    """Decides once which probes apply to a design, then takes snapshots: {probe name: arrays}."""
+
+    def __init__(self, model, design: Design, task: str, x_probe: torch.Tensor, y_probe: torch.Tensor,
+                 vocab: tuple[str, ...] = ()):  # fmt: skip
+        self.model, self.design, self.task = model, design, task
+        self.x, self.y = x_probe[:SAMPLES], y_probe[:SAMPLES]
+        types = {n.type for n in design.nodes}
+        self.has_maps = any(t.startswith(views.FEATURE_TYPES) for t in types) and self.x.dim() >= 3
+        self.has_attention = bool(types & {"MultiheadAttention", "TransformerEncoderLayer"})
+        self.recurrent = [n.id for n in design.nodes if n.type in ("LSTM", "GRU", "RNN")][:2]
+        self.embeddings = [n.id for n in design.nodes if n.type == "Embedding"][:1]
+        self.is_2d = self.x.dim() == 2 and self.x.shape[1] == 2 and task == "classification"
+        self.vocab = vocab
+
+    def take(self, step: int, epoch: int) -> dict:
+        m, d, x = self.model, self.design, self.x
+        snap: dict = {"step": step, "epoch": epoch, "activations": stats.activation_stats(m, d, x)}
+        snap["norms"] = stats.weight_stats(m, d, histograms=False)
+        if self.has_maps:
+            snap["feature_maps"] = views.feature_maps(m, d, x[:4])
+        if self.has_attention:
+            snap["attention"] = views.attention_weights(m, d, x[:2])
+        for nid in self.recurrent:
+            snap.setdefault("gates", {})[nid] = views.recurrent_gates(m, d, nid, x[:2])
+        if self.task in ("autoencoder", "denoising", "vae"):
+            index = _recon_index(d) if self.task == "vae" else 0
+            snap["reconstructions"] = stats.reconstructions(m, x, index)
+        if self.is_2d:
+            snap["decision_boundary"] = stats.decision_boundary(m, x.cpu().numpy(), grid=50)
+        for nid in self.embeddings:
+            snap["embedding"] = stats.embedding_pca(m, nid, list(self.vocab))
+        return snap
+
+
+def _recon_index(design: Design) -> int:
+    outputs = sorted(n.id for n in design.nodes if n.type == "Output")
+    from ..train.tasks import _vae_outputs
+
+    return _vae_outputs(design, outputs)[0]
+
+
+def to_tensors(obj):
+    """The snapshot with numpy arrays as tensors, so torch.load(weights_only=True) can read it back."""
+    if isinstance(obj, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(obj))
+    if isinstance(obj, dict):
+        return {k: to_tensors(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_tensors(v) for v in obj]
+    return obj

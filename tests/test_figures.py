@@ -1,0 +1,73 @@
+"""Figures: the data they plot and the labels a learner reads, not just that a figure exists."""
+
+import numpy as np
+import torch
+
+from builder import build_model, figures
+from builder.probes import attention_weights, decision_boundary, feature_maps, recurrent_gates, weight_stats
+from builder.templates import load_template
+from tests.util import layer_design
+
+
+def test_feature_map_grid_shows_the_input_and_each_channel():
+    design = load_template("lenet5")
+    model = build_model(design, seed=0)
+    maps = feature_maps(model, design, torch.rand(2, 1, 28, 28))
+    fig = figures.feature_map_grid(maps, "conv1", sample=1)
+    assert len(fig.data) == 7  # the input + 6 channels
+    np.testing.assert_allclose(np.asarray(fig.data[0].z), maps["input"][1, 0][::-1])
+    np.testing.assert_allclose(np.asarray(fig.data[3].z), maps["conv1"][1, 2][::-1])
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles[:3] == ["input", "channel 0", "channel 1"] and "conv1" in fig.layout.title.text
+
+
+def test_attention_heatmaps_one_per_head_with_axis_labels():
+    design = load_template("transformer_classifier")
+    w = attention_weights(build_model(design, seed=0), design, torch.randint(1, 50, (1, 40)))
+    tokens = [f"t{i}" for i in range(40)]
+    fig = figures.attention_heatmaps(w["encoder1"], "encoder1", tokens=tokens)
+    assert len(fig.data) == 4 and list(fig.data[0].x) == tokens
+    np.testing.assert_allclose(np.asarray(fig.data[2].z), w["encoder1"][0, 2])
+    assert fig.layout.xaxis.title.text == "key (attended to)" and fig.layout.yaxis.title.text == "query"
+
+
+def test_gate_heatmaps_and_unit_lines():
+    design = layer_design("LSTM", {"hidden_size": 5}, [(7, 2)])
+    gates = recurrent_gates(build_model(design, seed=0), design, "layer", torch.randn(1, 7, 2))
+    fig = figures.gate_heatmaps(gates)
+    assert [a.text for a in fig.layout.annotations] == ["input gate i", "forget gate f", "cell candidate g",
+                                                        "output gate o", "cell state c", "hidden state h"]  # fmt: skip
+    assert np.asarray(fig.data[1].z).shape == (5, 7)  # units × time
+    np.testing.assert_allclose(np.asarray(fig.data[1].z), gates["layers"][0]["forget"][0].T)
+    lines = figures.unit_gates(gates, unit=3)
+    assert len(lines.data) == 6 and lines.layout.xaxis.title.text == "time step"
+
+
+def test_decision_boundary_histograms_confusion_and_curves():
+    model = build_model(load_template("mlp_xor"), seed=0)
+    pts = np.random.default_rng(0).normal(size=(20, 2))
+    view = decision_boundary(model, pts, grid=15)
+    fig = figures.decision_boundary(view, pts, np.arange(20) % 2)
+    assert np.asarray(fig.data[0].z).shape == (15, 15) and len(fig.data[1].x) == 20
+    design = load_template("digits_mlp")
+    stats = weight_stats(build_model(design), design)
+    hist = figures.histograms(stats)
+    assert [t.name for t in hist.data] == ["fc1", "fc2", "fc3"] and hist.layout.xaxis.title.text == "value"
+    cm = figures.confusion([[5, 1], [0, 4]], ["cat", "dog"])
+    assert list(cm.data[0].x) == ["cat", "dog"] and cm.layout.xaxis.title.text == "predicted"
+    epochs = [
+        {"epoch": 1, "train": {"loss": 1.0}, "val": {"loss": 1.2}},
+        {"epoch": 2, "train": {"loss": 0.5}, "val": {"loss": 0.7}},
+    ]
+    curves = figures.curves(epochs)
+    assert [t.name for t in curves.data] == ["train", "val"] and list(curves.data[1].y) == [1.2, 0.7]
+
+
+def test_gan_and_reconstruction_views():
+    view = {"samples": np.zeros((10, 2)), "real": np.ones((5, 2)), "grid_x": np.arange(3), "grid_y": np.arange(3),
+            "d_prob": np.full((3, 3), 0.5)}  # fmt: skip
+    fig = figures.gan_2d(view)
+    assert [t.name for t in fig.data[1:]] == ["real", "generated"]
+    rec = {"input": np.random.rand(4, 1, 6, 6), "output": np.random.rand(4, 1, 6, 6)}
+    grid = figures.reconstructions(rec, n=4)
+    assert len(grid.data) == 8 and "Reconstructions" in grid.layout.title.text
