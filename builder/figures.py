@@ -31,7 +31,7 @@ def feature_map_grid(maps: dict, node: str, sample: int = 0, max_channels: int =
     rows, cols = _grid(channels + 1, cols)
     titles = ["input"] + [f"channel {c}" for c in range(channels)]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.02, vertical_spacing=0.08)
-    shown = image.mean(0) if image.ndim == 3 else image
+    shown = image.mean(0) if image.ndim == 3 else image if image.ndim == 2 else image[None]  # image, map, sequence
     fig.add_trace(go.Heatmap(z=shown[::-1], colorscale="gray", showscale=False), 1, 1)
     for c in range(channels):
         r, k = divmod(c + 1, cols)

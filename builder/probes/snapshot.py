@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import torch
 
@@ -19,14 +21,27 @@ class Prober:
         self.model, self.design, self.task = model, design, task
         self.x, self.y = x_probe[:SAMPLES], y_probe[:SAMPLES]
         types = {n.type for n in design.nodes}
-        self.has_maps = any(t.startswith(views.FEATURE_TYPES) for t in types) and self.x.dim() >= 3
+        self.has_maps = any(t.startswith(views.FEATURE_TYPES) for t in types)
         self.has_attention = bool(types & {"MultiheadAttention", "TransformerEncoderLayer"})
         self.recurrent = [n.id for n in design.nodes if n.type in ("LSTM", "GRU", "RNN")][:2]
         self.embeddings = [n.id for n in design.nodes if n.type == "Embedding"][:1]
         self.is_2d = self.x.dim() == 2 and self.x.shape[1] == 2 and task == "classification"
         self.vocab = vocab
+        self.cost, self.last = 0.0, time.perf_counter()
+
+    def due(self, budget: float = 0.03) -> bool:
+        """Whether a snapshot now keeps snapshots under ``budget`` of the time since the last one."""
+        return time.perf_counter() - self.last >= self.cost / budget
 
     def take(self, step: int, epoch: int) -> dict:
+        start = time.perf_counter()
+        try:
+            return self._take(step, epoch)
+        finally:
+            self.last = time.perf_counter()
+            self.cost = self.last - start
+
+    def _take(self, step: int, epoch: int) -> dict:
         m, d, x = self.model, self.design, self.x
         snap: dict = {"step": step, "epoch": epoch, "activations": stats.activation_stats(m, d, x)}
         snap["norms"] = stats.weight_stats(m, d, histograms=False)
@@ -35,7 +50,7 @@ class Prober:
         if self.has_attention:
             snap["attention"] = views.attention_weights(m, d, x[:2])
         for nid in self.recurrent:
-            snap.setdefault("gates", {})[nid] = views.recurrent_gates(m, d, nid, x[:2])
+            snap.setdefault("gates", {})[nid] = views.recurrent_gates(m, d, nid, x[:1])
         if self.task in ("autoencoder", "denoising", "vae"):
             index = _recon_index(d) if self.task == "vae" else 0
             snap["reconstructions"] = stats.reconstructions(m, x, index)

@@ -325,7 +325,7 @@ class Trainer:
                 loss, right = train_step(x["train"][idx], y["train"][idx])
                 step += 1
                 seen += len(idx)
-                if prober is not None and step % cfg.probe_every == 0:
+                if prober is not None and step % cfg.probe_every == 0 and prober.due():
                     self._probe(prober, step, epoch, writer)
                 pending.append(loss)
                 if right is not None:
@@ -366,6 +366,7 @@ class Trainer:
                        "gen": gen.get_state() if device.type == "cpu" else None, "run_id": self.run_id,
                        "design": self.design.to_dict(), "config": _plain(cfg), "metrics": _plain(result.metrics)}  # fmt: skip
             saver.submit(payload, improved)
+            self._save_snapshot(force=epoch == cfg.epochs)
             result.checkpoint = self.run_dir / "best.pt"
             elapsed = time.perf_counter() - t0
             eta = elapsed / (epoch - start_epoch) * (cfg.epochs - epoch)
@@ -376,6 +377,7 @@ class Trainer:
                 self.log.emit("early_stop", epoch=epoch, message=f"no better validation loss for {stale} epochs")
                 break
         saver.wait()
+        self._save_snapshot(force=True)
         best_state = torch.load(self.run_dir / "best.pt", map_location=device, weights_only=True)["model"]
         model.load_state_dict(best_state)
         result.metrics["test"] = self._evaluate(model, task, x["test"], y["test"])
@@ -388,21 +390,32 @@ class Trainer:
             writer.close()
         return model
 
-    def _probe(self, prober, step: int, epoch: int, writer) -> None:
-        """A snapshot into the run log (arrays as the event's payload), probes.pt, and TensorBoard images."""
+    def _save_snapshot(self, force: bool = False) -> None:
+        """The latest snapshot to probes.pt: at most every 5 s (and at the end), so it stays off the clock."""
         from ..probes.snapshot import to_tensors
 
-        snap = prober.take(step, epoch)
+        last = self.__dict__.setdefault("_snapshot_saved", 0.0)
+        if getattr(self, "_snapshot", None) is not None and (force or time.perf_counter() - last >= 5):
+            _save(self.run_dir / "probes.pt", to_tensors(self._snapshot))
+            self._snapshot, self._snapshot_saved = None, time.perf_counter()
+
+    def _probe(self, prober, step: int, epoch: int, writer) -> None:
+        """A snapshot into the run log (arrays as the event's payload), probes.pt, and TensorBoard images."""
+
+        snap = prober.take(step, epoch)  # times itself: due() keeps snapshots under 3% of the run
         self.log.emit("probe", payload=snap, step=step, epoch=epoch, probes=sorted(k for k in snap if k not in
                       ("step", "epoch")))  # fmt: skip
-        _save(self.run_dir / "probes.pt", to_tensors(snap))
-        if writer is not None and "feature_maps" in snap and epoch != getattr(self, "_imaged_epoch", None):
-            self._imaged_epoch = epoch  # images once per epoch: PNG encoding is the costly part
+        self._snapshot = snap  # written to probes.pt at the end of the epoch
+        budget = self.__dict__.setdefault("_image_budget", {"cost": 0.02, "last": time.perf_counter()})
+        now = time.perf_counter()
+        if writer is not None and "feature_maps" in snap and now - budget["last"] >= 100 * budget["cost"]:
+            # PNG encoding is the costly part: images only as often as keeps them under 1% of the time
             for node, fmap in snap["feature_maps"].items():
                 if node != "input" and fmap.ndim == 4:
                     maps = torch.from_numpy(fmap[0][:16, None])  # (channels, 1, H, W) of the first sample
                     lo, hi = maps.amin(), maps.amax()
                     writer.add_images(f"feature_maps/{node}", (maps - lo) / (hi - lo + 1e-8), step)
+            budget["cost"], budget["last"] = time.perf_counter() - now, time.perf_counter()
 
     @torch.no_grad()
     def _evaluate(self, model, task: Task, x, y, batch: int = 1024) -> dict:

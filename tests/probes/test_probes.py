@@ -18,7 +18,7 @@ from builder.probes import (
 )
 from builder.templates import load_template
 from tests.trace import forward_locals
-from tests.util import layer_design
+from tests.util import layer_design, template_designs
 
 
 def test_feature_maps_equal_the_forward_pass():
@@ -132,11 +132,12 @@ def test_training_publishes_snapshots_in_the_run_log_and_on_disk(tmp_path):
     run = Run(load_template("lstm_classifier"), {"epochs": 1, "probe_every": 10}, workspace=tmp_path).start()
     assert run.join(120).status == "finished"
     probes = [e for e in run.log.since() if e.kind == "probe"]
-    assert [e.data["step"] for e in probes] == [10, 20, 30]
+    steps = [e.data["step"] for e in probes]
+    assert steps and all(s % 10 == 0 for s in steps) and steps[0] == 10  # more only when within the 3% budget
     gates = probes[-1].payload["gates"]["rnn"]
-    assert gates["type"] == "LSTM" and gates["layers"][0]["forget"].shape == (2, 30, 32)
+    assert gates["type"] == "LSTM" and gates["layers"][0]["forget"].shape == (1, 30, 32)
     saved = torch.load(run.run_dir / "probes.pt", weights_only=True)
-    assert saved["step"] == 30 and tuple(saved["gates"]["rnn"]["layers"][0]["h"].shape) == (2, 30, 32)
+    assert saved["step"] == steps[-1] and tuple(saved["gates"]["rnn"]["layers"][0]["h"].shape) == (1, 30, 32)
     assert '"kind": "probe"' in (run.run_dir / "events.jsonl").read_text()  # the marker, without the arrays
 
 
@@ -147,3 +148,22 @@ def test_gan_runs_publish_samples_and_the_discriminator_surface(tmp_path):
     assert run.join(120).status == "finished"
     snap = [e for e in run.log.since() if e.kind == "probe"][-1].payload["gan"]
     assert snap["samples"].shape == (64, 2) and snap["d_prob"].shape == (60, 60) and len(snap["real"]) == 500
+
+
+@pytest.mark.parametrize("label,design", template_designs(), ids=[label for label, _ in template_designs()])
+def test_every_template_can_be_probed(label, design):
+    from builder.probes.snapshot import Prober
+    from tests.util import random_inputs
+
+    model = build_model(design, seed=0)
+    (x,) = random_inputs(design, batch=2, vocab=2)
+    task = design.metadata.get("task", "classification")
+    snap = Prober(model, design, task if task != "gan" else "classification", x, torch.zeros(2)).take(1, 1)
+    types = {n.type for n in design.nodes}
+    assert "activations" in snap and "norms" in snap
+    if types & {"Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d"}:
+        assert snap["feature_maps"]
+    if types & {"LSTM", "GRU", "RNN"}:
+        assert snap["gates"]
+    if types & {"MultiheadAttention", "TransformerEncoderLayer"}:
+        assert snap["attention"]
