@@ -15,8 +15,15 @@ def app():
     return at
 
 
-def test_start_page_shows_a_template_with_its_report():
+def templates_page():
     at = app()
+    at.switch_page("pages/templates.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_templates_page_shows_a_template_with_its_report():
+    at = templates_page()
     assert at.title[0].value == "LayerLoom"
     assert at.selectbox(key="template").value == "lenet5"
     assert [m.value for m in at.metric][:2] == ["14", "61.71 k"]
@@ -27,13 +34,13 @@ def test_start_page_shows_a_template_with_its_report():
 
 
 def test_choosing_resnet18_shows_its_exact_parameter_count():
-    at = app()
+    at = templates_page()
     at.selectbox(key="template").set_value("resnet18").run()
     assert not at.exception
     assert at.metric[1].value == "11.69 M" and "11,689,512" in at.metric[1].help
 
 
-@pytest.mark.parametrize("page", ["pages/check.py", "pages/layers.py"])
+@pytest.mark.parametrize("page", ["pages/build.py", "pages/templates.py", "pages/check.py", "pages/layers.py"])
 def test_every_page_loads(page):
     at = app()
     at.switch_page(page).run()
@@ -61,3 +68,29 @@ def test_layer_catalogue_search_filters():
     at.text_input(key="layer-search").set_value("lstm").run()
     labels = [e.label for e in at.expander]
     assert "LSTM" in labels and "Conv2d" not in labels
+
+
+def test_build_page_is_the_start_page_and_applies_canvas_actions():
+    at = app()
+    assert at.title[0].value == "Build"
+    canvas = at.get("component_instance")[0] if at.get("component_instance") else None
+    assert canvas is not None and at.session_state["editor"].design.nodes[0].id == "x"
+    # fake the browser: the canvas sends an action, Python applies and validates it on the next run
+    at.session_state["canvas"] = {
+        "seq": 1,
+        "nonce": "a",
+        "action": "add",
+        "type": "Flatten",
+        "position": {"x": 1, "y": 2},
+    }
+    at.run()
+    design = at.session_state["editor"].design
+    assert [n.id for n in design.nodes] == ["x", "out", "flatten1"]
+    at.session_state["canvas"] = {"seq": 2, "nonce": "b", "action": "connect", "source": "x", "target": "flatten1"}
+    at.run()
+    at.session_state["canvas"] = {"seq": 3, "nonce": "c", "action": "connect", "source": "flatten1", "target": "out"}
+    at.run()
+    assert not at.exception and any("Valid: every shape fits." in s.value for s in at.success)
+    at.session_state["canvas"] = {"seq": 4, "nonce": "d", "action": "connect", "source": "out", "target": "x"}
+    at.run()
+    assert any("cannot connect" in w.value for w in at.warning)

@@ -1,0 +1,154 @@
+"""Editing a design with actions (what the canvas sends), with undo/redo. No UI here.
+
+Python holds the design; the canvas only proposes edits. Each action is applied to a copy, so undo/redo is a
+stack of whole designs (small: a 400-node design is ~60 kB) and an action that fails leaves the design as it was.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .design import Design, Edge, Node
+from .registry import REGISTRY
+
+HISTORY = 100
+
+
+class EditError(ValueError):
+    pass
+
+
+def new_id(design: Design, type_name: str) -> str:
+    base = re.sub(r"[^a-z0-9]+", "", type_name.lower()) or "node"
+    taken = {n.id for n in design.nodes}
+    k = 1
+    while f"{base}{k}" in taken:
+        k += 1
+    return f"{base}{k}"
+
+
+def check_connect(design: Design, source: str, target: str, port: int) -> str | None:
+    """Why an edge is structurally impossible (missing node, into an Input, out of an Output, taken port,
+    cycle), or None."""
+    ids = {n.id: n for n in design.nodes}
+    if source not in ids or target not in ids:
+        return "both ends must be nodes of the design"
+    if source == target:
+        return f"{source!r} cannot feed itself"
+    if ids[target].type == "Input":
+        return f"Input {target!r} takes no inputs: connect {source!r} to a layer instead"
+    if ids[source].type == "Output":
+        return f"Output {source!r} ends the model and cannot feed {target!r}"
+    reach, stack = set(), [target]
+    while stack:
+        n = stack.pop()
+        if n == source:
+            return f"{source!r} → {target!r} would close a cycle ({target!r} already feeds {source!r})"
+        if n not in reach:
+            reach.add(n)
+            stack += [e.target for e in design.edges if e.source == n]
+    taken = next((e for e in design.edges if e.target == target and e.target_port == port), None)
+    if taken:
+        return f"port {port} of {target!r} is already connected from {taken.source!r}: delete that edge first"
+    return None
+
+
+class Editor:
+    """A design under edit: ``apply(action)`` returns None, or a message when the action was refused."""
+
+    def __init__(self, design: Design):
+        self.design = design
+        self.undo_stack: list[Design] = []
+        self.redo_stack: list[Design] = []
+        self.selected: str | None = None
+        self.last_nonce: str | None = None
+
+    def replace(self, design: Design) -> None:
+        """Load another design (a template, an opened file); undoable."""
+        self._push()
+        self.design, self.selected = design, None
+
+    def _push(self) -> None:
+        self.undo_stack = [*self.undo_stack[-(HISTORY - 1) :], self.design.copy()]
+        self.redo_stack = []
+
+    def apply(self, action: dict) -> str | None:
+        kind = action.get("action")
+        if kind == "select":
+            self.selected = action.get("id")
+            return None
+        if kind in ("undo", "redo"):
+            source, target = (
+                (self.undo_stack, self.redo_stack) if kind == "undo" else (self.redo_stack, self.undo_stack)
+            )
+            if not source:
+                return f"nothing to {kind}"
+            target.append(self.design)
+            self.design = source.pop()
+            return None
+        handler = getattr(self, f"_{kind}", None)
+        if handler is None:
+            return f"unknown action {kind!r}"
+        work = self.design.copy()
+        try:
+            handler(work, action)
+        except EditError as e:
+            return str(e)
+        self._push()
+        self.design = work
+        return None
+
+    # -- actions (each edits ``d``, a copy) ----------------------------------------------------------------------
+    def _add(self, d: Design, a: dict) -> None:
+        type_name = a.get("type")
+        if type_name not in REGISTRY:
+            raise EditError(f"unknown layer type {type_name!r}")
+        nid = new_id(d, type_name)
+        pos = a.get("position") or {"x": 0, "y": 0}
+        d.nodes.append(Node(nid, type_name, {}, {"x": round(float(pos["x"])), "y": round(float(pos["y"]))}))
+        self.selected = nid
+
+    def _connect(self, d: Design, a: dict) -> None:
+        port = int(a.get("target_port", 0))
+        reason = check_connect(d, a.get("source"), a.get("target"), port)
+        if reason:
+            raise EditError(f"cannot connect: {reason}")
+        d.edges.append(Edge(a["source"], a["target"], port))
+
+    def _delete(self, d: Design, a: dict) -> None:
+        gone = set(a.get("nodes") or [])
+        drop = {(e["source"], e["target"], int(e.get("target_port", 0))) for e in a.get("edges") or []}
+        d.nodes = [n for n in d.nodes if n.id not in gone]
+        d.edges = [e for e in d.edges if e.source not in gone and e.target not in gone
+                   and (e.source, e.target, e.target_port) not in drop]  # fmt: skip
+        if self.selected in gone:
+            self.selected = None
+
+    def _move(self, d: Design, a: dict) -> None:
+        for n in d.nodes:
+            p = (a.get("positions") or {}).get(n.id)
+            if p is not None:
+                n.position = {"x": round(float(p["x"])), "y": round(float(p["y"]))}
+
+    def _set_params(self, d: Design, a: dict) -> None:
+        node = d.node(a["id"])
+        node.params = dict(a.get("params") or {})
+
+    def _rename(self, d: Design, a: dict) -> None:
+        old, new = a["id"], str(a.get("new_id", "")).strip()
+        if not new:
+            raise EditError("a node id cannot be empty")
+        if any(n.id == new for n in d.nodes):
+            raise EditError(f"the id {new!r} is taken by another node")
+        d.node(old).id = new
+        for e in d.edges:
+            e.source = new if e.source == old else e.source
+            e.target = new if e.target == old else e.target
+        if self.selected == old:
+            self.selected = new
+
+
+def blank() -> Design:
+    """A new design: an Input and an Output to build between."""
+    return Design("untitled", [Node("x", "Input", {"shape": [1, 28, 28]}, {"x": 0, "y": 100}),
+                               Node("out", "Output", {}, {"x": 700, "y": 100})])  # fmt: skip

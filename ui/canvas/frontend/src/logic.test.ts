@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { fmtShape, inputPorts, keyParams, reaches, refuseReason } from "./logic";
+
+const nodes = [
+  { id: "x", type: "Input", params: {} },
+  { id: "a", type: "ReLU", params: {} },
+  { id: "b", type: "Tanh", params: {} },
+  { id: "add", type: "Add", params: {} },
+  { id: "out", type: "Output", params: {} },
+];
+const edges = [{ source: "x", target: "a" }, { source: "a", target: "b" }, { source: "b", target: "add" }];
+
+describe("ports", () => {
+  it("shows fixed ports by name", () => {
+    expect(inputPorts({ min: 2, max: 2, names: ["mu", "logvar"] }, [])).toEqual([{ port: 0, name: "mu" }, { port: 1, name: "logvar" }]);
+    expect(inputPorts({ min: 1, max: 3, names: ["query", "key", "value"] }, [0]).length).toBe(3);
+  });
+  it("gives variadic merges one free port after the connected ones", () => {
+    expect(inputPorts({ min: 2, max: null, names: [] }, []).length).toBe(2);
+    expect(inputPorts({ min: 2, max: null, names: [] }, [0, 1]).length).toBe(3);
+    expect(inputPorts({ min: 2, max: null, names: [] }, [0, 1, 2]).length).toBe(4);
+  });
+});
+
+describe("connections", () => {
+  it("finds reachability", () => {
+    expect(reaches(edges, "x", "add")).toBe(true);
+    expect(reaches(edges, "add", "x")).toBe(false);
+  });
+  it("refuses structurally impossible edges with a reason", () => {
+    expect(refuseReason(nodes, edges, "b", "a", 0)).toMatch(/would close a cycle/);
+    expect(refuseReason(nodes, edges, "a", "x", 0)).toMatch(/takes no inputs/);
+    expect(refuseReason(nodes, edges, "out", "a", 0)).toMatch(/ends the model/);
+    expect(refuseReason(nodes, edges, "a", "add", 0)).toMatch(/already connected from 'b'/);
+    expect(refuseReason(nodes, edges, "a", "add", 1)).toBeNull();
+    expect(refuseReason(nodes, edges, "a", "a", 0)).toMatch(/cannot feed itself/);
+  });
+});
+
+describe("labels", () => {
+  it("formats shapes and params", () => {
+    expect(fmtShape([6, 28, 28])).toBe("(N, 6, 28, 28)");
+    expect(fmtShape(null)).toBe("?");
+    expect(keyParams({ out_channels: 6, kernel_size: [3, 5] })).toBe("out_channels=6 · kernel_size=[3, 5]");
+  });
+});

@@ -1,0 +1,59 @@
+// Pure logic of the canvas, kept apart from React so it is unit-tested (vitest).
+
+export type PortSpec = { min: number; max: number | null; names: string[] };
+export type PaletteItem = { type: string; category: string; doc: string; inputs: PortSpec };
+export type DesignNode = { id: string; type: string; params: Record<string, unknown>; position?: { x: number; y: number } };
+export type DesignEdge = { source: string; target: string; target_port?: number };
+
+/** The input handles a node shows: fixed ports by name; variadic merges show every connected port plus one free. */
+export function inputPorts(spec: PortSpec, connected: number[]): { port: number; name: string }[] {
+  let count: number;
+  if (spec.max === null) count = Math.max(spec.min, (connected.length ? Math.max(...connected) + 1 : 0) + 1);
+  else count = spec.max;
+  return Array.from({ length: count }, (_, port) => ({ port, name: spec.names[port] ?? String(port) }));
+}
+
+/** Is `to` reachable from `from` along edges? */
+export function reaches(edges: DesignEdge[], from: string, to: string): boolean {
+  const next = new Map<string, string[]>();
+  for (const e of edges) next.set(e.source, [...(next.get(e.source) ?? []), e.target]);
+  const seen = new Set<string>();
+  const stack = [from];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n === to) return true;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    stack.push(...(next.get(n) ?? []));
+  }
+  return false;
+}
+
+/** Why a connection is structurally impossible, or null when it may be made. */
+export function refuseReason(
+  nodes: DesignNode[], edges: DesignEdge[], source: string, target: string, port: number,
+): string | null {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const src = byId.get(source), dst = byId.get(target);
+  if (!src || !dst) return "both ends must be nodes of the design";
+  if (source === target) return `'${source}' cannot feed itself`;
+  if (dst.type === "Input") return `Input '${target}' takes no inputs: connect '${source}' to a layer instead`;
+  if (src.type === "Output") return `Output '${source}' ends the model and cannot feed '${target}'`;
+  if (reaches(edges, target, source)) return `'${source}' → '${target}' would close a cycle ('${target}' already feeds '${source}')`;
+  const taken = edges.find((e) => e.target === target && (e.target_port ?? 0) === port);
+  if (taken) return `port ${port} of '${target}' is already connected from '${taken.source}': delete that edge first`;
+  return null;
+}
+
+/** A few key parameters, as "out_channels=6 · kernel_size=5" for a node's face. */
+export function keyParams(params: Record<string, unknown>, max = 3): string {
+  return Object.entries(params)
+    .slice(0, max)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(", ")}]` : String(v)}`)
+    .join(" · ");
+}
+
+/** "(N, 6, 28, 28)" from [6, 28, 28]. */
+export function fmtShape(shape: number[] | null | undefined): string {
+  return shape ? `(N, ${shape.join(", ")})`.replace("(N, )", "(N)") : "?";
+}
