@@ -6,12 +6,17 @@ stack of whole designs (small: a 400-node design is ~60 kB) and an action that f
 
 from __future__ import annotations
 
+import json
 import re
 
 from .design import Design, Edge, Node
 from .registry import REGISTRY
 
 HISTORY = 100
+
+
+def json_copy(params: dict) -> dict:
+    return json.loads(json.dumps(params))
 
 
 class EditError(ValueError):
@@ -123,6 +128,23 @@ class Editor:
                    and (e.source, e.target, e.target_port) not in drop]  # fmt: skip
         if self.selected in gone:
             self.selected = None
+
+    def _paste(self, d: Design, a: dict) -> None:
+        """Copies of the given nodes (new ids, same params, shifted), with the edges among them."""
+        ids = [nid for nid in a.get("nodes") or [] if any(n.id == nid for n in d.nodes)]
+        if not ids:
+            raise EditError("nothing to paste: select nodes and copy them first")
+        shift = float(a.get("offset", 40))
+        mapping = {}
+        for nid in ids:
+            src = d.node(nid)
+            mapping[nid] = new_id(d, src.type)
+            pos = src.position or {"x": 0, "y": 0}
+            d.nodes.append(Node(mapping[nid], src.type, json_copy(src.params),
+                                {"x": round(pos["x"] + shift), "y": round(pos["y"] + shift)}))  # fmt: skip
+        d.edges += [Edge(mapping[e.source], mapping[e.target], e.target_port) for e in list(d.edges)
+                    if e.source in mapping and e.target in mapping]  # fmt: skip
+        self.selected = mapping[ids[0]]
 
     def _move(self, d: Design, a: dict) -> None:
         for n in d.nodes:

@@ -172,13 +172,18 @@ function Editor({ args }: { args: Args }) {
     const ids = nodes.filter((n) => n.selected).map((n) => n.id);
     if (ids.length) sendAction({ action: "delete", nodes: ids, edges: [] });
   }, [nodes]);
+  const [clipboard, setClipboard] = useState<string[]>([]);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z") { e.preventDefault(); sendAction({ action: e.shiftKey ? "redo" : "undo" }); }
+      if (!(e.ctrlKey || e.metaKey) || (e.target as HTMLElement)?.tagName === "INPUT") return;
+      const key = e.key.toLowerCase();
+      if (key === "z") { e.preventDefault(); sendAction({ action: e.shiftKey ? "redo" : "undo" }); }
+      if (key === "c") setClipboard(nodes.filter((n) => n.selected).map((n) => n.id));
+      if (key === "v" && clipboard.length) sendAction({ action: "paste", nodes: clipboard, offset: 40 });
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, []);
+  }, [nodes, clipboard]);
   const button = { marginRight: 6, fontSize: 12 };
   return (
     <div style={{ display: "flex", height: args.height, fontFamily: "sans-serif" }}>

@@ -1,0 +1,54 @@
+"""builder.edit: canvas actions on a design, with undo/redo; refused actions change nothing."""
+
+from builder import validate
+from builder.edit import Editor, blank, check_connect
+from builder.templates import load_template
+
+
+def test_add_connect_and_validate():
+    ed = Editor(blank())
+    assert ed.apply({"action": "add", "type": "Flatten", "position": {"x": 10.4, "y": 20}}) is None
+    assert ed.selected == "flatten1" and ed.design.node("flatten1").position == {"x": 10, "y": 20}
+    assert ed.apply({"action": "connect", "source": "x", "target": "flatten1"}) is None
+    assert ed.apply({"action": "connect", "source": "flatten1", "target": "out"}) is None
+    assert validate(ed.design).valid
+
+
+def test_impossible_edits_are_refused_and_change_nothing():
+    ed = Editor(load_template("lenet5"))
+    before = ed.design.to_dict()
+    assert "would close a cycle" in ed.apply(
+        {"action": "connect", "source": "fc3", "target": "conv1", "target_port": 1}
+    )
+    assert "takes no inputs" in ed.apply({"action": "connect", "source": "conv1", "target": "x"})
+    assert "already connected from 'x'" in ed.apply({"action": "connect", "source": "x", "target": "conv1"})
+    assert "unknown layer type" in ed.apply({"action": "add", "type": "Conv9d"})
+    assert "taken by another node" in ed.apply({"action": "rename", "id": "conv1", "new_id": "conv2"})
+    assert ed.design.to_dict() == before and not ed.undo_stack
+    assert (
+        check_connect(ed.design, "fc3", "logits", 0)
+        == "port 0 of 'logits' is already connected from 'fc3': delete that edge first"
+    )
+
+
+def test_delete_rename_params_move_paste_and_undo_redo():
+    ed = Editor(load_template("lenet5"))
+    ed.apply({"action": "set_params", "id": "conv1", "params": {"out_channels": 8, "kernel_size": 5, "padding": 2}})
+    assert validate(ed.design).nodes["conv1"].shape == (8, 28, 28)
+    ed.apply({"action": "rename", "id": "conv1", "new_id": "first_conv"})
+    assert any(e.source == "first_conv" for e in ed.design.edges) and ed.selected is None
+    ed.apply({"action": "move", "positions": {"first_conv": {"x": 5, "y": 6}}})
+    assert ed.design.node("first_conv").position == {"x": 5, "y": 6}
+    ed.apply({"action": "paste", "nodes": ["act1", "pool1"]})
+    assert {"tanh1", "avgpool2d1"} <= {n.id for n in ed.design.nodes}
+    assert any(e.source == "tanh1" and e.target == "avgpool2d1" for e in ed.design.edges)
+    ed.apply({"action": "delete", "nodes": ["fc1"], "edges": [{"source": "x", "target": "first_conv"}]})
+    assert "fc1" not in {n.id for n in ed.design.nodes} and not any(e.target == "first_conv" for e in ed.design.edges)
+    for _ in range(5):
+        assert ed.apply({"action": "undo"}) is None
+    assert ed.design.to_dict() == load_template("lenet5").to_dict()
+    assert ed.apply({"action": "undo"}) == "nothing to undo"
+    ed.apply({"action": "redo"})
+    assert validate(ed.design).nodes["conv1"].shape == (8, 28, 28)
+    ed.apply({"action": "add", "type": "ReLU"})
+    assert ed.apply({"action": "redo"}) == "nothing to redo"  # a new edit clears the redo stack
