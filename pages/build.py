@@ -3,7 +3,7 @@
 import streamlit as st
 
 from builder import validate
-from builder.design import DesignFormatError, dumps, loads
+from builder.design import DesignFormatError, dumps, load_design, loads
 from builder.edit import Editor, blank
 from builder.templates import list_templates
 from ui import report as report_ui
@@ -11,6 +11,13 @@ from ui.canvas import canvas
 from ui.param_form import node_form
 
 editor: Editor = st.session_state.setdefault("editor", Editor(blank()))
+
+
+@st.cache_data
+def single_network_templates() -> dict[str, tuple[str, str]]:
+    """name -> (title, path) of the templates with one network; read-only, shared by every session."""
+    return {t.name: (t.title, str(t.path)) for t in list_templates() if len(t.designs()) == 1}
+
 
 # the canvas's last action, read before rendering so the shapes drawn match the graph in this same run
 action = st.session_state.get("canvas")
@@ -20,10 +27,10 @@ if action and action.get("nonce") != editor.last_nonce:
 
 st.title("Build")
 bar = st.columns([3, 1, 1, 2])
-templates = {t.name: t for t in list_templates() if len(t.designs()) == 1}
-choice = bar[0].selectbox("Template", list(templates), format_func=lambda n: templates[n].title, key="build-template")
+templates = single_network_templates()
+choice = bar[0].selectbox("Template", list(templates), format_func=lambda n: templates[n][0], key="build-template")
 if bar[1].button("Load template", key="load-template"):
-    editor.replace(templates[choice].load())
+    editor.replace(load_design(templates[choice][1]))
 if bar[2].button("New design", key="new-design"):
     editor.replace(blank())
 upload = bar[3].file_uploader("Open a design", type=["json"], key="open-design", label_visibility="collapsed")

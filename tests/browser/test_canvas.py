@@ -82,3 +82,26 @@ def test_resnet_template_shows_merges_and_the_edit_latency(page):
         f"\nedit-to-screen latency on ResNet-18 ({c.locator('.react-flow__node').count()} nodes): {elapsed * 1000:.0f} ms"
     )
     assert elapsed < 5  # the figure is reported; the bound only catches a hang
+
+
+def test_save_and_reopen_a_design_keeps_nodes_edges_and_positions(page, tmp_path):
+    c = canvas(page)
+    wait_node(c, "x")
+    page.get_by_label("Template").click()
+    page.keyboard.type("LeNet-5")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Load template").click()
+    wait_node(c, "conv1", timeout=60000)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Save design (.json)").click()
+    saved = tmp_path / "lenet.json"
+    download.value.save_as(saved)
+    page.get_by_role("button", name="New design").click()
+    c.locator("[data-testid=node-conv1]").wait_for(state="detached", timeout=30000)
+    page.locator("input[type=file]").set_input_files(str(saved))
+    wait_node(c, "conv1", timeout=60000)
+    assert c.locator("[data-testid=edge-label-pool2-flatten]").inner_text() == "(N, 16, 5, 5)"
+    from builder import load_design
+    from builder.templates import load_template
+
+    assert load_design(saved) == load_template("lenet5")  # positions included
