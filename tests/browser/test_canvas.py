@@ -109,3 +109,19 @@ def test_save_and_reopen_a_design_keeps_nodes_edges_and_positions(page, tmp_path
     from builder.templates import load_template
 
     assert load_design(saved) == load_template("lenet5")  # positions included
+
+
+def test_click_to_add_shift_multiselect_and_delete(page):
+    c = canvas(page)
+    wait_node(c, "x")
+    for layer in ("ReLU", "Tanh"):
+        c.locator(f"[data-testid=palette-{layer}]").click()
+        wait_node(c, layer.lower() + "1")
+    c.locator("[data-testid=node-relu1]").click()
+    c.locator("[data-testid=node-tanh1]").click(modifiers=["Shift"])
+    assert c.locator(".react-flow__node.selected").count() == 2
+    c.locator("[data-testid=delete]").click()
+    c.locator("[data-testid=node-relu1]").wait_for(state="detached", timeout=30000)
+    assert c.locator("[data-testid=node-tanh1]").count() == 0
+    c.locator("[data-testid=undo]").click()
+    wait_node(c, "tanh1")

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fmtShape, inputPorts, keyParams, reaches, refuseReason } from "./logic";
+import { fmtShape, inputPorts, keyParams, reaches, refuseReason, toFlow } from "./logic";
 
 const nodes = [
   { id: "x", type: "Input", params: {} },
@@ -42,5 +42,21 @@ describe("labels", () => {
     expect(fmtShape([6, 28, 28])).toBe("(N, 6, 28, 28)");
     expect(fmtShape(null)).toBe("?");
     expect(keyParams({ out_channels: 6, kernel_size: [3, 5] })).toBe("out_channels=6 · kernel_size=[3, 5]");
+  });
+});
+
+describe("serialization to React Flow", () => {
+  it("maps ports to handles, labels edges with shapes and keeps positions and selection", () => {
+    const flow = toFlow({
+      design: { nodes: [{ id: "x", type: "Input", params: {}, position: { x: 5, y: 6 } }, { id: "add", type: "Add", params: {} }],
+                edges: [{ source: "x", target: "add", target_port: 1 }] },
+      report: { x: { shape: [3, 8, 8], params: 0, issues: [], warnings: [] } },
+      palette: [{ type: "Add", category: "Structure", doc: "", inputs: { min: 2, max: null, names: [] } }],
+      selected: "add",
+    });
+    expect(flow.nodes[0].position).toEqual({ x: 5, y: 6 });
+    expect(flow.nodes[1].selected).toBe(true);
+    expect(flow.nodes[1].data.connected).toEqual([1]);
+    expect(flow.edges[0]).toMatchObject({ targetHandle: "in-1", sourceHandle: "out", label: "(N, 3, 8, 8)" });
   });
 });

@@ -57,3 +57,27 @@ export function keyParams(params: Record<string, unknown>, max = 3): string {
 export function fmtShape(shape: number[] | null | undefined): string {
   return shape ? `(N, ${shape.join(", ")})`.replace("(N, )", "(N)") : "?";
 }
+
+export type NodeReport = { shape: number[] | null; params: number; issues: string[]; warnings: string[] };
+export type FlowArgs = {
+  design: { nodes: DesignNode[]; edges: DesignEdge[] };
+  report: Record<string, NodeReport>;
+  palette: PaletteItem[];
+  selected: string | null;
+};
+
+/** The design as React Flow nodes and edges: one handle per input port, edges labelled with the source's shape. */
+export function toFlow(args: FlowArgs) {
+  const specs = new Map(args.palette.map((p) => [p.type, p]));
+  const nodes = args.design.nodes.map((n, i) => ({
+    id: n.id, type: "layer", position: n.position ?? { x: 40 + 220 * (i % 5), y: 40 + 120 * Math.floor(i / 5) },
+    selected: n.id === args.selected,
+    data: { node: n, report: args.report[n.id], spec: specs.get(n.type),
+            connected: args.design.edges.filter((e) => e.target === n.id).map((e) => e.target_port ?? 0) },
+  }));
+  const edges = args.design.edges.map((e) => ({
+    id: `${e.source}->${e.target}:${e.target_port ?? 0}`, source: e.source, target: e.target, sourceHandle: "out",
+    targetHandle: `in-${e.target_port ?? 0}`, type: "shape", label: fmtShape(args.report[e.source]?.shape),
+  }));
+  return { nodes, edges };
+}

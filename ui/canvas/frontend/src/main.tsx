@@ -2,16 +2,15 @@
 // Python holds the design and is the single source of truth: every edit is sent as an action, Python applies
 // and validates it, and sends back the design with shapes and issues.
 import { createRoot } from "react-dom/client";
-import { useCallback, useEffect, useMemo, useState, type DragEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
 import {
   Background, BaseEdge, Controls, EdgeLabelRenderer, Handle, MiniMap, Position, ReactFlow, ReactFlowProvider,
   getBezierPath, useReactFlow, type Connection, type Edge, type EdgeProps, type Node, type NodeProps,
 } from "@xyflow/react";
 import dagre from "@dagrejs/dagre";
 import "@xyflow/react/dist/style.css";
-import { fmtShape, inputPorts, keyParams, refuseReason, type DesignEdge, type DesignNode, type PaletteItem } from "./logic";
+import { fmtShape, inputPorts, keyParams, refuseReason, toFlow, type DesignEdge, type DesignNode, type NodeReport, type PaletteItem } from "./logic";
 
-type NodeReport = { shape: number[] | null; params: number; issues: string[]; warnings: string[] };
 type Args = {
   design: { nodes: DesignNode[]; edges: DesignEdge[] };
   report: Record<string, NodeReport>;
@@ -29,7 +28,7 @@ function sendAction(action: object) {
 }
 
 // -- nodes and edges ------------------------------------------------------------------------------------------------
-type LayerData = { node: DesignNode; report?: NodeReport; spec?: PaletteItem; connected: number[] };
+type LayerData = ReturnType<typeof toFlow>["nodes"][number]["data"];
 
 function LayerNode({ data, selected }: NodeProps<Node<LayerData>>) {
   const { node, report, spec, connected } = data;
@@ -82,21 +81,6 @@ function ShapeEdge({ id, source, target, sourceX, sourceY, targetX, targetY, sou
 const nodeTypes = { layer: LayerNode };
 const edgeTypes = { shape: ShapeEdge };
 
-function toFlow(args: Args): { nodes: Node<LayerData>[]; edges: Edge[] } {
-  const specs = new Map(args.palette.map((p) => [p.type, p]));
-  const nodes = args.design.nodes.map((n, i) => ({
-    id: n.id, type: "layer", position: n.position ?? { x: 40 + 220 * (i % 5), y: 40 + 120 * Math.floor(i / 5) },
-    selected: n.id === args.selected,
-    data: { node: n, report: args.report[n.id], spec: specs.get(n.type),
-            connected: args.design.edges.filter((e) => e.target === n.id).map((e) => e.target_port ?? 0) },
-  }));
-  const edges = args.design.edges.map((e) => ({
-    id: `${e.source}->${e.target}:${e.target_port ?? 0}`, source: e.source, target: e.target, sourceHandle: "out",
-    targetHandle: `in-${e.target_port ?? 0}`, type: "shape", label: fmtShape(args.report[e.source]?.shape),
-  }));
-  return { nodes, edges };
-}
-
 function layout(args: Args): Record<string, { x: number; y: number }> {
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: "LR", nodesep: 30, ranksep: 70 });
@@ -141,7 +125,16 @@ function Editor({ args }: { args: Args }) {
   const [nodes, setNodes] = useState(flow.nodes);
   const [message, setMessage] = useState<string | null>(null);
   const { screenToFlowPosition, fitView } = useReactFlow();
-  useEffect(() => setNodes(flow.nodes), [flow]);
+  const prevSelected = useRef(args.selected);
+  useEffect(() => {
+    // keep the user's local (multi-)selection across redraws, unless Python selected another node (an issue click)
+    const changed = prevSelected.current !== args.selected;
+    prevSelected.current = args.selected;
+    setNodes((old) => {
+      const kept = new Map(old.map((n) => [n.id, n.selected]));
+      return flow.nodes.map((n) => ({ ...n, selected: changed ? n.selected : (kept.get(n.id) ?? n.selected) }));
+    });
+  }, [flow, args.selected]);
 
   const onNodesChange = useCallback((changes: any[]) => {
     // moves and selection stay local until the drag ends; Python hears about it then
@@ -154,8 +147,9 @@ function Editor({ args }: { args: Args }) {
     }));
   }, []);
   const add = useCallback((type: string, position?: { x: number; y: number }) => {
-    sendAction({ action: "add", type, position: position ?? screenToFlowPosition({ x: 400, y: 200 }) });
-  }, [screenToFlowPosition]);
+    const k = args.design.nodes.length % 8;  // click-added nodes cascade instead of piling up
+    sendAction({ action: "add", type, position: position ?? screenToFlowPosition({ x: 320 + 40 * k, y: 120 + 70 * k }) });
+  }, [screenToFlowPosition, args]);
   const onConnect = useCallback((c: Connection) => {
     const port = Number((c.targetHandle ?? "in-0").slice(3));
     const reason = refuseReason(args.design.nodes, args.design.edges, c.source!, c.target!, port);
@@ -203,7 +197,7 @@ function Editor({ args }: { args: Args }) {
             onNodesDelete={(ns) => sendAction({ action: "delete", nodes: ns.map((n) => n.id), edges: [] })}
             onEdgesDelete={(es) => sendAction({ action: "delete", nodes: [], edges: es.map((e) => ({ source: e.source, target: e.target, target_port: Number((e.targetHandle ?? "in-0").slice(3)) })) })}
             onNodeDragStop={(_, __, dragged) => sendAction({ action: "move", positions: Object.fromEntries(dragged.map((n) => [n.id, { x: Math.round(n.position.x), y: Math.round(n.position.y) }])) })}
-            onNodeClick={(_, n) => { if (n.id !== args.selected) sendAction({ action: "select", id: n.id }); }}
+            onNodeClick={(e, n) => { if (!e.shiftKey && n.id !== args.selected) sendAction({ action: "select", id: n.id }); }}
             selectionKeyCode="Shift" multiSelectionKeyCode="Shift">
             <Background />
             <Controls />
