@@ -67,11 +67,13 @@ class Editor:
         self.redo_stack: list[Design] = []
         self.selected: str | None = None
         self.last_nonce: str | None = None
+        self.version = 0  # bumped when a whole other design is loaded: the canvas then fits it in view
 
     def replace(self, design: Design) -> None:
         """Load another design (a template, an opened file); undoable."""
         self._push()
         self.design, self.selected = design, None
+        self.version += 1
 
     def _push(self) -> None:
         self.undo_stack = [*self.undo_stack[-(HISTORY - 1) :], self.design.copy()]

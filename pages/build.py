@@ -28,7 +28,9 @@ if action and action.get("nonce") != editor.last_nonce:
 st.title("Build")
 bar = st.columns([3, 1, 1, 2])
 templates = single_network_templates()
-choice = bar[0].selectbox("Template", list(templates), format_func=lambda n: templates[n][0], key="build-template")
+names = list(templates)
+choice = bar[0].selectbox("Template", names, index=names.index("lenet5"), format_func=lambda n: templates[n][0],
+                          key="build-template")  # fmt: skip
 if bar[1].button("Load template", key="load-template"):
     editor.replace(load_design(templates[choice][1]))
 if bar[2].button("New design", key="new-design"):
@@ -48,7 +50,7 @@ if st.session_state.get("canvas-message"):
 
 left, right = st.columns([3, 1])
 with left:
-    canvas(design, report, editor.selected, key="canvas")
+    canvas(design, report, editor.selected, key="canvas", version=editor.version)
 with right:
     st.subheader("Issues")
     if not report.issues:

@@ -1,6 +1,10 @@
 """The canvas in a real browser: build LeNet-like layers by dragging and wiring, see shapes and errors."""
 
+from tests.browser.conftest import ARTIFACTS
+
 FRAME = "iframe[title='ui.canvas.layerloom_canvas']"
+SHOTS = ARTIFACTS
+SHOTS.mkdir(exist_ok=True)
 
 
 def canvas(page):
@@ -22,9 +26,14 @@ def wait_node(frame, nid, timeout=30000):
 def test_build_from_scratch_by_dragging_and_wiring(page):
     c = canvas(page)
     wait_node(c, "x")
+    c.locator("[data-testid=node-x]").click()  # start from an empty canvas: remove the starter Input and Output
+    c.locator("[data-testid=node-out]").click(modifiers=["Shift"])
+    c.locator("[data-testid=delete]").click()
+    c.locator("[data-testid=node-out]").wait_for(state="detached", timeout=30000)
     pane = c.locator(".react-flow__pane")
     box = pane.bounding_box()
-    spots = {"Conv2d": (0.25, 0.2), "Flatten": (0.45, 0.2), "Linear": (0.65, 0.2)}
+    spots = {"Input": (0.08, 0.5), "Conv2d": (0.28, 0.2), "Flatten": (0.48, 0.5), "Linear": (0.68, 0.2),
+             "Output": (0.88, 0.5)}  # fmt: skip
     for layer, (fx, fy) in spots.items():  # drag from the palette onto the canvas
         item = c.locator(f"[data-testid=palette-{layer}]")
         a = item.bounding_box()
@@ -33,13 +42,15 @@ def test_build_from_scratch_by_dragging_and_wiring(page):
         page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy, steps=12)
         page.mouse.up()
         wait_node(c, layer.lower() + "1")
-    chain = [("x", "conv2d1"), ("conv2d1", "flatten1"), ("flatten1", "linear1"), ("linear1", "out")]
+    chain = [("input1", "conv2d1"), ("conv2d1", "flatten1"), ("flatten1", "linear1"), ("linear1", "output1")]
     for src, dst in chain:
         drag(page, c.locator(f"[data-testid=handle-out-{src}]"), c.locator(f"[data-testid=handle-in-{dst}-0]"))
         c.locator(f"[data-testid=edge-label-{src}-{dst}]").wait_for(timeout=30000)
-    assert c.locator("[data-testid=edge-label-x-conv2d1]").inner_text() == "(N, 1, 28, 28)"
+    assert c.locator("[data-testid=edge-label-input1-conv2d1]").inner_text() == "(N, 1, 28, 28)"
     assert c.locator("[data-testid=edge-label-conv2d1-flatten1]").inner_text() == "(N, 16, 26, 26)"
-    assert c.locator("[data-testid=edge-label-linear1-out]").inner_text() == "(N, 10)"
+    assert c.locator("[data-testid=edge-label-linear1-output1]").inner_text() == "(N, 10)"
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SHOTS / "built-from-scratch.png"))
     page.get_by_text("Valid: every shape fits.").wait_for(timeout=30000)
 
     # an impossible connection is refused on the spot, with the reason
@@ -52,6 +63,7 @@ def test_build_from_scratch_by_dragging_and_wiring(page):
     page.get_by_role("button", name="Apply").click()
     c.locator("[data-testid=issue-conv2d1]").wait_for(timeout=30000)
     assert c.locator("[data-testid=node-conv2d1]").get_attribute("data-state") == "error"
+    page.screenshot(path=str(SHOTS / "kernel-error.png"))
     page.get_by_text("kernel_size=40 is larger than its input height 28").first.wait_for(timeout=30000)
     c.locator("[data-testid=undo]").click()
     page.get_by_text("Valid: every shape fits.").wait_for(timeout=30000)
@@ -70,6 +82,7 @@ def test_resnet_template_shows_merges_and_the_edit_latency(page):
     assert c.locator("[data-testid=handle-in-layer2_0_add-1]").count() == 1  # two inputs, ordered
     assert c.locator("[data-testid=edge-label-layer2_0_down_bn-layer2_0_add]").inner_text() == "(N, 128, 28, 28)"
     assert add.get_attribute("data-state") == "ok"
+    page.screenshot(path=str(SHOTS / "resnet18.png"))
     # latency, measured inside the page: from the click to the moment the Add's error badge is in the DOM
     # (the edit went to Python, was validated, and the canvas redrew) — no polling delay in the figure
     c.locator("[data-testid=node-layer2_0_down_bn]").click()

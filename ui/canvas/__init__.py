@@ -33,8 +33,9 @@ def node_report(report: Validation) -> dict:
             for nid, info in report.nodes.items()}  # fmt: skip
 
 
-def canvas(design, report: Validation, selected: str | None, key: str, height: int = 620):
-    """Render the canvas; returns the last action it sent (also in st.session_state[key])."""
+def canvas(design, report: Validation, selected: str | None, key: str, version: int = 0, height: int = 620):
+    """Render the canvas; returns the last action it sent (also in st.session_state[key]). A new ``version``
+    (another design loaded) makes the canvas fit the whole design in view."""
     d = design.to_dict()
     return _component(design={"nodes": d.get("nodes", []), "edges": d.get("edges", [])}, report=node_report(report),
-                      palette=palette(), selected=selected, height=height, key=key, default=None)  # fmt: skip
+                      palette=palette(), selected=selected, version=version, height=height, key=key, default=None)  # fmt: skip

@@ -16,6 +16,7 @@ type Args = {
   report: Record<string, NodeReport>;
   palette: PaletteItem[];
   selected: string | null;
+  version: number;
   height: number;
 };
 
@@ -166,6 +167,10 @@ function Editor({ args }: { args: Args }) {
     const ids = nodes.filter((n) => n.selected).map((n) => n.id);
     if (ids.length) sendAction({ action: "delete", nodes: ids, edges: [] });
   }, [nodes]);
+  useEffect(() => {
+    const t = setTimeout(() => fitView({ padding: 0.1 }), 50);  // another design was loaded: show all of it
+    return () => clearTimeout(t);
+  }, [args.version, fitView]);
   const [clipboard, setClipboard] = useState<string[]>([]);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
