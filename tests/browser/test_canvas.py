@@ -23,6 +23,18 @@ def wait_node(frame, nid, timeout=30000):
     frame.locator(f"[data-testid=node-{nid}]").wait_for(timeout=timeout)
 
 
+def load(page, title, first_node):
+    """Pick a template in the Build page's selectbox, load it, and wait for one of its nodes."""
+    c = canvas(page)
+    wait_node(c, "x")
+    page.get_by_label("Template").click()
+    page.keyboard.type(title)
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Load template").click()
+    wait_node(c, first_node, timeout=60000)
+    return c
+
+
 def test_build_from_scratch_by_dragging_and_wiring(page):
     c = canvas(page)
     wait_node(c, "x")
@@ -71,13 +83,7 @@ def test_build_from_scratch_by_dragging_and_wiring(page):
 
 
 def test_resnet_template_shows_merges_and_the_edit_latency(page):
-    c = canvas(page)
-    wait_node(c, "x")
-    page.get_by_label("Template").click()
-    page.keyboard.type("ResNet-18")
-    page.keyboard.press("Enter")
-    page.get_by_role("button", name="Load template").click()
-    wait_node(c, "layer1_0_add", timeout=60000)
+    c = load(page, "ResNet-18", "layer1_0_add")
     add = c.locator("[data-testid=node-layer2_0_add]")
     assert c.locator("[data-testid=handle-in-layer2_0_add-1]").count() == 1  # two inputs, ordered
     assert c.locator("[data-testid=edge-label-layer2_0_down_bn-layer2_0_add]").inner_text() == "(N, 128, 28, 28)"
@@ -102,13 +108,7 @@ def test_resnet_template_shows_merges_and_the_edit_latency(page):
 
 
 def test_save_and_reopen_a_design_keeps_nodes_edges_and_positions(page, tmp_path):
-    c = canvas(page)
-    wait_node(c, "x")
-    page.get_by_label("Template").click()
-    page.keyboard.type("LeNet-5")
-    page.keyboard.press("Enter")
-    page.get_by_role("button", name="Load template").click()
-    wait_node(c, "conv1", timeout=60000)
+    c = load(page, "LeNet-5", "conv1")
     with page.expect_download() as download:
         page.get_by_role("button", name="Save design (.json)").click()
     saved = tmp_path / "lenet.json"
