@@ -24,7 +24,7 @@ import torch
 from ..compile import build_model, node_at
 from ..data import check_compatibility, get_spec, load_dataset
 from ..design import Design, from_dict
-from ..validate import ERROR, DesignError, Issue, validate
+from ..validate import ERROR, Issue, validate
 from .config import resolve_config
 from .devices import resolve_device
 from .events import RunLog
@@ -601,4 +601,4 @@ class Run:
         return self._thread.is_alive()
 
 
-__all__ = ["Control", "Run", "RunResult", "TrainError", "Trainer", "train", "DesignError"]
+__all__ = ["Control", "Run", "RunResult", "TrainError", "Trainer", "train"]
