@@ -18,6 +18,7 @@ import traceback
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 
@@ -257,138 +258,157 @@ class Trainer:
         return result
 
     def _run(self, device, result: RunResult):
-        cfg = self.cfg
-        if cfg.task == "gan":
+        if self.cfg.task == "gan":
             from .gan import run_gan
 
             self.saver = CheckpointWriter(self.run_dir)
             return run_gan(self, device, result)
+        s = self._setup(device)
+        self.log.emit("started", run_id=self.run_id, device=str(device), dataset=self.cfg.dataset, task=self.cfg.task,
+                      epochs=self.cfg.epochs, steps_per_epoch=s.steps_per_epoch, sizes=s.data.sizes,
+                      params=sum(p.numel() for p in s.model.parameters()), loss=s.task.loss_name,
+                      resumed_from=s.start_epoch)  # fmt: skip
+        s.t0 = time.perf_counter()
+        for epoch in range(s.start_epoch + 1, self.cfg.epochs + 1):
+            t_epoch = time.perf_counter()
+            train_metrics = self._train_epoch(s, epoch)
+            if self._end_epoch(s, epoch, train_metrics, t_epoch, result):
+                break
+        return self._finish(s, result)
+
+    def _setup(self, device) -> SimpleNamespace:
+        """Data on the device, the model, optimizer, scheduler, generator — restored from the checkpoint when
+        resuming — and the loggers: everything a loop needs, in one namespace."""
+        cfg = self.cfg
         data = load_dataset(cfg.dataset, seed=cfg.seed, **cfg.dataset_options)
         outputs = sorted(n.id for n in self.design.nodes if n.type == "Output")
-        task = Task(cfg.task, cfg, self.design, data, outputs)
-        x = {s: torch.from_numpy(data.split(s)[0]).to(device) for s in ("train", "val", "test")}
-        y = {s: torch.from_numpy(data.split(s)[1]).to(device) for s in ("train", "val", "test")}
+        s = SimpleNamespace(device=device, data=data, task=Task(cfg.task, cfg, self.design, data, outputs))
+        s.x = {k: torch.from_numpy(data.split(k)[0]).to(device) for k in ("train", "val", "test")}
+        s.y = {k: torch.from_numpy(data.split(k)[1]).to(device) for k in ("train", "val", "test")}
         torch.manual_seed(cfg.seed)  # dropout and noise draw from the global generator
-        model = build_model(self.design, seed=cfg.seed).to(device)
-        self.model = model
-        n = len(x["train"])
-        steps_per_epoch = math.ceil(n / cfg.batch_size)
-        opt = _optimizer(cfg, model.parameters())
-        sched = _scheduler(cfg, opt, steps_per_epoch)
-        gen = torch.Generator(device=device).manual_seed(cfg.seed)
+        s.model = self.model = build_model(self.design, seed=cfg.seed).to(device)
+        s.n = len(s.x["train"])
+        s.steps_per_epoch = math.ceil(s.n / cfg.batch_size)
+        s.opt = _optimizer(cfg, s.model.parameters())
+        s.sched = _scheduler(cfg, s.opt, s.steps_per_epoch)
+        s.gen = torch.Generator(device=device).manual_seed(cfg.seed)
         amp = _amp(cfg, device)
         scaler = torch.amp.GradScaler("cuda") if amp == torch.float16 else None
-        start_epoch, step, best, stale, start_loss = 0, 0, math.inf, 0, None
+        s.start_epoch, s.step, s.best, s.stale, s.start_loss = 0, 0, math.inf, 0, None
         if self.checkpoint is not None:
-            ck = self.checkpoint
-            model.load_state_dict(ck["model"])
-            opt.load_state_dict(ck["optimizer"])
-            if sched is not None and ck.get("scheduler"):
-                sched.load_state_dict(ck["scheduler"])
-            start_epoch, step, best, stale, start_loss = (
-                ck["epoch"],
-                ck["step"],
-                ck["best"],
-                ck["stale"],
-                ck["start_loss"],
-            )
-            torch.set_rng_state(ck["rng"])
-            gen.set_state(ck["gen"]) if device.type == "cpu" else None
-        train_step = _step_function(model, opt, sched, scaler, task, cfg, amp, device, gen)
-        prober = None
+            self._restore(s)
+        s.train_step = _step_function(s.model, s.opt, s.sched, scaler, s.task, cfg, amp, device, s.gen)
+        s.prober = None
         if cfg.probe_every:
             from ..probes.snapshot import Prober
 
-            prober = Prober(model, self.design, cfg.task, x["val"], y["val"], data.vocab)
-        writer = _writer(self.run_dir)
-        if writer is not None and self.checkpoint is None:
-            _add_graph(writer, model, x["train"][:2])
-        saver = CheckpointWriter(self.run_dir)
-        self.saver = saver
-        hist = {"cost": 0.02, "last": time.perf_counter()}  # adaptive histograms: first after ~1 s of training
-        n_params = sum(p.numel() for p in model.parameters())
-        self.log.emit("started", run_id=self.run_id, device=str(device), dataset=cfg.dataset, task=cfg.task,
-                      epochs=cfg.epochs, steps_per_epoch=steps_per_epoch, params=n_params, sizes=data.sizes,
-                      loss=task.loss_name, resumed_from=start_epoch)  # fmt: skip
-        t0 = time.perf_counter()
-        for epoch in range(start_epoch + 1, cfg.epochs + 1):
-            model.train()
-            perm = torch.randperm(n, generator=gen, device=device)
-            pending, seen, epoch_loss, t_epoch = [], 0, 0.0, time.perf_counter()
-            rights, step_losses = [], []
-            for b in range(steps_per_epoch):
-                if self.control.stop.is_set():
-                    raise Stopped
-                if not self.control.running.is_set():
-                    self.control.wait_if_paused()
-                idx = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
-                loss, right = train_step(x["train"][idx], y["train"][idx])
-                step += 1
-                seen += len(idx)
-                if prober is not None and step % cfg.probe_every == 0 and prober.due():
-                    self._probe(prober, step, epoch, writer)
-                pending.append(loss)
-                if right is not None:
-                    rights.append(right)
-                if len(pending) == cfg.log_every or b == steps_per_epoch - 1:
-                    values = torch.stack(pending).float().tolist()
-                    start_loss = values[0] if start_loss is None else start_loss
-                    _check(values, step - len(values) + 1, start_loss, cfg, epoch, self.run_dir, saver)
-                    epoch_loss += sum(values[:-1]) * cfg.batch_size + values[-1] * (
-                        len(idx) if b == steps_per_epoch - 1 else cfg.batch_size
-                    )
-                    pending = []
-                    rate = seen / max(time.perf_counter() - t_epoch, 1e-9)
-                    done = (epoch - 1 - start_epoch) * steps_per_epoch + b + 1
-                    total = (cfg.epochs - start_epoch) * steps_per_epoch
-                    eta = (time.perf_counter() - t0) / done * (total - done)
-                    lr = opt.param_groups[0]["lr"]
-                    self.log.emit("step", step=step, epoch=epoch, loss=values[-1], lr=lr, samples_per_s=rate,
-                                  progress=done / total, eta=eta)  # fmt: skip
-                    step_losses.append((step, values[-1]))
-            train_metrics = {"loss": epoch_loss / n}
-            if rights:
-                train_metrics["accuracy"] = float(torch.stack(rights).sum()) / (n * task.per_sample)
-            if writer:  # written after the epoch: TensorBoard's writer thread would slow tiny steps down
-                for s_, v_ in step_losses:
-                    writer.add_scalar("train/loss_step", v_, s_)
-            val = self._evaluate(model, task, x["val"], y["val"])
-            if sched is not None and cfg.schedule == "plateau":
-                sched.step(val["loss"])
-            elif sched is not None and cfg.schedule != "onecycle":
-                sched.step()
-            improved = val["loss"] < best
-            best, stale = (val["loss"], 0) if improved else (best, stale + 1)
-            result.epochs, result.metrics = epoch, {"train": train_metrics, "val": val}
-            payload = {"model": model.state_dict(), "optimizer": opt.state_dict(),
-                       "scheduler": sched.state_dict() if sched is not None else None, "epoch": epoch, "step": step,
-                       "best": best, "stale": stale, "start_loss": start_loss, "rng": torch.get_rng_state(),
-                       "gen": gen.get_state() if device.type == "cpu" else None, "run_id": self.run_id,
-                       "design": self.design.to_dict(), "config": _plain(cfg), "metrics": _plain(result.metrics)}  # fmt: skip
-            saver.submit(payload, improved)
-            self._save_snapshot(force=epoch == cfg.epochs)
-            result.checkpoint = self.run_dir / "best.pt"
-            elapsed = time.perf_counter() - t0
-            eta = elapsed / (epoch - start_epoch) * (cfg.epochs - epoch)
-            self.log.emit("epoch", epoch=epoch, step=step, train=train_metrics, val=_plain(val), best=improved,
-                          lr=opt.param_groups[0]["lr"], seconds=time.perf_counter() - t_epoch, eta=eta)  # fmt: skip
-            _log_epoch(writer, epoch, train_metrics, val, opt, model, cfg, hist, epoch == cfg.epochs)
-            if cfg.early_stopping and stale >= cfg.early_stopping:
-                self.log.emit("early_stop", epoch=epoch, message=f"no better validation loss for {stale} epochs")
-                break
-        saver.wait()
+            s.prober = Prober(s.model, self.design, cfg.task, s.x["val"], s.y["val"], data.vocab)
+        s.writer = _writer(self.run_dir)
+        if s.writer is not None and self.checkpoint is None:
+            _add_graph(s.writer, s.model, s.x["train"][:2])
+        s.saver = self.saver = CheckpointWriter(self.run_dir)
+        s.hist = {"cost": 0.02, "last": time.perf_counter()}  # adaptive histograms: first after ~1 s of training
+        return s
+
+    def _restore(self, s: SimpleNamespace) -> None:
+        ck = self.checkpoint
+        s.model.load_state_dict(ck["model"])
+        s.opt.load_state_dict(ck["optimizer"])
+        if s.sched is not None and ck.get("scheduler"):
+            s.sched.load_state_dict(ck["scheduler"])
+        s.start_epoch, s.step, s.best, s.stale = ck["epoch"], ck["step"], ck["best"], ck["stale"]
+        s.start_loss = ck["start_loss"]
+        torch.set_rng_state(ck["rng"])
+        if s.device.type == "cpu":
+            s.gen.set_state(ck["gen"])
+
+    def _train_epoch(self, s: SimpleNamespace, epoch: int) -> dict:
+        """One pass over the training set; losses are read back every log_every steps and checked there."""
+        cfg = self.cfg
+        s.model.train()
+        perm = torch.randperm(s.n, generator=s.gen, device=s.device)
+        pending, rights, step_losses, seen, epoch_loss, t_epoch = [], [], [], 0, 0.0, time.perf_counter()
+        for b in range(s.steps_per_epoch):
+            if self.control.stop.is_set():
+                raise Stopped
+            if not self.control.running.is_set():
+                self.control.wait_if_paused()
+            idx = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
+            loss, right = s.train_step(s.x["train"][idx], s.y["train"][idx])
+            s.step += 1
+            seen += len(idx)
+            if s.prober is not None and s.step % cfg.probe_every == 0 and s.prober.due():
+                self._probe(s.prober, s.step, epoch, s.writer)
+            pending.append(loss)
+            if right is not None:
+                rights.append(right)
+            last = b == s.steps_per_epoch - 1
+            if len(pending) == cfg.log_every or last:
+                values = torch.stack(pending).float().tolist()
+                s.start_loss = values[0] if s.start_loss is None else s.start_loss
+                _check(values, s.step - len(values) + 1, s.start_loss, cfg, epoch, self.run_dir, s.saver)
+                epoch_loss += sum(values[:-1]) * cfg.batch_size + values[-1] * (len(idx) if last else cfg.batch_size)
+                pending = []
+                self._emit_step(s, epoch, b, values[-1], seen / max(time.perf_counter() - t_epoch, 1e-9))
+                step_losses.append((s.step, values[-1]))
+        metrics = {"loss": epoch_loss / s.n}
+        if rights:
+            metrics["accuracy"] = float(torch.stack(rights).sum()) / (s.n * s.task.per_sample)
+        if s.writer:  # written after the epoch: TensorBoard's writer thread would slow tiny steps down
+            for step, value in step_losses:
+                s.writer.add_scalar("train/loss_step", value, step)
+        return metrics
+
+    def _emit_step(self, s: SimpleNamespace, epoch: int, b: int, loss: float, rate: float) -> None:
+        done = (epoch - 1 - s.start_epoch) * s.steps_per_epoch + b + 1
+        total = (self.cfg.epochs - s.start_epoch) * s.steps_per_epoch
+        eta = (time.perf_counter() - s.t0) / done * (total - done)
+        self.log.emit("step", step=s.step, epoch=epoch, loss=loss, lr=s.opt.param_groups[0]["lr"], samples_per_s=rate,
+                      progress=done / total, eta=eta)  # fmt: skip
+
+    def _end_epoch(self, s: SimpleNamespace, epoch: int, train: dict, t_epoch: float, result: RunResult) -> bool:
+        """Validate, step the schedule, checkpoint, log. True when early stopping ends the run."""
+        cfg = self.cfg
+        val = self._evaluate(s.model, s.task, s.x["val"], s.y["val"])
+        if s.sched is not None and cfg.schedule == "plateau":
+            s.sched.step(val["loss"])
+        elif s.sched is not None and cfg.schedule != "onecycle":
+            s.sched.step()
+        improved = val["loss"] < s.best
+        s.best, s.stale = (val["loss"], 0) if improved else (s.best, s.stale + 1)
+        result.epochs, result.metrics = epoch, {"train": train, "val": val}
+        payload = {"model": s.model.state_dict(), "optimizer": s.opt.state_dict(),
+                   "scheduler": s.sched.state_dict() if s.sched is not None else None, "epoch": epoch, "step": s.step,
+                   "best": s.best, "stale": s.stale, "start_loss": s.start_loss, "rng": torch.get_rng_state(),
+                   "gen": s.gen.get_state() if s.device.type == "cpu" else None, "run_id": self.run_id,
+                   "design": self.design.to_dict(), "config": _plain(cfg), "metrics": _plain(result.metrics)}  # fmt: skip
+        s.saver.submit(payload, improved)
+        self._save_snapshot(force=epoch == cfg.epochs)
+        result.checkpoint = self.run_dir / "best.pt"
+        eta = (time.perf_counter() - s.t0) / (epoch - s.start_epoch) * (cfg.epochs - epoch)
+        self.log.emit("epoch", epoch=epoch, step=s.step, train=train, val=_plain(val), best=improved,
+                      lr=s.opt.param_groups[0]["lr"], seconds=time.perf_counter() - t_epoch, eta=eta)  # fmt: skip
+        _log_epoch(s.writer, epoch, train, val, s.opt, s.model, cfg, s.hist, epoch == cfg.epochs)
+        if cfg.early_stopping and s.stale >= cfg.early_stopping:
+            self.log.emit("early_stop", epoch=epoch, message=f"no better validation loss for {s.stale} epochs")
+            return True
+        return False
+
+    def _finish(self, s: SimpleNamespace, result: RunResult):
+        """Test the best checkpoint; close the logs."""
+        s.saver.wait()
         self._save_snapshot(force=True)
-        best_state = torch.load(self.run_dir / "best.pt", map_location=device, weights_only=True)["model"]
-        model.load_state_dict(best_state)
-        result.metrics["test"] = self._evaluate(model, task, x["test"], y["test"])
+        best_state = torch.load(self.run_dir / "best.pt", map_location=s.device, weights_only=True)["model"]
+        s.model.load_state_dict(best_state)
+        result.metrics["test"] = self._evaluate(s.model, s.task, s.x["test"], s.y["test"])
         result.status = "finished"
         self.log.emit("finished", metrics=_plain(result.metrics), checkpoint=str(result.checkpoint),
-                      logdir=str(self.run_dir), seconds=time.perf_counter() - t0)  # fmt: skip
-        if writer:
-            writer.add_hparams(_hparams(cfg), {f"hparam/test_{k}": v for k, v in result.metrics["test"].items()
-                                               if isinstance(v, float)}, run_name="hparams")  # fmt: skip
-            writer.close()
-        return model
+                      logdir=str(self.run_dir), seconds=time.perf_counter() - s.t0)  # fmt: skip
+        if s.writer:
+            tests = {f"hparam/test_{k}": v for k, v in result.metrics["test"].items() if isinstance(v, float)}
+            s.writer.add_hparams(_hparams(self.cfg), tests, run_name="hparams")
+            s.writer.close()
+        return s.model
 
     def _save_snapshot(self, force: bool = False) -> None:
         """The latest snapshot to probes.pt: at most every 5 s (and at the end), so it stays off the clock."""
