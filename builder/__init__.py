@@ -20,18 +20,12 @@ from .validate import DesignError, Issue, Validation, validate
 
 def __getattr__(name):
     """These import torch (and onnx), so they load on first use: `import builder` stays fast."""
-    if name in ("build_model", "node_at"):
-        from . import compile
+    import importlib
 
-        return getattr(compile, name)
-    if name in ("export_python", "export_onnx", "ExportError"):
-        from . import export
-
-        return getattr(export, name)
-    if name in ("devices", "train", "Run", "TrainError"):
-        from . import train
-
-        return getattr(train, name)
+    home = {"build_model": "compile", "node_at": "compile", "export_python": "export", "export_onnx": "export",
+            "ExportError": "export", "devices": "train", "Run": "train", "TrainError": "train"}  # fmt: skip
+    if name in home:  # (builder.train is the training package; its train() function is builder.train.train)
+        return getattr(importlib.import_module(f"{__name__}.{home[name]}"), name)
     raise AttributeError(f"module 'builder' has no attribute {name!r}")
 
 
@@ -40,7 +34,6 @@ __all__ = [
     "Run",
     "TrainError",
     "devices",
-    "train",
     "ExportError",
     "export_onnx",
     "export_python", "Design", "DesignError", "DesignFormatError", "Edge", "Issue", "LayerSpec", "Node",

@@ -94,3 +94,45 @@ def test_build_page_is_the_start_page_and_applies_canvas_actions():
     at.session_state["canvas"] = {"seq": 4, "nonce": "d", "action": "connect", "source": "out", "target": "x"}
     at.run()
     assert any("cannot connect" in w.value for w in at.warning)
+
+
+def test_train_page_trains_one_epoch_and_the_curves_grow(tmp_path, monkeypatch):
+    import time
+
+    from builder.templates import load_template
+
+    monkeypatch.setenv("LAYERLOOM_WORKSPACE", str(tmp_path))
+    monkeypatch.setattr("builder.train.engine.WORKSPACE", tmp_path)
+    at = app()
+    at.session_state["editor"].replace(load_template("digits_mlp"))
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    at.number_input(key="train-epochs").set_value(2)
+    at.button(key="train-start").click().run()
+    run = at.session_state["run"]
+    deadline = time.time() + 60
+    while run.alive and time.time() < deadline:
+        time.sleep(0.2)
+    at.run()
+    assert run.result.status == "finished", run.result.message
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 2  # loss and accuracy curves (and the confusion matrix)
+    assert any("Run finished" in s.value for s in at.success)
+    assert (tmp_path / "runs" / run.run_id / "best.pt").exists()
+
+
+def test_node_form_handles_every_parameter_kind():
+    from builder.templates import load_template
+
+    at = app()
+    ed = at.session_state["editor"]
+    ed.replace(load_template("transformer_classifier"))
+    for node in ("encoder1", "embed", "posenc", "fc"):
+        ed.selected = node
+        at.run()
+        assert not at.exception, (node, at.exception)
+    ed.replace(load_template("lenet5"))
+    for node in ("conv1", "pool1", "act1", "fc1", "x"):
+        ed.selected = node
+        at.run()
+        assert not at.exception, (node, at.exception)

@@ -20,9 +20,10 @@ def _widget(name: str, schema, value, key: str):
         return st.selectbox(label, options, index=options.index(value) if value in options else 0, help=help_, key=key,
                             format_func=lambda v: "default (null)" if v is None else str(v))  # fmt: skip
     if kind in ("int", "float") and value is not None:
-        step = 1 if kind == "int" else None
-        return st.number_input(label, value=value, min_value=d.get("min"), max_value=d.get("max"), step=step,
-                               help=help_, key=key)  # fmt: skip
+        cast = int if kind == "int" else float
+        lo, hi = (None if d.get(b) is None else cast(d[b]) for b in ("min", "max"))
+        return st.number_input(label, value=cast(value), min_value=lo, max_value=hi, step=1 if kind == "int" else None,
+                               format=None if kind == "int" else "%g", help=help_, key=key)  # fmt: skip
     # tuples, shapes, optional numbers: JSON text ("3", "[3, 5]", "same", "null")
     text = st.text_input(label, value=json.dumps(value), help=f"{help_} (JSON: a number, a list, or null)", key=key)
     try:

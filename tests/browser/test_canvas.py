@@ -1,5 +1,7 @@
 """The canvas in a real browser: build LeNet-like layers by dragging and wiring, see shapes and errors."""
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import ARTIFACTS
 
 FRAME = "iframe[title='ui.canvas.layerloom_canvas']"
@@ -39,7 +41,9 @@ def test_build_from_scratch_by_dragging_and_wiring(page):
     c = canvas(page)
     wait_node(c, "x")
     c.locator("[data-testid=node-x]").click()  # start from an empty canvas: remove the starter Input and Output
+    page.locator("code", has_text="x").first.wait_for(timeout=30000)
     c.locator("[data-testid=node-out]").click(modifiers=["Shift"])
+    expect(c.locator(".react-flow__node.selected")).to_have_count(2)
     c.locator("[data-testid=delete]").click()
     c.locator("[data-testid=node-out]").wait_for(state="detached", timeout=30000)
     pane = c.locator(".react-flow__pane")
@@ -131,8 +135,9 @@ def test_click_to_add_shift_multiselect_and_delete(page):
         c.locator(f"[data-testid=palette-{layer}]").click()
         wait_node(c, layer.lower() + "1")
     c.locator("[data-testid=node-relu1]").click()
+    page.locator("code", has_text="relu1").wait_for(timeout=30000)  # Python selected it (the node form shows it)
     c.locator("[data-testid=node-tanh1]").click(modifiers=["Shift"])
-    assert c.locator(".react-flow__node.selected").count() == 2
+    expect(c.locator(".react-flow__node.selected")).to_have_count(2)
     c.locator("[data-testid=delete]").click()
     c.locator("[data-testid=node-relu1]").wait_for(state="detached", timeout=30000)
     assert c.locator("[data-testid=node-tanh1]").count() == 0
