@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,11 @@ class Design:
             if n.id == node_id:
                 return n
         raise KeyError(node_id)
+
+    def source_of(self, node_id: str, port: int = 0) -> Node | None:
+        """The node connected to ``node_id``'s input ``port``, if any."""
+        edge = next((e for e in self.edges if e.target == node_id and e.target_port == port), None)
+        return self.node(edge.source) if edge else None
 
     def graph(self) -> nx.MultiDiGraph:
         """The design as a networkx multigraph: node attrs type/params, edge attrs target_port/source_port."""
@@ -281,9 +287,19 @@ def dumps(design: Design) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def save_design(design: Design, path: str | os.PathLike) -> None:
-    """Write the design as JSON, atomically (temp file + rename) so a crash never leaves half a file."""
+def atomic_write(path: str | os.PathLike, data: str | bytes | Callable[[Path], None]) -> Path:
+    """Write text, bytes, or whatever ``data(tmp_path)`` writes, to a temp file beside ``path``, then rename it
+    into place: a crash never leaves half a file. The one place the project writes files this way."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(dumps(design), encoding="utf-8")
+    if callable(data):
+        data(tmp)
+    else:
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     os.replace(tmp, path)
+    return path
+
+
+def save_design(design: Design, path: str | os.PathLike) -> None:
+    """Write the design as JSON, atomically."""
+    atomic_write(path, dumps(design))

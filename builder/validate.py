@@ -296,15 +296,25 @@ def _run_rule(spec, p, ins):
 PASS_THROUGH = {"Activation", "Normalization", "Regularization"}
 
 
+def producer(types: dict[str, str], inputs: dict[str, list[str]], node_id: str) -> str | None:
+    """The node that sets ``node_id``'s width: walk back through Outputs, Identities, activations, norms and
+    dropout (layers that keep the shape). None when the walk runs out of inputs."""
+    while types[node_id] in ("Output", "Identity") or REGISTRY[types[node_id]].category in PASS_THROUGH:
+        sources = inputs.get(node_id) or []
+        if not sources:
+            return None
+        node_id = sources[0]
+    return node_id
+
+
 def _linear_warning(node, v: Validation, table, add):
     """A Linear on a feature map acts on its last dim only: likely a missing Flatten. Per-step Linear layers on
     (N, T, E) sequences are normal, so a 3-D input is flagged only when it comes from a conv or pooling layer."""
-    shape = v.nodes[v.inputs[node.id][0]].shape
-    producer = table[v.inputs[node.id][0]]
-    while REGISTRY[producer.type].category in PASS_THROUGH or producer.type == "Identity":
-        producer = table[v.inputs[producer.id][0]]
+    source = v.inputs[node.id][0]
+    shape = v.nodes[source].shape
+    origin = producer({k: n.type for k, n in table.items()}, v.inputs, source)
     feature_map = len(shape) >= 3 or (
-        len(shape) == 2 and REGISTRY[producer.type].category in ("Convolution", "Pooling")
+        len(shape) == 2 and origin is not None and REGISTRY[table[origin].type].category in ("Convolution", "Pooling")
     )
     if feature_map:
         out = v.nodes[node.id].shape

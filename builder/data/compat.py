@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 from ..design import Design
-from ..registry import REGISTRY, fmt_shape
-from ..validate import ERROR, WARNING, Issue, Validation, validate
+from ..registry import fmt_shape
+from ..validate import ERROR, WARNING, Issue, Validation, producer, validate
 from .registry import DatasetSpec
 
-PASS_THROUGH = {"Activation", "Normalization", "Regularization"}
 
-
-def _producer(design: Design, report: Validation, node_id: str):
-    """The layer that sets a node's width: walk back through activations, norms, dropout and identities."""
-    node = design.node(node_id)
-    while node.type == "Output" or node.type == "Identity" or REGISTRY[node.type].category in PASS_THROUGH:
-        sources = report.inputs.get(node.id) or []
-        if not sources:
-            return None
-        node = design.node(sources[0])
-    return node
-
-
-def _width_fix(design, report, output_id, want: int) -> str:
-    node = _producer(design, report, output_id)
+def _width_fix(design: Design, report: Validation, output_id: str, want: int) -> str:
+    origin = producer({n.id: n.type for n in design.nodes}, report.inputs, output_id)
+    node = design.node(origin) if origin is not None else None
     if node is not None and node.type == "Linear":
         return f"set the out_features of Linear {node.id!r} to {want}"
     if node is not None and node.type.startswith("Conv"):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..design import atomic_write
 from .registry import DatasetError, DatasetSpec, register
 
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
@@ -155,9 +156,7 @@ def download(name: str, folder: str | Path | None = None, timeout: float = 60, b
         got = hashlib.md5(raw, usedforsecurity=False).hexdigest()
         if got != md5:
             raise DatasetError(f"{file} from {url} has MD5 {got}, expected {md5}: not saved")
-        tmp = path.with_name(f".{file}.tmp")
-        tmp.write_bytes(raw)
-        os.replace(tmp, path)
+        atomic_write(path, raw)
     return where
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..codegen import generate
-from ..design import Design, load_design
+from ..design import Design, atomic_write, load_design
 from ..validate import validate
 from .weights import load_weights, single_network
 
@@ -18,12 +18,6 @@ class PythonExport:
     weights_path: Path | None
     class_name: str
     params: int
-
-
-def _write_atomic(path: Path, data: str | bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
-    os.replace(tmp, path)
 
 
 def export_python(design: Design | str | os.PathLike | dict, path, weights=None) -> PythonExport:
@@ -41,9 +35,6 @@ def export_python(design: Design | str | os.PathLike | dict, path, weights=None)
     weights_path = None
     if weights is not None:
         state = load_weights(weights, design)
-        weights_path = path.with_suffix(".pt")
-        tmp = weights_path.with_name(f".{weights_path.name}.tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, weights_path)
-    _write_atomic(path, generated.source)
+        weights_path = atomic_write(path.with_suffix(".pt"), lambda tmp: torch.save(state, tmp))
+    atomic_write(path, generated.source)
     return PythonExport(path, weights_path, generated.class_name, report.params)

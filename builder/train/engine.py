@@ -24,7 +24,7 @@ import torch
 
 from ..compile import build_model, node_at
 from ..data import check_compatibility, get_spec, load_dataset
-from ..design import Design, from_dict
+from ..design import Design, atomic_write, from_dict
 from ..validate import ERROR, Issue, validate
 from .config import resolve_config
 from .devices import resolve_device
@@ -149,9 +149,7 @@ def _augment(x: torch.Tensor, cfg, gen: torch.Generator) -> torch.Tensor:
 
 
 def _save(path: Path, payload: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)  # atomic: a crash never leaves half a checkpoint
+    atomic_write(path, lambda tmp: torch.save(payload, tmp))  # a crash never leaves half a checkpoint
 
 
 def _snapshot(obj):
@@ -182,9 +180,7 @@ class CheckpointWriter:
             try:
                 _save(self.run_dir / "last.pt", snapshot)
                 if best:
-                    tmp = self.run_dir / ".best.pt.tmp"
-                    shutil.copyfile(self.run_dir / "last.pt", tmp)
-                    os.replace(tmp, self.run_dir / "best.pt")
+                    atomic_write(self.run_dir / "best.pt", lambda tmp: shutil.copyfile(self.run_dir / "last.pt", tmp))
             except BaseException as e:  # reported by wait(), in the training thread
                 self.error = e
 

@@ -31,7 +31,9 @@ def run_gan(trainer, device, result):
     gen_net = build_model(g_design, seed=cfg.seed).to(device)
     disc = build_model(d_design, seed=cfg.seed + 1).to(device)
     trainer.model = gen_net
-    tanh = _last_type(g_design) == "Tanh" and data.spec.normalize == "none"
+    output = next(n.id for n in g_design.nodes if n.type == "Output")
+    last = g_design.source_of(output)
+    tanh = last is not None and last.type == "Tanh" and data.spec.normalize == "none"
     x = torch.from_numpy(data.x_train).to(device)
     x = x * 2 - 1 if tanh else x
     opt_g, opt_d = _optimizer(cfg, gen_net.parameters()), _optimizer(cfg, disc.parameters())
@@ -106,9 +108,3 @@ def run_gan(trainer, device, result):
     if writer:
         writer.close()
     return gen_net
-
-
-def _last_type(design) -> str | None:
-    out = next(n for n in design.nodes if n.type == "Output")
-    edge = next((e for e in design.edges if e.target == out.id), None)
-    return design.node(edge.source).type if edge else None

@@ -22,8 +22,8 @@ class Task:
 
     def _default_loss(self, design: Design) -> str:
         if self.name in ("classification", "sequence_labeling"):
-            last = _source_type(design, self.output_ids[0])
-            if last == "LogSoftmax":
+            last = design.source_of(self.output_ids[0])
+            if last is not None and last.type == "LogSoftmax":
                 return "nll"
             shape = _output_shape(design, self.output_ids[0])
             return "bce_with_logits" if shape == (1,) else "cross_entropy"
@@ -95,11 +95,6 @@ class Task:
     @property
     def monitor(self) -> str:
         return "loss"  # lower is better; the best checkpoint and early stopping follow validation loss
-
-
-def _source_type(design: Design, output_id: str) -> str | None:
-    edge = next((e for e in design.edges if e.target == output_id), None)
-    return design.node(edge.source).type if edge else None
 
 
 def _output_shape(design: Design, output_id: str):
