@@ -5,13 +5,21 @@ Run: streamlit run app.py
 
 import streamlit as st
 
+from ui import session
+
 st.set_page_config(page_title="LayerLoom", page_icon="🧶", layout="wide")
 
 pages = [
     st.Page("pages/build.py", title="Build", icon=":material/account_tree:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/dataset:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/visualize.py", title="Visualize", icon=":material/insights:"),
+    st.Page("pages/export.py", title="Export", icon=":material/download:"),
     st.Page("pages/templates.py", title="Templates", icon=":material/grid_view:"),
     st.Page("pages/check.py", title="Check a design", icon=":material/rule:"),
     st.Page("pages/layers.py", title="Layer catalogue", icon=":material/menu_book:"),
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+session.editor()  # the tab's design (from ?design=… after a reload or a restart), before any page runs
+page.run()
+session.autosave()  # every edit lands in the workspace

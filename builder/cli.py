@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 from .design import DesignFormatError, load_design, save_design
+from .paths import workspace_root
 from .registry import CATEGORIES, REGISTRY, fmt_shape
 from .templates import list_templates
 from .validate import ERROR, validate
@@ -175,21 +175,13 @@ def _print_event(event, tty: bool, quiet: bool) -> None:
 def cmd_tensorboard(args) -> int:
     import subprocess
 
-    logdir = Path(args.dir or Path(os.environ.get("LAYERLOOM_WORKSPACE", "workspace")) / "runs")
+    logdir = Path(args.dir or workspace_root() / "runs")
     if not logdir.exists():
         print(f"error: {logdir} does not exist yet: train a model first", file=sys.stderr)
         return 2
-    cmd = [
-        sys.executable,
-        "-m",
-        "tensorboard.main",
-        "--logdir",
-        str(logdir),
-        "--host",
-        args.host,
-        "--port",
-        str(args.port),
-    ]
+    from .tensorboard import command
+
+    cmd = command(logdir, args.host, args.port)
     print(f"TensorBoard on http://{args.host}:{args.port} for {logdir} (Ctrl+C stops it)")
     try:
         return subprocess.call(cmd)

@@ -68,11 +68,32 @@ class Editor:
         self.selected: str | None = None
         self.last_nonce: str | None = None
         self.version = 0  # bumped when a whole other design is loaded: the canvas then fits it in view
+        self.network: str | None = self._first_network(design)
+
+    @staticmethod
+    def _first_network(design: Design) -> str | None:
+        """A file holding several networks (a GAN) is edited one network at a time; None for a plain design."""
+        return next(iter(design.networks)) if design.networks and not design.nodes else None
+
+    @property
+    def view(self) -> Design:
+        """The network being edited: the design itself, or the chosen network of a multi-network file."""
+        return self._target(self.design)
+
+    def _target(self, design: Design) -> Design:
+        return design.networks[self.network] if self.network in (design.networks or {}) else design
+
+    def show_network(self, key: str) -> None:
+        if key not in (self.design.networks or {}):
+            raise EditError(f"no network {key!r} in this design; it has {', '.join(self.design.networks or {})}")
+        self.network, self.selected = key, None
+        self.version += 1
 
     def replace(self, design: Design) -> None:
         """Load another design (a template, an opened file); undoable."""
         self._push()
         self.design, self.selected = design, None
+        self.network = self._first_network(design)
         self.version += 1
 
     def _push(self) -> None:
@@ -92,13 +113,15 @@ class Editor:
                 return f"nothing to {kind}"
             target.append(self.design)
             self.design = source.pop()
+            if self.network not in (self.design.networks or {}) or self.design.nodes:
+                self.network = self._first_network(self.design)
             return None
         handler = getattr(self, f"_{kind}", None)
         if handler is None:
             return f"unknown action {kind!r}"
         work = self.design.copy()
         try:
-            handler(work, action)
+            handler(self._target(work), action)
         except EditError as e:
             return str(e)
         self._push()

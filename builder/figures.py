@@ -92,11 +92,13 @@ def unit_gates(gates: dict, unit: int = 0, layer: int = 0, sample: int = 0) -> g
     return fig
 
 
-def image_grid(images: np.ndarray, title: str, cols: int = 8, value_range=(0.0, 1.0)) -> go.Figure:
-    """A grid of (N, C, H, W) images: GAN samples, reconstructions, inputs."""
+def image_grid(images: np.ndarray, title: str, cols: int = 8, value_range=(0.0, 1.0),
+               labels: list[str] | None = None) -> go.Figure:  # fmt: skip
+    """A grid of (N, C, H, W) images: GAN samples, reconstructions, inputs (with a label over each, if given)."""
     n = len(images)
     rows, cols = _grid(n, cols)
-    fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.01, vertical_spacing=0.01)
+    fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.01, vertical_spacing=0.06 if labels else 0.01,
+                        subplot_titles=labels)  # fmt: skip
     for i in range(n):
         r, c = divmod(i, cols)
         img = images[i]
@@ -183,4 +185,47 @@ def curves(epochs: list[dict], metric: str = "loss") -> go.Figure:
         if xs:
             fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=split))
     fig.update_layout(title=f"{metric} per epoch", xaxis_title="epoch", yaxis_title=metric)
+    return fig
+
+
+def overlay(runs: list[tuple[str, list[dict]]], metric: str = "loss", split: str = "val") -> go.Figure:
+    """Several runs' curves on one chart — e.g. one network trained with SGD, Momentum, Nesterov, AdaGrad,
+    RMSProp and Adam. ``runs`` is (label, epoch events' data) pairs."""
+    fig = go.Figure()
+    for label, epochs in runs:
+        xs = [e["epoch"] for e in epochs if metric in e.get(split, {})]
+        ys = [e[split][metric] for e in epochs if metric in e.get(split, {})]
+        if xs:
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=label))
+    fig.update_layout(title=f"{split} {metric} per epoch, run by run", xaxis_title="epoch", yaxis_title=metric,
+                      legend={"orientation": "h", "y": -0.25})  # fmt: skip
+    return fig
+
+
+def class_balance(counts: dict[str, list[int]], classes: list[str]) -> go.Figure:
+    """Samples per class in each split: whether some classes are rare (then accuracy alone misleads)."""
+    fig = go.Figure([go.Bar(x=classes, y=c, name=split) for split, c in counts.items()])
+    fig.update_layout(title="Class balance per split", xaxis_title="class", yaxis_title="samples", barmode="group")
+    return fig
+
+
+def scatter_2d(x: np.ndarray, y: np.ndarray, classes: list[str], title: str = "The data") -> go.Figure:
+    """2-D points coloured by class (the Playground datasets), or the first two features of tabular data."""
+    fig = go.Figure()
+    for k, name in enumerate(classes):
+        m = y == k
+        fig.add_trace(go.Scatter(x=x[m, 0], y=x[m, 1], mode="markers", name=name, marker={"size": 5}))
+    fig.update_layout(title=title, xaxis_title="x₁", yaxis_title="x₂")
+    return fig
+
+
+def sequences(x: np.ndarray, y: np.ndarray, n: int = 6, targets: list[str] | None = None) -> go.Figure:
+    """A few (time, features) sequences, one line each per feature, with the target in the legend."""
+    fig = go.Figure()
+    for i in range(min(n, len(x))):
+        for f in range(x.shape[-1]):
+            target = np.round(y[i], 3).tolist()
+            fig.add_trace(go.Scatter(y=x[i, :, f], mode="lines", name=f"sample {i} · feature {f} → {target}"))
+    what = f" (target: {', '.join(targets)})" if targets else ""
+    fig.update_layout(title=f"Sample sequences{what}", xaxis_title="time step", yaxis_title="value")
     return fig

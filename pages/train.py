@@ -1,62 +1,67 @@
-"""Train: the settings form, start/pause/resume/stop, and live curves while the run goes on."""
+"""Train: the settings form, start/pause/resume/stop, live curves, results, and the design's run history."""
 
 import streamlit as st
 
-from builder import figures
 from builder.data import list_datasets
-from builder.edit import Editor, blank
-from builder.train import Run, TrainError, devices
+from builder.train import TrainError, devices
+from ui import runs as runs_ui
+from ui import session
 from ui.train_form import settings_form
 
-editor: Editor = st.session_state.setdefault("editor", Editor(blank()))
-design = editor.design
+editor = session.editor()
+design, design_id, ws = editor.design, st.session_state["design_id"], session.workspace()
+ws.register_uploads()
 st.title("Train")
-st.caption(f"Design: **{design.name}** — edit it on the Build page. Runs are saved under the workspace folder.")
+st.caption(f"Design **{design.name}** (`{design_id}`) — edit it on the Build page. Runs are kept in the workspace "
+           f"folder `{ws.root}`, with their checkpoints and TensorBoard logs.")  # fmt: skip
 
 current = {**{"dataset": design.metadata.get("dataset", "digits")}, **(design.training or {})}
-values = settings_form(current, [s.name for s in list_datasets() if s.group != "Files"], [d["id"] for d in devices()])
-run: Run | None = st.session_state.get("run")
+devs = devices()
+names = {d["id"]: f"{d['id']} — {d['name']}, {d['memory'] / 2**30:.0f} GiB" for d in devs}
+values = settings_form(current, [s.name for s in list_datasets() if s.group != "Files"], list(names), names)
+info = runs_ui.current_run(ws, design_id)
+run = ws.live(info.run_id) if info else None
 busy = run is not None and run.alive
 left, mid, right, _ = st.columns([1, 1, 1, 3])
 if left.button("Start", type="primary", disabled=busy, key="train-start"):
     try:
-        st.session_state["run"] = run = Run(design, values).start()
+        run = ws.start(design, values, design_id)
+        st.session_state["run_id"], busy = run.run_id, True
+        design.training = {k: v for k, v in values.items() if k != "device"}  # the form comes back after a reload
     except (TrainError, ValueError) as e:
         for issue in getattr(e, "issues", None) or [e]:
             st.error(getattr(issue, "message", str(issue)))
-if mid.button("Pause" if not (run and not run.control.running.is_set()) else "Resume", disabled=not busy,
-              key="train-pause"):  # fmt: skip
-    run.resume() if not run.control.running.is_set() else run.pause()
+paused = busy and not run.control.running.is_set()
+if mid.button("Resume" if paused else "Pause", disabled=not busy, key="train-pause"):
+    run.resume() if paused else run.pause()
 if right.button("Stop", disabled=not busy, key="train-stop"):
     run.stop()
 
 
 @st.fragment(run_every=0.7)
 def live():
-    """Polls the run log (the worker never calls Streamlit) and redraws progress and curves."""
-    run: Run | None = st.session_state.get("run")
-    if run is None:
-        st.info("Choose the settings and press Start.")
+    """Polls the run log (the worker never calls Streamlit) and redraws progress, curves and results."""
+    info = runs_ui.current_run(ws, design_id)
+    if info is None:
+        st.info("Choose the settings and press Start. Every run of this design is listed below, kept on disk.")
         return
-    events = run.log.since(0)
-    steps = [e for e in events if e.kind == "step"]
-    epochs = [e.data for e in events if e.kind == "epoch"]
-    if steps:
-        d = steps[-1].data
-        st.progress(min(d["progress"], 1.0), text=f"epoch {d['epoch']} · loss {d['loss']:.4f} · "
-                    f"{d['samples_per_s']:,.0f} samples/s · ETA {d['eta']:.0f} s")  # fmt: skip
-    if epochs:
-        metric = "accuracy" if "accuracy" in epochs[-1].get("val", {}) else "loss"
-        cols = st.columns(2)
-        cols[0].plotly_chart(figures.curves(epochs, "loss"), key="curve-loss")
-        cols[1].plotly_chart(figures.curves(epochs, metric), key=f"curve-{metric}")
-    last = events[-1] if events else None
-    if last is not None and last.kind in ("finished", "stopped", "failed"):
-        (st.error if last.kind == "failed" else st.success)(last.data.get("message") or f"Run {last.kind}.")
-        test = (last.data.get("metrics") or {}).get("test", {})
-        if "confusion" in test:
-            st.plotly_chart(figures.confusion(test["confusion"], list(map(str, range(len(test["confusion"]))))),
-                            key="confusion")  # fmt: skip
+    st.caption(f"Run `{info.run_id}` · {info.status}")
+    runs_ui.progress(ws, info)
+    runs_ui.curves(info, "train-live")
+    runs_ui.outcome(info, "train-live")
 
 
 live()
+
+history = ws.runs(design_id)
+if history:
+    st.subheader("Run history")
+    st.dataframe(runs_ui.history_table(history), hide_index=True, width="stretch", key="run-history")
+    runs_ui.overlay(history, "train")
+    cut = [r for r in history if r.status in ("interrupted", "stopped") and (r.path / "last.pt").exists()]
+    if cut and not busy:
+        cols = st.columns([3, 1])
+        pick = cols[0].selectbox("Continue a stopped or interrupted run", [r.run_id for r in cut], key="continue")
+        if cols[1].button("Continue run", key="train-continue"):
+            st.session_state["run_id"] = ws.start(design, {}, design_id, resume=ws.runs_dir / pick / "last.pt").run_id
+            st.rerun()

@@ -3,3 +3,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _workspace(tmp_path_factory, monkeypatch):
+    """Every test writes its designs and runs to a fresh folder, never to the checkout's ./workspace."""
+    monkeypatch.setenv("LAYERLOOM_WORKSPACE", str(tmp_path_factory.mktemp("workspace")))

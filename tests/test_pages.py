@@ -102,7 +102,6 @@ def test_train_page_trains_one_epoch_and_the_curves_grow(tmp_path, monkeypatch):
     from builder.templates import load_template
 
     monkeypatch.setenv("LAYERLOOM_WORKSPACE", str(tmp_path))
-    monkeypatch.setattr("builder.train.engine.WORKSPACE", tmp_path)
     at = app()
     at.session_state["editor"].replace(load_template("digits_mlp"))
     at.switch_page("pages/train.py").run()

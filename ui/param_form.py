@@ -35,7 +35,7 @@ def _widget(name: str, schema, value, key: str):
 def node_form(editor: Editor, key: str = "form") -> None:
     """Edit the selected node's id and params; applying revalidates at once."""
     nid = editor.selected
-    node = next((n for n in editor.design.nodes if n.id == nid), None)
+    node = next((n for n in editor.view.nodes if n.id == nid), None)
     if node is None or node.type not in REGISTRY:
         st.caption("Select a node on the canvas to edit it.")
         return

@@ -27,7 +27,8 @@ def _widget(name: str, value, key: str):
                                  key=key))  # fmt: skip
 
 
-def settings_form(current: dict, datasets: list[str], devices: list[str], key: str = "train") -> dict:
+def settings_form(current: dict, datasets: list[str], devices: list[str], names: dict[str, str] | None = None,
+                  key: str = "train") -> dict:  # fmt: skip
     """Widgets for the settings; returns the chosen values (the engine checks them again before starting)."""
     SCHEMA["dataset"].choices = tuple(datasets)
     SCHEMA["device"].choices = ("auto", *devices)
@@ -41,6 +42,12 @@ def settings_form(current: dict, datasets: list[str], devices: list[str], key: s
         for i, name in enumerate(ADVANCED):
             with cols[i % 3]:
                 values[name] = _widget(name, current.get(name, SCHEMA[name].default), f"{key}-{name}")
-    values["device"] = st.selectbox("device", SCHEMA["device"].choices, key=f"{key}-device",
-                                    help="auto picks the first GPU, else the CPU")  # fmt: skip
+    names = {"auto": "auto (the first GPU, else the CPU)", **(names or {})}
+    cols = st.columns([2, 1])
+    values["device"] = cols[0].selectbox("device", SCHEMA["device"].choices, key=f"{key}-device",
+                                         format_func=lambda d: names.get(d, d),
+                                         help="the real devices of this machine, with their memory")  # fmt: skip
+    cuda = values["device"].startswith("cuda") or (values["device"] == "auto" and "cuda:0" in devices)
+    values["amp"] = cols[1].checkbox("AMP (mixed precision)", value=bool(current.get("amp", False)) and cuda,
+                                     disabled=not cuda, key=f"{key}-amp", help=SCHEMA["amp"].help)  # fmt: skip
     return values

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..design import atomic_write
+from ..paths import workspace_root
 from .registry import DatasetError, DatasetSpec, register
 
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
@@ -42,7 +43,7 @@ CIFAR = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse"
 
 
 def data_dir() -> Path:
-    workspace = Path(os.environ.get("LAYERLOOM_WORKSPACE", "workspace"))
+    workspace = workspace_root()
     return Path(os.environ.get("LAYERLOOM_DATA", workspace / "data"))
 
 

@@ -26,6 +26,8 @@ class Prober:
         self.recurrent = [n.id for n in design.nodes if n.type in ("LSTM", "GRU", "RNN")][:2]
         self.embeddings = [n.id for n in design.nodes if n.type == "Embedding"][:1]
         self.is_2d = self.x.dim() == 2 and self.x.shape[1] == 2 and task == "classification"
+        if self.is_2d:  # the plane is drawn around (and with) a few hundred validation points, not just 8
+            self.points, self.labels = x_probe[:300].cpu().numpy(), y_probe[:300].cpu().numpy()
         self.vocab = vocab
         self.cost, self.last = 0.0, time.perf_counter()
 
@@ -44,18 +46,22 @@ class Prober:
     def _take(self, step: int, epoch: int) -> dict:
         m, d, x = self.model, self.design, self.x
         snap: dict = {"step": step, "epoch": epoch, "activations": stats.activation_stats(m, d, x)}
-        snap["norms"] = stats.weight_stats(m, d, histograms=False)
+        snap["norms"] = stats.weight_stats(m, d, bins=30)  # norms and histograms of weights and gradients
         if self.has_maps:
             snap["feature_maps"] = views.feature_maps(m, d, x[:4])
         if self.has_attention:
             snap["attention"] = views.attention_weights(m, d, x[:2])
+            if self.vocab and not x.is_floating_point():  # token labels for the heatmaps' axes
+                v = self.vocab
+                snap["tokens"] = [[v[i] if i < len(v) else str(i) for i in row] for row in x[:2].tolist()]
         for nid in self.recurrent:
             snap.setdefault("gates", {})[nid] = views.recurrent_gates(m, d, nid, x[:1])
         if self.task in ("autoencoder", "denoising", "vae"):
             index = _recon_index(d) if self.task == "vae" else 0
             snap["reconstructions"] = stats.reconstructions(m, x, index)
         if self.is_2d:
-            snap["decision_boundary"] = stats.decision_boundary(m, x.cpu().numpy(), grid=50)
+            snap["decision_boundary"] = {**stats.decision_boundary(m, self.points, grid=50), "points": self.points,
+                                         "labels": self.labels}  # fmt: skip
         for nid in self.embeddings:
             snap["embedding"] = stats.embedding_pca(m, nid, list(self.vocab))
         return snap
@@ -76,4 +82,15 @@ def to_tensors(obj):
         return {k: to_tensors(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [to_tensors(v) for v in obj]
+    return obj
+
+
+def to_arrays(obj):
+    """The inverse of :func:`to_tensors`: a snapshot read back from probes.pt, with numpy arrays."""
+    if isinstance(obj, torch.Tensor):
+        return obj.numpy()
+    if isinstance(obj, dict):
+        return {k: to_arrays(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_arrays(v) for v in obj]
     return obj

@@ -9,8 +9,8 @@ every epoch, so a failure keeps the last good one and ``resume`` continues the s
 
 from __future__ import annotations
 
+import json
 import math
-import os
 import shutil
 import threading
 import time
@@ -25,6 +25,7 @@ import torch
 from ..compile import build_model, node_at
 from ..data import check_compatibility, get_spec, load_dataset
 from ..design import Design, atomic_write, from_dict
+from ..paths import workspace_root
 from ..validate import ERROR, Issue, validate
 from .config import resolve_config
 from .devices import resolve_device
@@ -32,7 +33,6 @@ from .events import RunLog
 from .tasks import Task
 
 DIVERGENCE = 1e3  # a loss this many times its starting value counts as diverged
-WORKSPACE = Path(os.environ.get("LAYERLOOM_WORKSPACE", "workspace"))
 
 
 class TrainError(RuntimeError):
@@ -199,7 +199,8 @@ class CheckpointWriter:
 # -- the run --------------------------------------------------------------------------------------------------
 class Trainer:
     def __init__(self, design: Design, overrides: dict | None = None, workspace: str | Path | None = None,
-                 resume: str | Path | None = None, control: Control | None = None, run_id: str | None = None):  # fmt: skip
+                 resume: str | Path | None = None, control: Control | None = None, run_id: str | None = None,
+                 meta: dict | None = None):  # fmt: skip
         self.checkpoint = None
         if resume is not None:
             changed = sorted(set(overrides or {}) - {"epochs", "device"})
@@ -216,8 +217,12 @@ class Trainer:
         self.cfg, self.spec = prepare(design, overrides)
         self.control = control or Control()
         self.run_id = run_id or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-        self.run_dir = Path(workspace or WORKSPACE) / "runs" / self.run_id
+        self.run_dir = Path(workspace or workspace_root()) / "runs" / self.run_id
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        if resume is None or not (self.run_dir / "run.json").exists():
+            # what the run is (its design, settings and caller's tags): the workspace lists runs from this
+            atomic_write(self.run_dir / "run.json", json.dumps({"run_id": self.run_id, "created": time.time(),
+                         "design": design.to_dict(), "config": _plain(self.cfg), "meta": meta or {}}))  # fmt: skip
         self.log = RunLog(self.run_dir / "events.jsonl")
 
     def run(self) -> RunResult:
@@ -379,6 +384,10 @@ class Trainer:
                    "gen": s.gen.get_state() if s.device.type == "cpu" else None, "run_id": self.run_id,
                    "design": self.design.to_dict(), "config": _plain(cfg), "metrics": _plain(result.metrics)}  # fmt: skip
         s.saver.submit(payload, improved)
+        if s.prober is not None and (getattr(self, "_snapshot_step", None) != s.step) and (
+            s.prober.due() or epoch == cfg.epochs or not hasattr(self, "_snapshot_step")
+        ):  # short runs too get a first and a final snapshot; others as the time budget allows
+            self._probe(s.prober, s.step, epoch, s.writer)
         self._save_snapshot(force=epoch == cfg.epochs)
         result.checkpoint = self.run_dir / "best.pt"
         eta = (time.perf_counter() - s.t0) / (epoch - s.start_epoch) * (cfg.epochs - epoch)
@@ -419,6 +428,7 @@ class Trainer:
         """A snapshot into the run log (arrays as the event's payload), probes.pt, and TensorBoard images."""
 
         snap = prober.take(step, epoch)  # times itself: due() keeps snapshots under 3% of the run
+        self._snapshot_step = step
         self.log.emit("probe", payload=snap, step=step, epoch=epoch, probes=sorted(k for k in snap if k not in
                       ("step", "epoch")))  # fmt: skip
         self._snapshot = snap  # written to probes.pt at the end of the epoch
@@ -582,9 +592,12 @@ def train(design: Design, overrides: dict | None = None, workspace=None, resume=
 class Run:
     """A run in a background thread: ``log`` to poll, ``stop()``, ``pause()``, ``resume()``, ``join()``."""
 
-    def __init__(self, design: Design, overrides: dict | None = None, workspace=None, resume=None):
+    def __init__(self, design: Design, overrides: dict | None = None, workspace=None, resume=None,
+                 meta: dict | None = None):  # fmt: skip
         self.control = Control()
-        self.trainer = Trainer(design, overrides, workspace, resume, self.control)  # raises TrainError up front
+        self.trainer = Trainer(
+            design, overrides, workspace, resume, self.control, meta=meta
+        )  # raises TrainError up front
         self.log, self.run_id, self.run_dir = self.trainer.log, self.trainer.run_id, self.trainer.run_dir
         self.result: RunResult | None = None
         self._thread = threading.Thread(target=self._work, name=f"layerloom-run-{self.run_id}", daemon=True)

@@ -91,7 +91,9 @@ def run_gan(trainer, device, result):
 
         is_2d = len(data.spec.input_shape) == 1 and data.spec.input_shape[0] == 2
         snap = gan_samples(gen_net, fixed_z, disc if is_2d else None, x[:500] if is_2d else None)
-        log.emit("probe", payload={"step": step, "epoch": epoch, "gan": snap}, step=step, epoch=epoch, probes=["gan"])
+        trainer._snapshot = {"step": step, "epoch": epoch, "gan": snap}
+        log.emit("probe", payload=trainer._snapshot, step=step, epoch=epoch, probes=["gan"])
+        trainer._save_snapshot(force=epoch == cfg.epochs)  # probes.pt: what the app shows after a restart
         if writer:
             for key, value in metrics.items():
                 writer.add_scalar(f"gan/{key}", value, epoch)

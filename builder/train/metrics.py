@@ -35,3 +35,15 @@ def regression(pred: torch.Tensor, target: torch.Tensor, scale: float = 1.0) -> 
         "rmse": float(err.pow(2).mean().sqrt()),
         "r2": float(1 - (err / scale).pow(2).sum() / var.clamp(min=1e-12)),
     }
+
+
+def per_class(matrix: list[list[int]], classes: list[str] | tuple[str, ...] = ()) -> list[dict]:
+    """Precision, recall, F1 and support of every class, from a confusion matrix (rows: true classes)."""
+    cm = torch.tensor(matrix, dtype=torch.float64)
+    tp = cm.diag()
+    precision = tp / cm.sum(0).clamp(min=1)
+    recall = tp / cm.sum(1).clamp(min=1)
+    f1 = 2 * precision * recall / (precision + recall).clamp(min=1e-12)
+    names = list(classes) if len(classes) == len(cm) else [str(i) for i in range(len(cm))]
+    return [{"class": names[i], "precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
+             "support": int(cm[i].sum())} for i in range(len(cm))]  # fmt: skip

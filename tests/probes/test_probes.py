@@ -133,7 +133,8 @@ def test_training_publishes_snapshots_in_the_run_log_and_on_disk(tmp_path):
     assert run.join(120).status == "finished"
     probes = [e for e in run.log.since() if e.kind == "probe"]
     steps = [e.data["step"] for e in probes]
-    assert steps and all(s % 10 == 0 for s in steps) and steps[0] == 10  # more only when within the 3% budget
+    # every probe_every steps while within the 3% budget, and always one at the end of the last epoch (step 33)
+    assert steps and all(s % 10 == 0 for s in steps[:-1]) and steps[0] == 10 and steps[-1] == 33
     gates = probes[-1].payload["gates"]["rnn"]
     assert gates["type"] == "LSTM" and gates["layers"][0]["forget"].shape == (1, 30, 32)
     saved = torch.load(run.run_dir / "probes.pt", weights_only=True)

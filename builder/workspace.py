@@ -1,0 +1,206 @@
+"""The workspace: designs and runs on disk, so a reload or a restart loses nothing.
+
+Layout (default ``./workspace``, or ``$LAYERLOOM_WORKSPACE``)::
+
+    designs/<design id>.json     one design file per design, saved atomically on every edit
+    runs/<run id>/run.json       what the run is: its design, settings and the id of the design it belongs to
+    runs/<run id>/events.jsonl   every event (epochs, metrics, the end) — curves are read back from it
+    runs/<run id>/best.pt …      checkpoints, probes.pt (the last snapshot), TensorBoard event files
+
+Runs started through :meth:`Workspace.start` are also kept in memory while they train (by run id, for this
+process), so a page opened again — a reload, another tab on the same design — finds the live run and its
+probe snapshots. Nothing else is shared between users: which design a browser tab has open is its own state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .design import Design, DesignFormatError, load_design, save_design
+from .paths import workspace_root
+from .train.events import Event, RunLog
+
+ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+ENDED = ("finished", "stopped", "failed")
+
+_live: dict[str, object] = {}  # run id -> Run, for runs started in this process
+_live_lock = threading.Lock()
+
+
+def slug(name: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40].strip("-")
+    return s or "design"
+
+
+@dataclass
+class DesignEntry:
+    id: str
+    name: str
+    modified: float
+    path: Path
+
+
+@dataclass
+class RunInfo:
+    """One run as read from its folder (and its live log while it trains in this process)."""
+
+    run_id: str
+    path: Path
+    design_id: str | None
+    design_name: str
+    config: dict
+    created: float
+    status: str  # running | paused | finished | stopped | failed | interrupted (the process ended mid-run)
+    epochs: list[dict] = field(default_factory=list)  # the ``epoch`` events' data, in order
+    end: dict = field(default_factory=dict)  # the data of the final event (metrics, message)
+
+    @property
+    def label(self) -> str:
+        c = self.config
+        when = time.strftime("%m-%d %H:%M", time.localtime(self.created))
+        return f"{when} · {c.get('optimizer', '?')} lr={c.get('lr', '?'):g} · {c.get('dataset', '?')} · {self.status}"
+
+    @property
+    def test_metrics(self) -> dict:
+        return (self.end.get("metrics") or {}).get("test", {})
+
+
+class Workspace:
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.root = Path(root) if root is not None else workspace_root()
+        self.designs_dir = self.root / "designs"
+        self.runs_dir = self.root / "runs"
+
+    # -- designs -----------------------------------------------------------------------------------------------
+    def new_id(self, name: str) -> str:
+        return f"{slug(name)}-{uuid.uuid4().hex[:6]}"
+
+    def _design_path(self, design_id: str) -> Path:
+        if not isinstance(design_id, str) or not ID.match(design_id):
+            raise KeyError(f"{design_id!r} is not a design id (lower-case letters, digits, '-' and '_')")
+        return self.designs_dir / f"{design_id}.json"
+
+    def save(self, design_id: str, design: Design) -> Path:
+        path = self._design_path(design_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_design(design, path)
+        return path
+
+    def load(self, design_id: str) -> Design:
+        """The saved design; KeyError when there is none, DesignFormatError (with the JSON path) when malformed."""
+        path = self._design_path(design_id)
+        if not path.is_file():
+            raise KeyError(f"no design {design_id!r} in the workspace {self.root}")
+        return load_design(path)
+
+    def has(self, design_id: str) -> bool:
+        try:
+            return self._design_path(design_id).is_file()
+        except KeyError:
+            return False
+
+    def designs(self) -> list[DesignEntry]:
+        """Every saved design, most recently edited first (malformed files are listed by their id)."""
+        out = []
+        for path in self.designs_dir.glob("*.json"):
+            try:
+                name = json.loads(path.read_text(encoding="utf-8")).get("name", path.stem)
+            except (OSError, ValueError, AttributeError):
+                name = f"{path.stem} (unreadable)"
+            out.append(DesignEntry(path.stem, str(name), path.stat().st_mtime, path))
+        return sorted(out, key=lambda e: -e.modified)
+
+    # -- uploaded datasets --------------------------------------------------------------------------------------
+    def register_uploads(self) -> list[str]:
+        """Register the datasets uploaded into this workspace that this process does not know yet."""
+        from .data import DATASETS
+        from .data.uploads import load_saved_uploads
+
+        folder = self.root / "data" / "uploads"
+        if not folder.is_dir() or all(f"upload:{p.stem}" in DATASETS for p in folder.glob("*.npz")):
+            return []
+        return [s.name for s in load_saved_uploads(self.root)]
+
+    # -- runs --------------------------------------------------------------------------------------------------
+    def start(self, design: Design, settings: dict, design_id: str | None = None, resume=None):
+        """Start a background run of ``design`` and remember it by run id; returns the :class:`Run`."""
+        from .train import Run
+
+        run = Run(design, settings if resume is None else {}, workspace=self.root, resume=resume,
+                  meta={"design_id": design_id}).start()  # fmt: skip
+        with _live_lock:
+            _live[run.run_id] = run
+        return run
+
+    def live(self, run_id: str):
+        """The Run object of a run training in this process, else None."""
+        with _live_lock:
+            return _live.get(run_id)
+
+    def events(self, run_id: str) -> list[Event]:
+        run = self.live(run_id)
+        if run is not None:
+            return run.log.since(0)
+        path = self.runs_dir / run_id / "events.jsonl"
+        return RunLog.read(path) if path.is_file() else []
+
+    def run(self, run_id: str) -> RunInfo | None:
+        folder = self.runs_dir / run_id
+        try:
+            meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None  # not a run of this version, or one being created
+        events = self.events(run_id)
+        live = self.live(run_id)
+        ended = next((e for e in reversed(events) if e.kind in ENDED), None)
+        if ended is not None:
+            status = ended.kind
+        elif live is not None and live.alive:
+            status = "running" if live.control.running.is_set() else "paused"
+        else:
+            status = "interrupted"
+        return RunInfo(run_id, folder, (meta.get("meta") or {}).get("design_id"), meta["design"].get("name", "?"),
+                       meta.get("config", {}), meta.get("created", 0.0), status,
+                       [e.data for e in events if e.kind == "epoch"], ended.data if ended else {})  # fmt: skip
+
+    def runs(self, design_id: str | None = None) -> list[RunInfo]:
+        """Runs, newest first; only those of ``design_id`` when given."""
+        out = []
+        for folder in self.runs_dir.glob("*/run.json"):
+            info = self.run(folder.parent.name)
+            if info is not None and (design_id is None or info.design_id == design_id):
+                out.append(info)
+        return sorted(out, key=lambda r: -r.created)
+
+    @staticmethod
+    def run_design(info: RunInfo) -> Design:
+        """The design exactly as the run trained it (its weights fit this one, even after later edits)."""
+        from .design import from_dict
+
+        return from_dict(json.loads((info.path / "run.json").read_text(encoding="utf-8"))["design"])
+
+    def snapshot(self, run_id: str) -> dict | None:
+        """The latest probe snapshot: from the live log while training, else the run's probes.pt."""
+        run = self.live(run_id)
+        if run is not None:
+            probe = run.log.last("probe")
+            if probe is not None and probe.payload is not None:
+                return probe.payload
+        path = self.runs_dir / run_id / "probes.pt"
+        if not path.is_file():
+            return None
+        import torch
+
+        from .probes.snapshot import to_arrays
+
+        return to_arrays(torch.load(path, map_location="cpu", weights_only=True))
+
+
+__all__ = ["DesignEntry", "DesignFormatError", "RunInfo", "Workspace", "workspace_root"]

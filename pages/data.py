@@ -1,0 +1,44 @@
+"""Data: every bundled dataset with its description, shapes, class balance and samples; uploads of your own."""
+
+import streamlit as st
+
+from builder.data import check_compatibility, list_datasets
+from ui import data_view, session
+
+editor = session.editor()
+ws = session.workspace()
+ws.register_uploads()  # uploads saved in the workspace come back after a restart
+st.title("Data")
+specs = {s.name: s for s in list_datasets()}
+current = (editor.design.training or {}).get("dataset") or editor.design.metadata.get("dataset") or "digits"
+names = sorted(specs, key=lambda n: (specs[n].group, n))
+choice = st.selectbox("Dataset", names, index=names.index(current) if current in names else 0, key="data-choice",
+                      format_func=lambda n: f"{specs[n].group} · {specs[n].title}")  # fmt: skip
+spec = specs[choice]
+
+if spec.group == "Files":
+    st.markdown(f"**{spec.title}** — {spec.description}")
+    st.info("This dataset is read from files you place on disk (nothing is downloaded by default); see "
+            "`python -m builder datasets` for where and how.")  # fmt: skip
+else:
+    data_view.facts(spec)
+
+design = editor.view
+issues = [] if editor.design.networks else check_compatibility(design, spec)
+if not editor.design.networks:
+    if issues:
+        st.warning(f"The design **{design.name}** does not fit {spec.title} yet:")
+        for issue in issues:
+            st.markdown(f"- {issue.message}")
+    else:
+        st.success(f"The design **{design.name}** fits {spec.title}: its input and output match the data.")
+if st.button(f"Train this design on {spec.title}", key="data-use", disabled=choice == current or spec.group == "Files"):
+    editor.design.training = {**(editor.design.training or {}), "dataset": choice}
+    st.session_state["train-dataset"] = choice  # the Train page's form shows it at once
+    st.rerun()
+
+st.divider()
+st.subheader("Your own data")
+added = data_view.upload_form(ws.root)
+if added is not None:
+    st.success(f"Added as dataset `{added.name}`: pick it above or on the Train page.")

@@ -1,0 +1,57 @@
+"""Export: model.py, a verified model.onnx, the weights and train.py to download; the code; TensorBoard."""
+
+import streamlit as st
+
+from builder import generate, validate
+from builder.export import onnx_problems
+from builder.export.bundle import export_bundle
+from builder.workspace import Workspace
+from ui import export_view, session
+
+editor = session.editor()
+design, design_id, ws = editor.design, st.session_state["design_id"], session.workspace()
+st.title("Export")
+network = None
+if design.networks and not design.nodes:
+    network = st.radio("Network", list(design.networks), horizontal=True, key="export-network")
+runs = [r for r in ws.runs(design_id) if r.status != "failed"]
+run = export_view.weights_choice(runs, key="export-weights")
+source = Workspace.run_design(run) if run else design  # trained weights fit the design as it was trained
+target = source.networks[network] if network else source
+report = validate(target)
+if not report.valid:
+    st.error("The design has errors, so there is nothing to export yet: fix them on the Build page.")
+    for issue in report.errors:
+        st.markdown(f"- {issue.message}")
+    st.stop()
+for node, why in onnx_problems(target, report):
+    st.warning(f"ONNX cannot export {why}")
+
+choice = (design_id, run.run_id if run else None, network)
+if st.button("Export", type="primary", key="export-go", icon=":material/package_2:"):
+    folder = ws.root / "exports" / design_id / (run.run_id if run else "untrained") / (network or "model")
+    weights = None
+    if run:
+        weights = run.path / ("best.pt" if (run.path / "best.pt").exists() else "last.pt")
+    with st.spinner("Writing model.py, exporting and verifying ONNX, writing train.py…"):
+        st.session_state["export"] = (choice, export_bundle(source, folder, weights, network), target.name)
+if st.session_state.get("export", (None,))[0] == choice:  # the files of what is chosen now, not a former choice
+    _, bundle, name = st.session_state["export"]
+    export_view.downloads(bundle, name, key="export")
+    st.caption(f"Written to `{bundle.folder}`.")
+
+st.subheader("The code")
+st.code(generate(target, report).source, language="python", line_numbers=True)
+
+st.subheader("TensorBoard")
+logdir = run.path if run else ws.runs_dir
+st.caption(f"Scalars, histograms, images and the graph LayerLoom logged for {'this run' if run else 'every run'}.")
+if st.button("Start TensorBoard", key="export-tensorboard", disabled=not logdir.exists()):
+    from builder import tensorboard
+
+    try:
+        st.session_state["tensorboard"] = tensorboard.serve(logdir)
+    except RuntimeError as e:
+        st.error(str(e))
+if st.session_state.get("tensorboard"):
+    st.link_button("Open TensorBoard", st.session_state["tensorboard"], icon=":material/open_in_new:")

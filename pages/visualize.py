@@ -1,0 +1,32 @@
+"""Visualize: inside the running (or a finished) run — the latest probe snapshot, live while it trains."""
+
+import streamlit as st
+
+from ui import runs as runs_ui
+from ui import session
+from ui import visualize as viz
+
+editor = session.editor()
+design_id, ws = st.session_state["design_id"], session.workspace()
+st.title("Visualize")
+st.caption(f"Design **{editor.design.name}** — snapshots of the model's insides on a fixed batch of validation "
+           "samples, taken while it trains (kept under 3% of the training time) and at the end of the run.")  # fmt: skip
+info = runs_ui.choose_run(ws, design_id, key="viz-run")
+if info is None:
+    st.info("No runs of this design yet: train it on the Train page, then watch it learn here.")
+    st.stop()
+
+
+@st.fragment(run_every=1.0 if info.status in ("running", "paused") else None)
+def live():
+    snap = ws.snapshot(info.run_id)
+    status = ws.run(info.run_id).status
+    if snap is None:
+        st.info("Waiting for the first snapshot…" if status in ("running", "paused") else
+                "This run left no snapshot (probes were off, or it stopped before the first one).")  # fmt: skip
+        return
+    st.caption(f"Snapshot at epoch {snap.get('epoch')}, step {snap.get('step')} · run {status}")
+    viz.show(snap, key="viz")
+
+
+live()

@@ -1,0 +1,73 @@
+"""The workspace: designs saved and listed by id, runs listed per design with their curves read from disk."""
+
+import json
+
+import pytest
+
+from builder.design import DesignFormatError
+from builder.templates import load_template
+from builder.workspace import Workspace
+
+
+def test_designs_round_trip_by_id_and_list_newest_first(tmp_path):
+    ws = Workspace(tmp_path)
+    a, b = ws.new_id("LeNet-5 (digits)"), ws.new_id("")
+    assert a.startswith("lenet-5-digits-") and b.startswith("design-")
+    ws.save(a, load_template("lenet5"))
+    ws.save(b, load_template("digits_mlp"))
+    assert ws.load(a) == load_template("lenet5")
+    assert [e.id for e in ws.designs()][0] in (a, b) and {e.name for e in ws.designs()} == {"lenet5", "digits_mlp"}
+    assert ws.has(a) and not ws.has("nope") and not ws.has("../etc/passwd")
+
+
+def test_bad_ids_and_missing_or_malformed_designs_are_named(tmp_path):
+    ws = Workspace(tmp_path)
+    for bad in ("../x", "A B", "", "x/y"):
+        with pytest.raises(KeyError, match="is not a design id"):
+            ws.load(bad)
+    with pytest.raises(KeyError, match="no design 'gone'"):
+        ws.load("gone")
+    (tmp_path / "designs").mkdir()
+    (tmp_path / "designs" / "broken.json").write_text('{"version": 1, "nodes": [{"id": 1}]}')
+    with pytest.raises(DesignFormatError, match=r"\$\.nodes\[0\]\.id"):
+        ws.load("broken")
+    (tmp_path / "designs" / "junk.json").write_text("not json")
+    assert {e.id: e.name for e in ws.designs()}["junk"] == "junk (unreadable)"
+
+
+def test_runs_are_listed_per_design_with_their_epochs_from_disk(tmp_path):
+    ws = Workspace(tmp_path)
+    design = load_template("digits_mlp")
+    run = ws.start(design, {"epochs": 2, "dataset": "digits"}, design_id="mine-1")
+    assert ws.live(run.run_id) is run
+    result = run.join(120)
+    assert result.status == "finished", result.message
+    other = ws.start(design, {"epochs": 1, "optimizer": "sgd"}, design_id="other-2")
+    other.join(120)
+    runs = ws.runs("mine-1")
+    assert [r.run_id for r in runs] == [run.run_id]
+    info = runs[0]
+    assert info.status == "finished" and info.design_name == "digits_mlp" and info.config["epochs"] == 2
+    assert [e["epoch"] for e in info.epochs] == [1, 2] and info.test_metrics["accuracy"] > 0.5
+    assert "adam" in info.label and "finished" in info.label
+    assert {r.design_id for r in ws.runs()} == {"mine-1", "other-2"}
+    # a restarted app has no live runs: everything comes back from the files
+    fresh = Workspace(tmp_path)
+    fresh_info = fresh.run(run.run_id)
+    assert fresh_info.epochs == info.epochs and fresh_info.end["metrics"] == info.end["metrics"]
+    snap = fresh.snapshot(run.run_id)
+    assert snap["epoch"] == 2 and "norms" in snap and isinstance(snap["activations"], dict)
+    meta = json.loads((tmp_path / "runs" / run.run_id / "run.json").read_text())
+    assert meta["meta"] == {"design_id": "mine-1"} and meta["design"]["name"] == "digits_mlp"
+
+
+def test_a_run_cut_off_by_a_restart_reads_as_interrupted(tmp_path):
+    import builder.workspace as wsmod
+
+    ws = Workspace(tmp_path)
+    run = ws.start(load_template("digits_mlp"), {"epochs": 1}, design_id="d")
+    run.join(120)
+    events = (run.run_dir / "events.jsonl").read_text().splitlines()
+    (run.run_dir / "events.jsonl").write_text("\n".join(e for e in events if '"finished"' not in e) + "\n")
+    wsmod._live.pop(run.run_id)
+    assert ws.run(run.run_id).status == "interrupted"

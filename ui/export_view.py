@@ -1,0 +1,45 @@
+"""The Export page's parts: what to export (network, weights), the files with their downloads, TensorBoard."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from builder.export.bundle import Bundle
+from builder.workspace import RunInfo
+
+MIME = {"model.py": "text/x-python", "train.py": "text/x-python", "model.onnx": "application/octet-stream",
+        "model.pt": "application/octet-stream"}  # fmt: skip
+WHAT = {"model.py": "the model as readable PyTorch (the exact source LayerLoom runs); `python model.py` runs it",
+        "model.pt": "the trained weights: `model.load_state_dict(torch.load('model.pt'))`",
+        "model.onnx": "the model for onnxruntime, TensorRT, OpenVINO… verified against PyTorch below",
+        "train.py": "a standalone training script (plain PyTorch; `torchrun` for several GPUs)"}  # fmt: skip
+
+
+def weights_choice(runs: list[RunInfo], key: str) -> RunInfo | None:
+    """None (fresh initialization) or a run whose best checkpoint to export."""
+    usable = [r for r in runs if (r.path / "best.pt").exists() or (r.path / "last.pt").exists()]
+    options = [None, *usable]
+    return st.selectbox("Weights", options, key=key, index=1 if usable else 0,
+                        format_func=lambda r: "untrained (fresh initialization, seed 0)" if r is None else
+                        f"trained: {r.label}")  # fmt: skip
+
+
+def downloads(bundle: Bundle, name: str, key: str) -> None:
+    for file in ("model.py", "model.pt", "model.onnx", "train.py"):
+        cols = st.columns([1, 3])
+        if file in bundle.files:
+            path = bundle.files[file]
+            cols[0].download_button(file, path.read_bytes(), file_name=f"{name}.{file.split('.')[1]}" if file.startswith(
+                "model") else file, mime=MIME[file], key=f"{key}-{file}", icon=":material/download:",
+                width="stretch")  # fmt: skip
+            cols[1].caption(f"{WHAT[file]} · {path.stat().st_size / 1024:,.1f} kB")
+        elif file in bundle.problems:
+            cols[0].button(file, disabled=True, key=f"{key}-{file}-off", width="stretch")
+            cols[1].warning(bundle.problems[file])
+    if bundle.onnx is not None:
+        o = bundle.onnx
+        st.success(f"ONNX verified with onnxruntime: outputs match PyTorch within {o.max_abs_diff:.2e} (largest "
+                   f"absolute difference) at batch sizes {o.verified_batches}"
+                   f"{f' and sequence lengths {o.verified_lengths}' if o.verified_lengths else ''}; opset {o.opset}, "
+                   f"{o.exporter} exporter, {o.seconds:.2f} s.")  # fmt: skip
+        st.caption(f"inputs {o.inputs} · outputs {o.outputs} · dynamic axes {o.dynamic_axes}")

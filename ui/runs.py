@@ -1,0 +1,121 @@
+"""Run widgets shared by the Train and Visualize pages: which run to show, its progress, results and history."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from builder import figures
+from builder.data import get_spec
+from builder.data.registry import DatasetError
+from builder.train.metrics import per_class
+from builder.workspace import RunInfo, Workspace
+
+
+def current_run(ws: Workspace, design_id: str) -> RunInfo | None:
+    """The run this tab shows: the one it started or chose, else the design's newest (after a reload)."""
+    run_id = st.session_state.get("run_id")
+    info = ws.run(run_id) if run_id else None
+    if info is None or info.design_id != design_id:
+        runs = ws.runs(design_id)
+        info = runs[0] if runs else None
+    return info
+
+
+def choose_run(ws: Workspace, design_id: str, key: str) -> RunInfo | None:
+    """A picker over the design's runs (newest first), defaulting to the current one."""
+    runs = ws.runs(design_id)
+    if not runs:
+        return None
+    current = current_run(ws, design_id)
+    ids = [r.run_id for r in runs]
+    by_id = {r.run_id: r for r in runs}
+    chosen = st.selectbox("Run", ids, index=ids.index(current.run_id) if current else 0, key=key,
+                          format_func=lambda i: by_id[i].label)  # fmt: skip
+    st.session_state["run_id"] = chosen
+    return by_id[chosen]
+
+
+def progress(ws: Workspace, info: RunInfo) -> None:
+    step = next((e for e in reversed(ws.events(info.run_id)) if e.kind == "step"), None)
+    if info.status in ("running", "paused") and step is not None:
+        d = step.data
+        label = "paused · " if info.status == "paused" else ""
+        st.progress(min(d["progress"], 1.0), text=f"{label}epoch {d['epoch']}/{info.config.get('epochs')} · loss "
+                    f"{d['loss']:.4f} · {d['samples_per_s']:,.0f} samples/s · ETA {d['eta']:.0f} s")  # fmt: skip
+    elif info.status in ("running", "paused"):
+        st.progress(0.0, text="preparing the data and the model…")
+
+
+def curves(info: RunInfo, key: str) -> None:
+    if not info.epochs:
+        return
+    last = info.epochs[-1]
+    first = "loss" if "loss" in last.get("train", {}) else "d_loss"  # a GAN has two losses, no validation
+    metrics = [m for m in ("accuracy", "f1", "precision", "recall", "mae", "rmse", "r2", "g_loss", "d_real", "d_fake")
+               if m in last.get("val", {}) or m in last.get("train", {})]  # fmt: skip
+    cols = st.columns(2)
+    cols[0].plotly_chart(figures.curves(info.epochs, first), key=f"{key}-loss")
+    if metrics:
+        metric = cols[1].selectbox("metric", metrics, key=f"{key}-metric", label_visibility="collapsed")
+        cols[1].plotly_chart(figures.curves(info.epochs, metric), key=f"{key}-{metric}")
+
+
+def outcome(info: RunInfo, key: str) -> None:
+    """The end of a run: its message, test metrics, confusion matrix and per-class precision/recall/F1."""
+    if info.status in ("running", "paused"):
+        return
+    if info.status == "interrupted":
+        st.warning("This run was cut off (the app stopped while it trained). Its curves and last checkpoint are "
+                   "kept; continue it from the run history below.")  # fmt: skip
+        return
+    message = info.end.get("message") or f"Run {info.status}."
+    (st.error if info.status == "failed" else st.success)(message)
+    test = info.test_metrics
+    scores = {k: v for k, v in test.items() if isinstance(v, float)}
+    if scores:
+        cols = st.columns(len(scores))
+        for col, (name, value) in zip(cols, scores.items()):
+            col.metric(f"test {name}", f"{value:.4f}")
+    if "confusion" in test:
+        try:
+            classes = list(get_spec(info.config.get("dataset", "")).classes)
+        except DatasetError:
+            classes = []
+        names = classes if len(classes) == len(test["confusion"]) else [str(i) for i in range(len(test["confusion"]))]
+        cols = st.columns([3, 2])
+        cols[0].plotly_chart(figures.confusion(test["confusion"], names), key=f"{key}-confusion")
+        cols[1].dataframe(pd.DataFrame(per_class(test["confusion"], names)), hide_index=True, key=f"{key}-per-class",
+                          column_config={k: st.column_config.NumberColumn(format="%.3f")
+                                         for k in ("precision", "recall", "f1")})  # fmt: skip
+
+
+def history_table(runs: list[RunInfo]) -> pd.DataFrame:
+    rows = []
+    for r in runs:
+        c, best = r.config, r.epochs[-1] if r.epochs else {}
+        row = {"run": r.run_id, "started": time.strftime("%m-%d %H:%M:%S", time.localtime(r.created)),
+               "status": r.status, "dataset": c.get("dataset"), "optimizer": c.get("optimizer"), "lr": c.get("lr"),
+               "epochs": f"{len(r.epochs)}/{c.get('epochs')}", "val loss": best.get("val", {}).get("loss")}  # fmt: skip
+        row.update({f"test {k}": v for k, v in r.test_metrics.items() if isinstance(v, float)})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def overlay(runs: list[RunInfo], key: str) -> None:
+    """Runs chosen from the history on one chart (the optimizer comparison)."""
+    by_id = {r.run_id: r for r in runs}
+    chosen = st.multiselect("Overlay runs", list(by_id), default=list(by_id)[:6], key=f"{key}-overlay",
+                            format_func=lambda i: by_id[i].label)  # fmt: skip
+    if not chosen:
+        return
+    metrics = sorted({m for i in chosen for e in by_id[i].epochs[-1:] for m in e.get("val", {}) or e.get("train", {})
+                      if m != "confusion"})  # fmt: skip
+    cols = st.columns([1, 1, 4])
+    metric = cols[0].selectbox("metric", metrics or ["loss"], key=f"{key}-overlay-metric")
+    split = cols[1].radio("split", ["val", "train"], horizontal=True, key=f"{key}-overlay-split")
+    labels = [(f"{by_id[i].config.get('optimizer')} lr={by_id[i].config.get('lr'):g} · {i[-6:]}", by_id[i].epochs)
+              for i in chosen]  # fmt: skip
+    st.plotly_chart(figures.overlay(labels, metric, split), key=f"{key}-overlay-chart")

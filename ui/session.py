@@ -1,0 +1,65 @@
+"""One browser tab's state: the design it edits (its id is in the URL as ?design=…) and autosave to the workspace.
+
+Everything per user lives in st.session_state; the workspace on disk is what survives a reload or a restart.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from builder.design import Design, DesignFormatError, dumps
+from builder.edit import Editor, blank
+from builder.workspace import ID, Workspace
+
+
+def workspace() -> Workspace:
+    return Workspace()  # the root is read from $LAYERLOOM_WORKSPACE at each call
+
+
+def editor() -> Editor:
+    """The tab's editor. A fresh session (a reload, a restart, a shared link) opens the design the URL names."""
+    ss = st.session_state
+    wanted = st.query_params.get("design")
+    if "editor" not in ss or (wanted and wanted != ss.get("design_id")):
+        ws, design = workspace(), None
+        if wanted and ws.has(wanted):
+            try:
+                design = ws.load(wanted)
+            except DesignFormatError as e:
+                ss["session-message"] = f"The saved design {wanted!r} cannot be read ({e}); a new one was started."
+        if design is not None:
+            _open(design, wanted, saved=True)
+        else:  # a design that was never edited (so never saved) keeps its id; a malformed id gets a new one
+            keep = wanted if wanted and ID.match(wanted) and not ws.has(wanted) else None
+            _open(blank(), keep)
+    if st.query_params.get("design") != ss["design_id"]:
+        st.query_params["design"] = ss["design_id"]
+    return ss["editor"]
+
+
+def _open(design: Design, design_id: str | None, saved: bool = False) -> None:
+    ss = st.session_state
+    ss["editor"] = Editor(design)
+    ss["design_id"] = design_id or workspace().new_id(design.name)
+    ss["saved"] = dumps(design) if saved else dumps(blank())  # a blank, untouched design is not worth a file
+    ss.pop("run_id", None)
+
+
+def open_design(design: Design, new_id: bool = True, design_id: str | None = None) -> None:
+    """Make ``design`` this tab's design: a template, an opened file or a duplicate becomes a new workspace design
+    (so the one left behind keeps its file); ``design_id`` reopens a saved one."""
+    _open(design, design_id, saved=design_id is not None)
+    if new_id:
+        autosave()
+    st.query_params["design"] = st.session_state["design_id"]
+
+
+def autosave() -> None:
+    """Write the design to the workspace when it changed since the last save (atomically; cheap when it didn't)."""
+    ss = st.session_state
+    if "editor" not in ss:
+        return
+    text = dumps(ss["editor"].design)
+    if text != ss.get("saved"):
+        workspace().save(ss["design_id"], ss["editor"].design)
+        ss["saved"] = text
