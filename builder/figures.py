@@ -39,7 +39,8 @@ def feature_map_grid(maps: dict, node: str, sample: int = 0, max_channels: int =
         fig.add_trace(go.Heatmap(z=z[::-1], colorscale="Viridis", showscale=False), r + 1, k + 1)
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)
-    fig.update_layout(title=f"Feature maps of {node!r}: what each filter responds to in the input", height=180 * rows)
+    fig.update_layout(title=f"Feature maps of {node!r}: what each filter responds to in the input",
+                      height=150 * rows + 90, margin={"t": 90, "b": 10, "l": 10, "r": 10})  # fmt: skip
     return fig
 
 
@@ -57,7 +58,7 @@ def attention_heatmaps(weights: np.ndarray, node: str, sample: int = 0, tokens: 
                                  showscale=h == 0, colorbar={"title": "weight"}), r + 1, c + 1)  # fmt: skip
         fig.update_xaxes(title_text="key (attended to)", row=r + 1, col=c + 1)
         fig.update_yaxes(title_text="query", autorange="reversed", row=r + 1, col=c + 1)
-    fig.update_layout(title=f"Attention of {node!r}: where each position looks, per head", height=320 * rows)
+    fig.update_layout(title=f"Attention of {node!r}: where each position looks, per head", height=320 * rows + 80)
     return fig
 
 
@@ -76,7 +77,7 @@ def gate_heatmaps(gates: dict, layer: int = 0, sample: int = 0, max_units: int =
         fig.update_xaxes(title_text="time step", row=r + 1, col=c + 1)
         fig.update_yaxes(title_text="unit", row=r + 1, col=c + 1)
     title = f"{gates['type']} gates, layer {entry.get('layer', layer)} ({entry['direction']}): 1 = open, 0 = closed"
-    fig.update_layout(title=title, height=260 * rows)
+    fig.update_layout(title=title, height=260 * rows + 80)
     return fig
 
 
@@ -107,7 +108,8 @@ def image_grid(images: np.ndarray, title: str, cols: int = 8, value_range=(0.0, 
                                  showscale=False), r + 1, c + 1)  # fmt: skip
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)
-    fig.update_layout(title=title, height=110 * rows + 60)
+    fig.update_layout(title=title, height=(140 if labels else 115) * rows + 80,
+                      margin={"t": 80, "b": 10, "l": 10, "r": 10})  # fmt: skip
     return fig
 
 

@@ -14,6 +14,7 @@ probe snapshots. Nothing else is shared between users: which design a browser ta
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -35,7 +36,7 @@ _live_lock = threading.Lock()
 
 
 def slug(name: str) -> str:
-    s = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40].strip("-")
+    s = re.sub(r"[^a-z0-9_]+", "-", name.lower()).strip("-_")[:40].strip("-_")
     return s or "design"
 
 
@@ -70,6 +71,19 @@ class RunInfo:
     @property
     def test_metrics(self) -> dict:
         return (self.end.get("metrics") or {}).get("test", {})
+
+
+@functools.lru_cache(maxsize=512)
+def _read_meta(path: Path, mtime_ns: int) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _run_meta(path: Path) -> dict | None:
+    """run.json, parsed once (it is written once, when the run starts): the live views poll it every second."""
+    try:
+        return _read_meta(path, path.stat().st_mtime_ns)
+    except (OSError, ValueError):
+        return None
 
 
 class Workspace:
@@ -153,9 +167,8 @@ class Workspace:
 
     def run(self, run_id: str) -> RunInfo | None:
         folder = self.runs_dir / run_id
-        try:
-            meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        meta = _run_meta(folder / "run.json")
+        if meta is None:
             return None  # not a run of this version, or one being created
         events = self.events(run_id)
         live = self.live(run_id)

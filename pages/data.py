@@ -35,6 +35,7 @@ if not editor.design.networks:
 if st.button(f"Train this design on {spec.title}", key="data-use", disabled=choice == current or spec.group == "Files"):
     editor.design.training = {**(editor.design.training or {}), "dataset": choice}
     st.session_state["train-dataset"] = choice  # the Train page's form shows it at once
+    session.autosave()
     st.rerun()
 
 st.divider()

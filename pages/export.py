@@ -24,7 +24,7 @@ if not report.valid:
     for issue in report.errors:
         st.markdown(f"- {issue.message}")
     st.stop()
-for node, why in onnx_problems(target, report):
+for _node, why in onnx_problems(target, report):
     st.warning(f"ONNX cannot export {why}")
 
 choice = (design_id, run.run_id if run else None, network)

@@ -28,6 +28,7 @@ if left.button("Start", type="primary", disabled=busy, key="train-start"):
         run = ws.start(design, values, design_id)
         st.session_state["run_id"], busy = run.run_id, True
         design.training = {k: v for k, v in values.items() if k != "device"}  # the form comes back after a reload
+        session.autosave()
     except (TrainError, ValueError) as e:
         for issue in getattr(e, "issues", None) or [e]:
             st.error(getattr(issue, "message", str(issue)))
@@ -38,10 +39,12 @@ if right.button("Stop", disabled=not busy, key="train-stop"):
     run.stop()
 
 
-@st.fragment(run_every=0.7)
+@st.fragment(run_every=1.0 if busy else None)
 def live():
     """Polls the run log (the worker never calls Streamlit) and redraws progress, curves and results."""
     info = runs_ui.current_run(ws, design_id)
+    if busy and info is not None and info.status not in ("running", "paused"):
+        st.rerun()  # the run just ended: redraw the whole page once (buttons, history), then stop polling
     if info is None:
         st.info("Choose the settings and press Start. Every run of this design is listed below, kept on disk.")
         return

@@ -11,3 +11,14 @@ import pytest  # noqa: E402
 def _workspace(tmp_path_factory, monkeypatch):
     """Every test writes its designs and runs to a fresh folder, never to the checkout's ./workspace."""
     monkeypatch.setenv("LAYERLOOM_WORKSPACE", str(tmp_path_factory.mktemp("workspace")))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_run_outlives_the_tests():
+    """Stop and join training threads a test left running, so none is cut off mid-op at interpreter exit."""
+    yield
+    from builder import workspace
+
+    for run in list(workspace._live.values()):
+        run.stop()
+        run.join(30)

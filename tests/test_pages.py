@@ -40,7 +40,7 @@ def test_choosing_resnet18_shows_its_exact_parameter_count():
     assert at.metric[1].value == "11.69 M" and "11,689,512" in at.metric[1].help
 
 
-@pytest.mark.parametrize("page", ["pages/build.py", "pages/templates.py", "pages/check.py", "pages/layers.py"])
+@pytest.mark.parametrize("page", sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py")))
 def test_every_page_loads(page):
     at = app()
     at.switch_page(page).run()
@@ -94,30 +94,6 @@ def test_build_page_is_the_start_page_and_applies_canvas_actions():
     at.session_state["canvas"] = {"seq": 4, "nonce": "d", "action": "connect", "source": "out", "target": "x"}
     at.run()
     assert any("cannot connect" in w.value for w in at.warning)
-
-
-def test_train_page_trains_one_epoch_and_the_curves_grow(tmp_path, monkeypatch):
-    import time
-
-    from builder.templates import load_template
-
-    monkeypatch.setenv("LAYERLOOM_WORKSPACE", str(tmp_path))
-    at = app()
-    at.session_state["editor"].replace(load_template("digits_mlp"))
-    at.switch_page("pages/train.py").run()
-    assert not at.exception, at.exception
-    at.number_input(key="train-epochs").set_value(2)
-    at.button(key="train-start").click().run()
-    run = at.session_state["run"]
-    deadline = time.time() + 60
-    while run.alive and time.time() < deadline:
-        time.sleep(0.2)
-    at.run()
-    assert run.result.status == "finished", run.result.message
-    charts = at.get("plotly_chart")
-    assert len(charts) >= 2  # loss and accuracy curves (and the confusion matrix)
-    assert any("Run finished" in s.value for s in at.success)
-    assert (tmp_path / "runs" / run.run_id / "best.pt").exists()
 
 
 def test_node_form_handles_every_parameter_kind():

@@ -12,7 +12,11 @@ from builder.workspace import Workspace
 def test_designs_round_trip_by_id_and_list_newest_first(tmp_path):
     ws = Workspace(tmp_path)
     a, b = ws.new_id("LeNet-5 (digits)"), ws.new_id("")
-    assert a.startswith("lenet-5-digits-") and b.startswith("design-")
+    assert (
+        a.startswith("lenet-5-digits-")
+        and ws.new_id("digits_mlp").startswith("digits_mlp-")
+        and b.startswith("design-")
+    )
     ws.save(a, load_template("lenet5"))
     ws.save(b, load_template("digits_mlp"))
     assert ws.load(a) == load_template("lenet5")

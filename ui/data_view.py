@@ -52,7 +52,7 @@ def preview(spec: DatasetSpec, ds, info: dict) -> None:
         st.dataframe(pd.DataFrame({"text": words, "label": [name(int(k)) for k in np.ravel(y[:8])]}),
                      hide_index=True, key="data-preview")  # fmt: skip
     else:
-        frame = pd.DataFrame(x.reshape(len(x), -1)[:, :20])
+        frame = pd.DataFrame(x.reshape(len(x), -1)[:, :20]).add_prefix("x")
         frame["target"] = [name(int(v)) for v in np.ravel(y)] if classes else (y[:, 0] if y.ndim > 1 else y)
         st.dataframe(frame, hide_index=True, key="data-preview")
         st.caption("Feature values after normalization (first 20 features).")

@@ -48,33 +48,36 @@ def _open_file() -> None:
 def design_bar(editor: Editor) -> None:
     templates = gallery()
     names = list(templates)
-    with st.expander("Designs: templates, new, duplicate, open", expanded=len(editor.design.nodes) <= 2):
-        cols = st.columns([3, 1])
-        choice = cols[0].selectbox("Template", names, index=names.index("lenet5"), key="build-template",
-                                   format_func=lambda n: templates[n][0])  # fmt: skip
-        cols[0].caption(templates[choice][1])
-        cols[1].button("Load template", key="load-template", type="primary", width="stretch", on_click=_load_template)
-        cols[1].button("New design", key="new-design", width="stretch", on_click=session.open_design, args=(blank(),))
-        cols[1].button("Duplicate", key="duplicate-design", width="stretch", on_click=_duplicate,
-                       help="a copy under a new id; this design stays as it is")  # fmt: skip
-        cols = st.columns([3, 2])
-        saved = [e for e in session.workspace().designs() if e.id != st.session_state["design_id"]]
-        labels = {e.id: f"{e.name} · {time.strftime('%m-%d %H:%M', time.localtime(e.modified))} · {e.id}"
-                  for e in saved}  # fmt: skip
-        cols[0].selectbox("My designs (workspace)", list(labels), index=None, format_func=labels.get,
-                          placeholder="Open a saved design…", key="my-designs", on_change=_open_saved)  # fmt: skip
-        cols[1].file_uploader("Open a design file (.json)", type=["json"], key="open-design", on_change=_open_file)
-    if st.session_state.get("session-message"):
-        st.error(st.session_state.pop("session-message"))
-    cols = st.columns([2, 2, 1])
-    name = cols[0].text_input("Design name", value=editor.design.name, key=f"design-name-{st.session_state['design_id']}")
+    cols = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
+    choice = cols[0].selectbox("Template", names, index=names.index("lenet5"), key="build-template",
+                               format_func=lambda n: templates[n][0])  # fmt: skip
+    cols[1].button("Load template", key="load-template", type="primary", width="stretch", on_click=_load_template,
+                   help="opens a copy of the template as a new design; this one stays in the workspace")  # fmt: skip
+    cols[2].button("New design", key="new-design", width="stretch", on_click=session.open_design, args=(blank(),))
+    cols[3].button("Duplicate", key="duplicate-design", width="stretch", on_click=_duplicate,
+                   help="a copy under a new id; this design stays as it is")  # fmt: skip
+    st.caption(templates[choice][1])
+    cols = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
+    name = cols[0].text_input(
+        "Design name", value=editor.design.name, key=f"design-name-{st.session_state['design_id']}"
+    )
     if name.strip() and name.strip() != editor.design.name:
         editor.design.name = name.strip()
+    saved = [e for e in session.workspace().designs() if e.id != st.session_state["design_id"]]
+    labels = {e.id: f"{e.name} · {time.strftime('%m-%d %H:%M', time.localtime(e.modified))} · {e.id}" for e in saved}
+    cols[1].selectbox("My designs (workspace)", list(labels), index=None, format_func=labels.get, key="my-designs",
+                      placeholder=f"Open one of {len(labels)} saved designs…", on_change=_open_saved)  # fmt: skip
+    with cols[2].popover("Open file", icon=":material/upload_file:", width="stretch"):
+        st.file_uploader("A design file (.json)", type=["json"], key="open-design", on_change=_open_file)
+    cols[3].download_button("Save file", dumps(editor.design), file_name=f"{editor.design.name}.json",
+                            mime="application/json", key="save-design", width="stretch", icon=":material/download:")  # fmt: skip
+    if st.session_state.get("session-message"):
+        st.error(st.session_state.pop("session-message"))
     if editor.design.networks and not editor.design.nodes:
         keys = list(editor.design.networks)
-        net = cols[1].radio("Network", keys, index=keys.index(editor.network), horizontal=True, key="network")
+        net = st.radio("Network", keys, index=keys.index(editor.network), horizontal=True, key="network",
+                       help="this design holds several networks trained together; edit one at a time")  # fmt: skip
         if net != editor.network:
             editor.show_network(net)
-    cols[2].download_button("Save as file (.json)", dumps(editor.design), file_name=f"{editor.design.name}.json",
-                            mime="application/json", key="save-design", width="stretch")  # fmt: skip
-    cols[2].caption(f"Autosaved as `{st.session_state['design_id']}`")
+    st.caption(f"Every edit is saved to the workspace as `{st.session_state['design_id']}`; the page's address "
+               "brings you back to it.")  # fmt: skip

@@ -107,7 +107,7 @@ def history_table(runs: list[RunInfo]) -> pd.DataFrame:
 def overlay(runs: list[RunInfo], key: str) -> None:
     """Runs chosen from the history on one chart (the optimizer comparison)."""
     by_id = {r.run_id: r for r in runs}
-    chosen = st.multiselect("Overlay runs", list(by_id), default=list(by_id)[:6], key=f"{key}-overlay",
+    chosen = st.multiselect("Overlay runs", list(by_id), default=list(by_id)[:6], key=f"{key}-overlay-{len(runs)}",
                             format_func=lambda i: by_id[i].label)  # fmt: skip
     if not chosen:
         return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import threading
 import time
@@ -33,6 +34,7 @@ from .events import RunLog
 from .tasks import Task
 
 DIVERGENCE = 1e3  # a loss this many times its starting value counts as diverged
+NICE = 5  # background runs (the app's) run at a lower CPU priority than the server that shows them
 
 
 class TrainError(RuntimeError):
@@ -384,8 +386,10 @@ class Trainer:
                    "gen": s.gen.get_state() if s.device.type == "cpu" else None, "run_id": self.run_id,
                    "design": self.design.to_dict(), "config": _plain(cfg), "metrics": _plain(result.metrics)}  # fmt: skip
         s.saver.submit(payload, improved)
-        if s.prober is not None and (getattr(self, "_snapshot_step", None) != s.step) and (
-            s.prober.due() or epoch == cfg.epochs or not hasattr(self, "_snapshot_step")
+        if (
+            s.prober is not None
+            and (getattr(self, "_snapshot_step", None) != s.step)
+            and (s.prober.due() or epoch == cfg.epochs or not hasattr(self, "_snapshot_step"))
         ):  # short runs too get a first and a final snapshot; others as the time budget allows
             self._probe(s.prober, s.step, epoch, s.writer)
         self._save_snapshot(force=epoch == cfg.epochs)
@@ -603,6 +607,11 @@ class Run:
         self._thread = threading.Thread(target=self._work, name=f"layerloom-run-{self.run_id}", daemon=True)
 
     def _work(self):
+        if hasattr(os, "setpriority"):  # Linux: this thread (and the math threads it starts) yields to the UI's
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
+            except OSError:
+                pass
         self.result = self.trainer.run()
 
     def start(self) -> Run:

@@ -25,31 +25,57 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: .ci/run installs it with apt-get")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+def start_server(workspace) -> tuple[str, subprocess.Popen, float]:
+    """``streamlit run app.py`` on 127.0.0.1 and a free port with ``workspace``; (url, process, start time)."""
     port = _free_port()
-    env = {**os.environ, "LAYERLOOM_WORKSPACE": str(tmp_path_factory.mktemp("workspace"))}
+    env = {**os.environ, "LAYERLOOM_WORKSPACE": str(workspace)}
+    started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--server.port", str(port),
                              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
+    for _ in range(240):
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                break
+                return url, proc, started
         except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start")
+            time.sleep(0.25)
+    proc.kill()
+    pytest.fail("streamlit did not start")
+
+
+def need_chromium():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: .ci/run installs it with apt-get")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="session")
+def workspace(tmp_path_factory):
+    return tmp_path_factory.mktemp("app-workspace")
+
+
+@pytest.fixture(scope="session")
+def server(workspace):
+    need_chromium()
+    url, proc, _ = start_server(workspace)
     yield url
     proc.terminate()
     proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One chromium for the session; each test gets fresh contexts (separate users) from it."""
+    need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
 
 
 @pytest.fixture

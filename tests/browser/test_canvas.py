@@ -114,11 +114,12 @@ def test_resnet_template_shows_merges_and_the_edit_latency(page):
 def test_save_and_reopen_a_design_keeps_nodes_edges_and_positions(page, tmp_path):
     c = load(page, "LeNet-5", "conv1")
     with page.expect_download() as download:
-        page.get_by_role("button", name="Save design (.json)").click()
+        page.get_by_role("button", name="Save file").click()
     saved = tmp_path / "lenet.json"
     download.value.save_as(saved)
     page.get_by_role("button", name="New design").click()
     c.locator("[data-testid=node-conv1]").wait_for(state="detached", timeout=30000)
+    page.get_by_role("button", name="Open file").click()
     page.locator("input[type=file]").set_input_files(str(saved))
     wait_node(c, "conv1", timeout=60000)
     assert c.locator("[data-testid=edge-label-pool2-flatten]").inner_text() == "(N, 16, 5, 5)"

@@ -1,0 +1,203 @@
+"""AppTest behaviour tests of the app as a whole: the workspace, reloads, training, visualizing and exporting."""
+
+import json
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def app(design_id: str | None = None) -> AppTest:
+    """A fresh browser session; with ``design_id`` it is a reload of a page whose URL names that design."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    if design_id:
+        at.query_params["design"] = design_id
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def go(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def load_template(at: AppTest, name: str) -> str:
+    at.selectbox(key="build-template").set_value(name)
+    at.button(key="load-template").click().run()
+    assert not at.exception, at.exception
+    return at.session_state["design_id"]
+
+
+def train(at: AppTest, epochs: int = 1, **settings) -> str:
+    go(at, "train")
+    at.number_input(key="train-epochs").set_value(epochs)
+    for key, value in settings.items():
+        at.selectbox(key=f"train-{key}").set_value(value)
+    at.button(key="train-start").click().run()
+    assert not at.exception, at.exception
+    run_id = at.session_state["run_id"]
+    from builder.workspace import Workspace
+
+    run = Workspace().live(run_id)
+    deadline = time.time() + 120
+    while run.alive and time.time() < deadline:
+        time.sleep(0.1)
+    assert run.result.status == "finished", run.result.message
+    at.run()
+    return run_id
+
+
+def chart_points(at: AppTest) -> list[int]:
+    """Points per trace of the per-epoch curves on the page."""
+    out = []
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        if "per epoch" in spec["layout"]["title"]["text"]:
+            out += [len(trace["x"]) for trace in spec["data"]]
+    return out
+
+
+def table(at: AppTest, column: str):
+    """The page's dataframe that has ``column``."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_a_template_becomes_a_workspace_design_and_a_reload_brings_it_back(tmp_path):
+    at = app()
+    first = at.session_state["design_id"]
+    design_id = load_template(at, "resnet_mini")
+    assert design_id != first and design_id.startswith("resnet_mini-") and at.query_params["design"] == design_id
+    assert at.session_state["editor"].design.name == "resnet_mini"
+    # an edit through the canvas is autosaved at once
+    at.session_state["canvas"] = {
+        "seq": 1,
+        "nonce": "n1",
+        "action": "add",
+        "type": "Dropout",
+        "position": {"x": 0, "y": 0},
+    }
+    at.run()
+    again = app(design_id)  # the reload: a new session, the same URL
+    nodes = [n.id for n in again.session_state["editor"].design.nodes]
+    assert "dropout1" in nodes and again.session_state["design_id"] == design_id and again.title[0].value == "Build"
+
+
+def test_new_duplicate_and_my_designs(tmp_path):
+    at = app()
+    a = load_template(at, "lenet5")
+    at.button(key="duplicate-design").click().run()
+    b = at.session_state["design_id"]
+    assert b != a and at.session_state["editor"].design.name == "lenet5-copy"
+    at.button(key="new-design").click().run()
+    assert len(at.session_state["editor"].design.nodes) == 2
+    at.selectbox(key="my-designs").set_value(a).run()
+    assert (
+        not at.exception and at.session_state["design_id"] == a and at.session_state["editor"].design.name == "lenet5"
+    )
+
+
+def test_unknown_or_malformed_design_ids_in_the_url_start_a_new_design_and_say_so(tmp_path):
+    from builder.workspace import Workspace
+
+    at = app("../../etc/passwd")
+    assert at.session_state["design_id"] != "../../etc/passwd" and not at.exception
+    ws = Workspace()
+    ws.designs_dir.mkdir(parents=True, exist_ok=True)
+    (ws.designs_dir / "broken-1.json").write_text('{"version": 1, "nodes": [{"id": 1}]}')
+    at = app("broken-1")
+    assert at.session_state["design_id"] != "broken-1"
+    assert any("$.nodes[0].id" in e.value for e in at.error)
+
+
+def test_training_from_the_train_page_grows_the_curves_and_survives_a_reload():
+    at = app()
+    design_id = load_template(at, "digits_mlp")
+    go(at, "train")
+    assert any("press Start" in i.value for i in at.info)
+    run_id = train(at, epochs=3)
+    points = chart_points(at)
+    assert points and max(points) == 3  # train and val curves, one point per epoch
+    assert any("test accuracy" in m.label for m in at.metric)
+    per_class = table(at, "recall")
+    assert list(per_class.columns) == ["class", "precision", "recall", "f1", "support"] and len(per_class) == 10
+    # a reload (a fresh session on the same URL) finds the run and its curves on disk
+    again = go(app(design_id), "train")
+    history = table(again, "optimizer")
+    assert list(history["run"]) == [run_id] and history.loc[0, "status"] == "finished"
+    assert max(chart_points(again)) == 3 and any(
+        "Run finished" in s.value or "finished" in s.value for s in again.success
+    )
+    assert again.session_state["editor"].design.training["epochs"] == 3  # the form's settings came back too
+
+
+def test_optimizer_overlay_and_two_sessions_see_only_their_own_runs():
+    a, b = app(), app()
+    da, db = load_template(a, "mlp_xor"), load_template(b, "digits_mlp")
+    for opt in ("sgd", "adam"):
+        train(a, epochs=2, optimizer=opt)
+    train(b, epochs=1)
+    history_a = table(go(a, "train"), "optimizer")
+    assert sorted(history_a["optimizer"]) == ["adam", "sgd"]
+    overlay = a.multiselect(key="train-overlay-2")
+    assert len(overlay.value) == 2
+    spec = json.loads(a.get("plotly_chart")[-1].proto.spec)
+    assert sorted(t["name"].split(" ")[0] for t in spec["data"]) == ["adam", "sgd"]
+    history_b = table(go(b, "train"), "optimizer")
+    assert len(history_b) == 1 and history_b.loc[0, "dataset"] == "digits"
+    assert a.session_state["design_id"] == da and b.session_state["design_id"] == db
+
+
+def test_visualize_shows_feature_maps_of_a_finished_cnn_run_and_export_writes_verified_files():
+    at = app()
+    load_template(at, "digits_cnn")
+    go(at, "visualize")
+    assert any("No runs of this design yet" in i.value for i in at.info)
+    run_id = train(at, epochs=1)
+    go(at, "visualize")
+    assert at.selectbox(key="viz-run").value == run_id
+    assert [t.label for t in at.tabs][:1] == ["Feature maps"]
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert "Feature maps of" in spec["layout"]["title"]["text"]
+    assert any("filter" in c.value for c in at.caption)  # the explanation for learners
+    go(at, "export")
+    assert at.selectbox(key="export-weights").value.run_id == run_id
+    at.button(key="export-go").click().run()
+    assert not at.exception, at.exception
+    labels = [d.label for d in at.get("download_button")]
+    assert {"model.py", "model.pt", "model.onnx", "train.py"} <= set(labels)
+    assert any("ONNX verified with onnxruntime" in s.value for s in at.success)
+    assert any("class DigitsCnn(nn.Module)" in c.value for c in at.code)
+
+
+def test_a_gan_design_is_edited_network_by_network_trained_and_visualized():
+    at = app()
+    load_template(at, "gan_2d")
+    assert at.radio(key="network").options == ["generator", "discriminator"]
+    at.radio(key="network").set_value("discriminator").run()
+    assert not at.exception and at.session_state["editor"].view.name.endswith("discriminator")
+    train(at, epochs=2)
+    go(at, "visualize")
+    assert [t.label for t in at.tabs] == ["GAN samples"]
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [t["name"] for t in spec["data"] if "name" in t] == ["real", "generated"]
+
+
+def test_the_data_page_describes_a_dataset_and_sends_it_to_the_train_form():
+    at = go(app(), "data")
+    at.selectbox(key="data-choice").set_value("wine").run()
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["title"]["text"] == "Class balance per split" and len(spec["data"]) == 3
+    assert any("does not fit" in w.value for w in at.warning)  # the blank 28x28 design vs 13 features
+    at.button(key="data-use").click().run()
+    assert at.session_state["editor"].design.training["dataset"] == "wine"
+    go(at, "train")
+    assert at.selectbox(key="train-dataset").value == "wine"
+    for name in ("digits", "moons", "sine", "sentiment", "diabetes"):
+        go(at, "data").selectbox(key="data-choice").set_value(name).run()
+        assert not at.exception, (name, at.exception)
+        assert at.get("plotly_chart") or at.dataframe, name
