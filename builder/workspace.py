@@ -186,9 +186,12 @@ class Workspace:
     def runs(self, design_id: str | None = None) -> list[RunInfo]:
         """Runs, newest first; only those of ``design_id`` when given."""
         out = []
-        for folder in self.runs_dir.glob("*/run.json"):
-            info = self.run(folder.parent.name)
-            if info is not None and (design_id is None or info.design_id == design_id):
+        for path in self.runs_dir.glob("*/run.json"):
+            meta = _run_meta(path)
+            if meta is None or (design_id is not None and (meta.get("meta") or {}).get("design_id") != design_id):
+                continue  # another design's run: its events are not read at all
+            info = self.run(path.parent.name)
+            if info is not None:
                 out.append(info)
         return sorted(out, key=lambda r: -r.created)
 

@@ -40,6 +40,6 @@ if st.button(f"Train this design on {spec.title}", key="data-use", disabled=choi
 
 st.divider()
 st.subheader("Your own data")
-added = data_view.upload_form(ws.root)
-if added is not None:
-    st.success(f"Added as dataset `{added.name}`: pick it above or on the Train page.")
+if st.session_state.get("data-added"):
+    st.success(f"Added as dataset `{st.session_state.pop('data-added')}` (shown above; on the Train page too).")
+data_view.upload_form(ws.root)

@@ -21,6 +21,8 @@ if info is None:
 def live():
     snap = ws.snapshot(info.run_id)
     status = ws.run(info.run_id).status
+    if info.status in ("running", "paused") and status not in ("running", "paused"):
+        st.rerun()  # the run just ended: one full redraw, after which the page stops polling
     if snap is None:
         st.info("Waiting for the first snapshot…" if status in ("running", "paused") else
                 "This run left no snapshot (probes were off, or it stopped before the first one).")  # fmt: skip

@@ -171,6 +171,19 @@ def test_visualize_shows_feature_maps_of_a_finished_cnn_run_and_export_writes_ve
     assert {"model.py", "model.pt", "model.onnx", "train.py"} <= set(labels)
     assert any("ONNX verified with onnxruntime" in s.value for s in at.success)
     assert any("class DigitsCnn(nn.Module)" in c.value for c in at.code)
+    from builder import tensorboard
+
+    try:
+        at.button(key="export-tensorboard").click().run()
+        assert not at.exception and not at.error
+        (link,) = at.get("link_button")
+        url = link.proto.url
+        assert url.startswith("http://127.0.0.1:")
+        import urllib.request
+
+        assert urllib.request.urlopen(url, timeout=10).status == 200  # TensorBoard answers on the run's logs
+    finally:
+        tensorboard.stop_all()
 
 
 def test_a_gan_design_is_edited_network_by_network_trained_and_visualized():

@@ -71,3 +71,21 @@ def test_gan_and_reconstruction_views():
     rec = {"input": np.random.rand(4, 1, 6, 6), "output": np.random.rand(4, 1, 6, 6)}
     grid = figures.reconstructions(rec, n=4)
     assert len(grid.data) == 8 and "Reconstructions" in grid.layout.title.text
+
+
+def test_overlay_class_balance_scatter_and_sequences():
+    runs = [("sgd", [{"epoch": 1, "val": {"loss": 2.0}}, {"epoch": 2, "val": {"loss": 1.5}}]),
+            ("adam", [{"epoch": 1, "val": {"loss": 1.0}}, {"epoch": 2, "val": {"loss": 0.5}}])]  # fmt: skip
+    fig = figures.overlay(runs, "loss", "val")
+    assert [t.name for t in fig.data] == ["sgd", "adam"] and list(fig.data[1].y) == [1.0, 0.5]
+    assert fig.layout.title.text == "val loss per epoch, run by run"
+    fig = figures.class_balance({"train": [5, 3], "val": [1, 1]}, ["cat", "dog"])
+    assert [t.name for t in fig.data] == ["train", "val"] and list(fig.data[0].y) == [5, 3]
+    x, y = np.array([[0, 0], [1, 1], [2, 2.0]]), np.array([0, 1, 1])
+    fig = figures.scatter_2d(x, y, ["a", "b"])
+    assert [len(t.x) for t in fig.data] == [1, 2] and fig.data[1].name == "b"
+    seqs = np.zeros((3, 5, 2))
+    fig = figures.sequences(seqs, np.array([[1.0], [2.0], [3.0]]), n=2, targets=["next"])
+    assert len(fig.data) == 4 and len(fig.data[0].y) == 5 and "target: next" in fig.layout.title.text
+    grid = figures.image_grid(np.zeros((3, 1, 4, 4)), "t", labels=["0", "1", "2"])
+    assert [a.text for a in grid.layout.annotations] == ["0", "1", "2"]

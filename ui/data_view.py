@@ -58,7 +58,7 @@ def preview(spec: DatasetSpec, ds, info: dict) -> None:
         st.caption("Feature values after normalization (first 20 features).")
 
 
-def upload_form(workspace_root) -> DatasetSpec | None:
+def upload_form(workspace_root) -> None:
     """CSV (choose the target column), NPZ (arrays X and y) or a zip of images in one folder per class."""
     file = st.file_uploader("Upload a dataset: CSV, NPZ (arrays X and y) or a zip of images (a folder per class)",
                             type=["csv", "npz", "zip"], key="data-upload")  # fmt: skip
@@ -86,6 +86,13 @@ def upload_form(workspace_root) -> DatasetSpec | None:
         return None
     st.success(f"{file.name}: {len(parsed['x'])} samples of shape {tuple(parsed['x'].shape[1:])}, "
                f"task {parsed['task']}.")  # fmt: skip
-    if st.button("Add to the workspace", key="data-add", type="primary"):
-        return register_upload(name, parsed, workspace=workspace_root)
+    st.button("Add to the workspace", key="data-add", type="primary", on_click=_add,
+              args=(name, parsed, workspace_root))  # fmt: skip
     return None
+
+
+def _add(name: str, parsed: dict, workspace_root) -> None:
+    """Register the upload (saved as plain arrays in the workspace) and show it at once."""
+    spec = register_upload(name, parsed, workspace=workspace_root)
+    st.session_state["data-choice"] = spec.name
+    st.session_state["data-added"] = spec.name
