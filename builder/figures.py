@@ -18,6 +18,10 @@ GATE_TITLES = {"input": "input gate i", "forget": "forget gate f", "cell": "cell
                "new": "new gate n", "pre": "pre-activation"}  # fmt: skip
 
 
+CLASS_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
+                "#bcbd22")  # fmt: skip
+
+
 def _grid(n: int, cols: int) -> tuple[int, int]:
     cols = max(1, min(cols, n))
     return math.ceil(n / cols), cols
@@ -185,7 +189,8 @@ def curves(epochs: list[dict], metric: str = "loss") -> go.Figure:
         xs = [e["epoch"] for e in epochs if metric in e.get(split, {})]
         ys = [e[split][metric] for e in epochs if metric in e.get(split, {})]
         if xs:
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=split))
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=split,
+                                     line={"dash": "dot" if split == "train" else "solid"}))  # fmt: skip
     fig.update_layout(title=f"{metric} per epoch", xaxis_title="epoch", yaxis_title=metric)
     return fig
 
@@ -216,7 +221,8 @@ def scatter_2d(x: np.ndarray, y: np.ndarray, classes: list[str], title: str = "T
     fig = go.Figure()
     for k, name in enumerate(classes):
         m = y == k
-        fig.add_trace(go.Scatter(x=x[m, 0], y=x[m, 1], mode="markers", name=name, marker={"size": 5}))
+        color = CLASS_COLORS[k % len(CLASS_COLORS)]  # distinct hues, whatever the app's theme
+        fig.add_trace(go.Scatter(x=x[m, 0], y=x[m, 1], mode="markers", name=name, marker={"size": 5, "color": color}))
     fig.update_layout(title=title, xaxis_title="x₁", yaxis_title="x₂")
     return fig
 
