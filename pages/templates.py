@@ -4,7 +4,7 @@ import streamlit as st
 
 from builder import validate
 from builder.templates import list_templates
-from ui import report
+from ui import report, session
 
 
 @st.cache_data
@@ -22,6 +22,10 @@ name = st.selectbox("Template", list(titles), format_func=titles.get, key="templ
                     index=list(titles).index(st.session_state.get("template", "lenet5")))  # fmt: skip
 template = next(t for t in list_templates() if t.name == name)
 st.markdown(f"**{template.title}** — {template.description}")
+if st.button("Open on the canvas", type="primary", key="template-open", icon=":material/account_tree:",
+             help="a copy of the template becomes a new design in your workspace"):  # fmt: skip
+    session.open_design(template.load())
+    st.switch_page("pages/build.py")
 for label, design in template.designs():
     if label != template.name:  # a file with several networks (a GAN): one report each
         st.subheader(f"Network `{design.name}`")

@@ -35,8 +35,11 @@ if left.button("Start", type="primary", disabled=busy, key="train-start"):
 paused = busy and not run.control.running.is_set()
 if mid.button("Resume" if paused else "Pause", disabled=not busy, key="train-pause"):
     run.resume() if paused else run.pause()
+    st.rerun()  # the button's label follows
 if right.button("Stop", disabled=not busy, key="train-stop"):
     run.stop()
+    run.join(10)  # stops within a batch; the page then shows where it stopped
+    st.rerun()
 
 
 @st.fragment(run_every=1.0 if busy else None)

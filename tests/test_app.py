@@ -214,3 +214,38 @@ def test_the_data_page_describes_a_dataset_and_sends_it_to_the_train_form():
         go(at, "data").selectbox(key="data-choice").set_value(name).run()
         assert not at.exception, (name, at.exception)
         assert at.get("plotly_chart") or at.dataframe, name
+
+
+def test_the_gallery_opens_a_template_on_the_canvas_as_a_new_design():
+    at = go(app(), "templates")
+    at.selectbox(key="template").set_value("googlenet").run()
+    at.button(key="template-open").click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Build" and at.session_state["editor"].design.name == "googlenet"
+    assert at.session_state["design_id"].startswith("googlenet-")
+
+
+def test_stop_then_continue_a_run_from_the_train_page():
+    at = app()
+    design_id = load_template(at, "digits_mlp")
+    go(at, "train")
+    at.number_input(key="train-epochs").set_value(400)
+    at.button(key="train-start").click().run()
+    from builder.workspace import Workspace
+
+    ws = Workspace()
+    run = ws.live(at.session_state["run_id"])
+    deadline = time.time() + 60
+    while not (run.run_dir / "last.pt").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    at.button(key="train-stop").click().run()
+    assert not at.exception, at.exception
+    info = ws.runs(design_id)[0]
+    assert info.status == "stopped" and 1 <= len(info.epochs) < 400
+    assert any("stopped by the user after" in s.value for s in at.success)
+    at.selectbox(key="continue").set_value(info.run_id)
+    at.button(key="train-continue").click().run()
+    resumed = ws.live(info.run_id)
+    assert resumed is not run and resumed.join(120).status == "finished"
+    after = ws.run(info.run_id)
+    assert [e["epoch"] for e in after.epochs][-1] == 400 and after.status == "finished"
