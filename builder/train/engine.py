@@ -389,8 +389,8 @@ class Trainer:
         if (
             s.prober is not None
             and (getattr(self, "_snapshot_step", None) != s.step)
-            and (s.prober.due() or epoch == cfg.epochs or not hasattr(self, "_snapshot_step"))
-        ):  # short runs too get a first and a final snapshot; others as the time budget allows
+            and (epoch == cfg.epochs or not hasattr(self, "_snapshot_step"))
+        ):  # short runs too get a first snapshot, and every run a final one (others: every probe_every steps)
             self._probe(s.prober, s.step, epoch, s.writer)
         self._save_snapshot(force=epoch == cfg.epochs)
         result.checkpoint = self.run_dir / "best.pt"
@@ -423,7 +423,7 @@ class Trainer:
         """The latest snapshot to probes.pt: at most every 5 s (and at the end), so it stays off the clock."""
         from ..probes.snapshot import to_tensors
 
-        last = self.__dict__.setdefault("_snapshot_saved", 0.0)
+        last = self.__dict__.setdefault("_snapshot_saved", time.perf_counter())  # first save after 5 s, or at the end
         if getattr(self, "_snapshot", None) is not None and (force or time.perf_counter() - last >= 5):
             _save(self.run_dir / "probes.pt", to_tensors(self._snapshot))
             self._snapshot, self._snapshot_saved = None, time.perf_counter()
