@@ -71,7 +71,7 @@ def gate_heatmaps(gates: dict, layer: int = 0, sample: int = 0, max_units: int =
     entry = gates["layers"][layer]
     names = [g for g in GATE_ORDER if g in entry]
     rows, cols = _grid(len(names), 3)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[GATE_TITLES[g] for g in names])
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[GATE_TITLES[g] for g in names], horizontal_spacing=0.08)
     for k, g in enumerate(names):
         r, c = divmod(k, cols)
         z = entry[g][sample][:, :max_units].T  # units × time
@@ -133,16 +133,18 @@ def gan_2d(view: dict) -> go.Figure:
     fig.add_trace(go.Scatter(x=view["samples"][:, 0], y=view["samples"][:, 1], mode="markers", name="generated",
                              marker={"color": "orange", "size": 5}))  # fmt: skip
     fig.update_layout(title="GAN: real vs generated points over the discriminator's verdict", xaxis_title="x₁",
-                      yaxis_title="x₂")  # fmt: skip
+                      yaxis_title="x₂", legend={"orientation": "h", "y": -0.2})  # fmt: skip
     return fig
 
 
 def decision_boundary(view: dict, points: np.ndarray | None = None, labels: np.ndarray | None = None) -> go.Figure:
     """The 2-D classifier's probability of class 1 (or its most likely class) over the input plane."""
     probs = view["probs"]
-    z = probs[..., -1] if probs.shape[-1] <= 2 else probs.argmax(-1)
-    fig = go.Figure(go.Heatmap(x=view["x"], y=view["y"], z=z, colorscale="RdBu", opacity=0.7,
-                               colorbar={"title": "P(class 1)" if probs.shape[-1] <= 2 else "class"}))  # fmt: skip
+    binary = probs.shape[-1] <= 2
+    z = probs[..., -1] if binary else probs.argmax(-1)
+    span = (0, 1) if binary else (0, probs.shape[-1] - 1)  # a fixed scale: 0.5 is always the boundary's colour
+    fig = go.Figure(go.Heatmap(x=view["x"], y=view["y"], z=z, colorscale="RdBu", opacity=0.7, zmin=span[0],
+                               zmax=span[1], colorbar={"title": "P(class 1)" if binary else "class"}))  # fmt: skip
     if points is not None:
         fig.add_trace(go.Scatter(x=points[:, 0], y=points[:, 1], mode="markers", name="data",
                                  marker={"color": labels, "colorscale": "RdBu", "line": {"width": 1}, "size": 6}))  # fmt: skip

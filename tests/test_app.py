@@ -4,6 +4,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -249,3 +250,24 @@ def test_stop_then_continue_a_run_from_the_train_page():
     assert resumed is not run and resumed.join(120).status == "finished"
     after = ws.run(info.run_id)
     assert [e["epoch"] for e in after.epochs][-1] == 400 and after.status == "finished"
+
+
+@pytest.mark.parametrize(
+    ("template", "tab", "title"),
+    [
+        ("mlp_xor", "Decision boundary", "Decision boundary"),
+        ("lstm_classifier", "Gates", "LSTM gates"),
+        ("transformer_classifier", "Attention", "Attention of"),
+        ("vae", "Reconstructions", "Reconstructions"),
+        ("textcnn", "Embeddings", "Embedding vectors"),
+    ],
+)
+def test_visualize_shows_the_view_each_kind_of_network_has(template, tab, title):
+    at = app()
+    load_template(at, template)
+    train(at, epochs=1)
+    go(at, "visualize")
+    labels = [t.label for t in at.tabs]
+    assert tab in labels and "Weights & gradients" in labels, labels
+    charts = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert any(title in t for t in charts), charts
