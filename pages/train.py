@@ -21,24 +21,34 @@ names = {d["id"]: f"{d['id']} — {d['name']}, {d['memory'] / 2**30:.0f} GiB" fo
 values = settings_form(current, [s.name for s in list_datasets() if s.group != "Files"], list(names), names)
 info = runs_ui.current_run(ws, design_id)
 run = ws.live(info.run_id) if info else None
-busy = run is not None and run.alive
-left, mid, right, _ = st.columns([1, 1, 1, 3])
-if left.button("Start", type="primary", disabled=busy, key="train-start"):
+sequence = st.session_state.get("sequence")
+busy = (run is not None and run.alive) or (sequence is not None and sequence.alive)
+left, mid, right, compare, _ = st.columns([1, 1, 1, 2, 1])
+start = left.button("Start", type="primary", disabled=busy, key="train-start")
+sweep = compare.button("Compare optimizers", disabled=busy, key="train-compare", icon=":material/stacked_line_chart:",
+                       help="trains this design with SGD, Momentum, Nesterov, AdaGrad, RMSProp and Adam, one after "
+                       "another, each at its usual learning rate; the runs are then overlaid below")  # fmt: skip
+if start or sweep:
     try:
-        run = ws.start(design, values, design_id)
-        st.session_state["run_id"], busy = run.run_id, True
+        if start:
+            st.session_state["run_id"] = ws.start(design, values, design_id).run_id
+        else:
+            st.session_state["sequence"] = ws.compare_optimizers(design, values, design_id)
+            st.session_state.pop("run_id", None)  # show each newest run as the sequence goes
         design.training = {k: v for k, v in values.items() if k != "device"}  # the form comes back after a reload
         session.autosave()
+        st.rerun()
     except (TrainError, ValueError) as e:
         for issue in getattr(e, "issues", None) or [e]:
             st.error(getattr(issue, "message", str(issue)))
-paused = busy and not run.control.running.is_set()
-if mid.button("Resume" if paused else "Pause", disabled=not busy, key="train-pause"):
+paused = run is not None and run.alive and not run.control.running.is_set()
+if mid.button("Resume" if paused else "Pause", disabled=not (run is not None and run.alive), key="train-pause"):
     run.resume() if paused else run.pause()
     st.rerun()  # the button's label follows
 if right.button("Stop", disabled=not busy, key="train-stop"):
-    run.stop()
-    run.join(10)  # stops within a batch; the page then shows where it stopped
+    (sequence if sequence is not None and sequence.alive else run).stop()
+    if run is not None:
+        run.join(10)  # stops within a batch; the page then shows where it stopped
     st.rerun()
 
 
@@ -46,8 +56,11 @@ if right.button("Stop", disabled=not busy, key="train-stop"):
 def live():
     """Polls the run log (the worker never calls Streamlit) and redraws progress, curves and results."""
     info = runs_ui.current_run(ws, design_id)
-    if busy and info is not None and info.status not in ("running", "paused"):
-        st.rerun()  # the run just ended: redraw the whole page once (buttons, history), then stop polling
+    ended = info is not None and info.status not in ("running", "paused")
+    if busy and ended and not (sequence is not None and sequence.alive):
+        st.rerun()  # the run (or the sequence) just ended: redraw the whole page once, then stop polling
+    if sequence is not None and sequence.alive:
+        st.caption(f"Comparing optimizers: run {len(sequence.runs)} of {len(sequence.settings)}")
     if info is None:
         st.info("Choose the settings and press Start. Every run of this design is listed below, kept on disk.")
         return

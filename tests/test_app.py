@@ -142,11 +142,11 @@ def test_optimizer_overlay_and_two_sessions_see_only_their_own_runs():
         train(a, epochs=2, optimizer=opt)
     train(b, epochs=1)
     history_a = table(go(a, "train"), "optimizer")
-    assert sorted(history_a["optimizer"]) == ["adam", "sgd"]
+    assert sorted(history_a["optimizer"]) == ["Adam", "SGD"]
     overlay = a.multiselect(key="train-overlay-2")
     assert len(overlay.value) == 2
     spec = json.loads(a.get("plotly_chart")[-1].proto.spec)
-    assert sorted(t["name"].split(" ")[0] for t in spec["data"]) == ["adam", "sgd"]
+    assert sorted(t["name"].split(" ")[0] for t in spec["data"]) == ["Adam", "SGD"]
     history_b = table(go(b, "train"), "optimizer")
     assert len(history_b) == 1 and history_b.loc[0, "dataset"] == "digits"
     assert a.session_state["design_id"] == da and b.session_state["design_id"] == db
@@ -271,3 +271,26 @@ def test_visualize_shows_the_view_each_kind_of_network_has(template, tab, title)
     assert tab in labels and "Weights & gradients" in labels, labels
     charts = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     assert any(title in t for t in charts), charts
+
+
+def test_compare_optimizers_trains_the_six_and_overlays_them():
+    at = app()
+    design_id = load_template(at, "mlp_xor")
+    go(at, "train")
+    at.number_input(key="train-epochs").set_value(3)
+    at.button(key="train-compare").click().run()
+    assert not at.exception, at.exception
+    sequence = at.session_state["sequence"]
+    sequence.join(240)
+    assert not sequence.alive and all(r.result.status == "finished" for r in sequence.runs)
+    at.run()
+    from builder.workspace import Workspace
+
+    runs = Workspace().runs(design_id)
+    assert len(runs) == 6 and all(len(r.epochs) == 3 for r in runs)
+    assert sorted(table(at, "optimizer")["optimizer"]) == sorted(["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp",
+                                                                  "Adam"])  # fmt: skip
+    spec = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    names = {t["name"].split(" ")[0] for t in spec["data"]}
+    assert names == {"SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam"}
+    assert {r.config["lr"] for r in runs} == {0.01, 0.001} and {r.config["momentum"] for r in runs} == {0.0, 0.9}

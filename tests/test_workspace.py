@@ -53,7 +53,7 @@ def test_runs_are_listed_per_design_with_their_epochs_from_disk(tmp_path):
     info = runs[0]
     assert info.status == "finished" and info.design_name == "digits_mlp" and info.config["epochs"] == 2
     assert [e["epoch"] for e in info.epochs] == [1, 2] and info.test_metrics["accuracy"] > 0.5
-    assert "adam" in info.label and "finished" in info.label
+    assert "Adam lr=0.001 · digits · finished" in info.label
     assert {r.design_id for r in ws.runs()} == {"mine-1", "other-2"}
     # a restarted app has no live runs: everything comes back from the files
     fresh = Workspace(tmp_path)
@@ -75,3 +75,26 @@ def test_a_run_cut_off_by_a_restart_reads_as_interrupted(tmp_path):
     (run.run_dir / "events.jsonl").write_text("\n".join(e for e in events if '"finished"' not in e) + "\n")
     wsmod._live.pop(run.run_id)
     assert ws.run(run.run_id).status == "interrupted"
+
+
+def test_an_optimizer_comparison_checks_every_variant_first_and_stops_as_a_whole(tmp_path):
+    import time
+
+    from builder.train import TrainError
+    from builder.workspace import optimizer_name
+
+    ws = Workspace(tmp_path)
+    with pytest.raises(TrainError, match="batch_size"):
+        ws.compare_optimizers(load_template("mlp_xor"), {"batch_size": 0}, "d")
+    assert not ws.runs("d")  # nothing started
+    seq = ws.compare_optimizers(load_template("mlp_xor"), {"epochs": 5000}, "d")
+    while not seq.runs:
+        time.sleep(0.05)
+    seq.stop()
+    seq.join(60)
+    assert not seq.alive and len(seq.runs) == 1 and seq.runs[0].join(60).status == "stopped"
+    assert [optimizer_name(r.config) for r in ws.runs("d")] == ["SGD"]
+    assert [optimizer_name({"optimizer": "sgd", "momentum": 0.9, "nesterov": n}) for n in (False, True)] == [
+        "Momentum",
+        "Nesterov",
+    ]

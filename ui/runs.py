@@ -11,7 +11,7 @@ from builder import figures
 from builder.data import get_spec
 from builder.data.registry import DatasetError
 from builder.train.metrics import per_class
-from builder.workspace import RunInfo, Workspace
+from builder.workspace import RunInfo, Workspace, optimizer_name
 
 
 def current_run(ws: Workspace, design_id: str) -> RunInfo | None:
@@ -97,7 +97,7 @@ def history_table(runs: list[RunInfo]) -> pd.DataFrame:
     for r in runs:
         c, best = r.config, r.epochs[-1] if r.epochs else {}
         row = {"run": r.run_id, "started": time.strftime("%m-%d %H:%M:%S", time.localtime(r.created)),
-               "status": r.status, "dataset": c.get("dataset"), "optimizer": c.get("optimizer"), "lr": c.get("lr"),
+               "status": r.status, "dataset": c.get("dataset"), "optimizer": optimizer_name(c), "lr": c.get("lr"),
                "epochs": f"{len(r.epochs)}/{c.get('epochs')}", "val loss": best.get("val", {}).get("loss")}  # fmt: skip
         row.update({f"test {k}": v for k, v in r.test_metrics.items() if isinstance(v, float)})
         rows.append(row)
@@ -116,6 +116,6 @@ def overlay(runs: list[RunInfo], key: str) -> None:
     cols = st.columns([1, 1, 4])
     metric = cols[0].selectbox("metric", metrics or ["loss"], key=f"{key}-overlay-metric")
     split = cols[1].radio("split", ["val", "train"], horizontal=True, key=f"{key}-overlay-split")
-    labels = [(f"{by_id[i].config.get('optimizer')} lr={by_id[i].config.get('lr'):g} · {i[-6:]}", by_id[i].epochs)
+    labels = [(f"{optimizer_name(by_id[i].config)} lr={by_id[i].config.get('lr'):g} · {i[-6:]}", by_id[i].epochs)
               for i in chosen]  # fmt: skip
     st.plotly_chart(figures.overlay(labels, metric, split), key=f"{key}-overlay-chart")
