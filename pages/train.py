@@ -17,7 +17,8 @@ st.caption(f"Design **{design.name}** (`{design_id}`) — edit it on the Build p
 
 current = {**{"dataset": design.metadata.get("dataset", "digits")}, **(design.training or {})}
 devs = devices()
-names = {d["id"]: f"{d['id']} — {d['name']}, {d['memory'] / 2**30:.0f} GiB" for d in devs}
+names = {d["id"]: f"{d['id']} — {d['name']}" + (f", {d['memory'] / 2**30:.0f} GiB" if d.get("memory") else "")
+         for d in devs}  # fmt: skip
 values = settings_form(current, [s.name for s in list_datasets() if s.group != "Files"], list(names), names)
 info = runs_ui.current_run(ws, design_id)
 run = ws.live(info.run_id) if info else None
