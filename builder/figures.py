@@ -184,12 +184,17 @@ def embedding_map(pca: dict, n: int = 200) -> go.Figure:
     return fig
 
 
+def _series(epochs: list[dict], split: str, metric: str) -> tuple[list, list]:
+    """(epochs, values) of one metric of one split, from a run's epoch events' data."""
+    kept = [e for e in epochs if metric in e.get(split, {})]
+    return [e["epoch"] for e in kept], [e[split][metric] for e in kept]
+
+
 def curves(epochs: list[dict], metric: str = "loss") -> go.Figure:
     """Train vs validation curves from a run's epoch events (their ``train`` and ``val`` dicts)."""
     fig = go.Figure()
     for split in ("train", "val"):
-        xs = [e["epoch"] for e in epochs if metric in e.get(split, {})]
-        ys = [e[split][metric] for e in epochs if metric in e.get(split, {})]
+        xs, ys = _series(epochs, split, metric)
         if xs:
             fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=split,
                                      line={"dash": "dot" if split == "train" else "solid"}))  # fmt: skip
@@ -202,8 +207,7 @@ def overlay(runs: list[tuple[str, list[dict]]], metric: str = "loss", split: str
     RMSProp and Adam. ``runs`` is (label, epoch events' data) pairs."""
     fig = go.Figure()
     for label, epochs in runs:
-        xs = [e["epoch"] for e in epochs if metric in e.get(split, {})]
-        ys = [e[split][metric] for e in epochs if metric in e.get(split, {})]
+        xs, ys = _series(epochs, split, metric)
         if xs:
             fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=label))
     fig.update_layout(title=f"{split} {metric} per epoch, run by run", xaxis_title="epoch", yaxis_title=metric,

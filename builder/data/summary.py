@@ -1,5 +1,4 @@
-"""What a dataset holds, for the Data page and ``python -m builder datasets``: sizes, class balance per split,
-target ranges, and a few samples to look at."""
+"""What a dataset holds, for the Data page: sizes, class balance per split, target ranges, and a few samples."""
 
 from __future__ import annotations
 

@@ -204,6 +204,7 @@ class Trainer:
                  resume: str | Path | None = None, control: Control | None = None, run_id: str | None = None,
                  meta: dict | None = None):  # fmt: skip
         self.checkpoint = None
+        self._snapshot_step: int | None = None  # the step of the latest probe snapshot (None: none yet)
         if resume is not None:
             changed = sorted(set(overrides or {}) - {"epochs", "device"})
             if changed:
@@ -388,9 +389,10 @@ class Trainer:
         s.saver.submit(payload, improved)
         if (
             s.prober is not None
-            and (getattr(self, "_snapshot_step", None) != s.step)
-            and (epoch == cfg.epochs or not hasattr(self, "_snapshot_step"))
-        ):  # short runs too get a first snapshot, and every run a final one (others: every probe_every steps)
+            and self._snapshot_step != s.step
+            and (epoch == cfg.epochs or self._snapshot_step is None)
+        ):
+            # short runs too get a first snapshot, and every run a final one (the others: every probe_every steps)
             self._probe(s.prober, s.step, epoch, s.writer)
         self._save_snapshot(force=epoch == cfg.epochs)
         result.checkpoint = self.run_dir / "best.pt"
@@ -599,9 +601,8 @@ class Run:
     def __init__(self, design: Design, overrides: dict | None = None, workspace=None, resume=None,
                  meta: dict | None = None):  # fmt: skip
         self.control = Control()
-        self.trainer = Trainer(
-            design, overrides, workspace, resume, self.control, meta=meta
-        )  # raises TrainError up front
+        # raises TrainError up front
+        self.trainer = Trainer(design, overrides, workspace, resume, self.control, meta=meta)
         self.log, self.run_id, self.run_dir = self.trainer.log, self.trainer.run_id, self.trainer.run_dir
         self.result: RunResult | None = None
         self._thread = threading.Thread(target=self._work, name=f"layerloom-run-{self.run_id}", daemon=True)

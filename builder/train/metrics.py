@@ -11,15 +11,20 @@ def confusion(pred: torch.Tensor, target: torch.Tensor, n: int) -> torch.Tensor:
     return torch.bincount(target.reshape(-1) * n + pred.reshape(-1), minlength=n * n).reshape(n, n)
 
 
-def classification(pred: torch.Tensor, target: torch.Tensor, n: int) -> dict:
-    cm = confusion(pred, target, n).double()
+def _scores(cm: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-class precision, recall and F1 of a (float) confusion matrix whose rows are the true classes."""
     tp = cm.diag()
     precision = tp / cm.sum(0).clamp(min=1)
     recall = tp / cm.sum(1).clamp(min=1)
-    f1 = 2 * precision * recall / (precision + recall).clamp(min=1e-12)
+    return precision, recall, 2 * precision * recall / (precision + recall).clamp(min=1e-12)
+
+
+def classification(pred: torch.Tensor, target: torch.Tensor, n: int) -> dict:
+    cm = confusion(pred, target, n).double()
+    precision, recall, f1 = _scores(cm)
     present = cm.sum(1) > 0  # macro averages over the classes that occur
     return {
-        "accuracy": float(tp.sum() / cm.sum().clamp(min=1)),
+        "accuracy": float(cm.diag().sum() / cm.sum().clamp(min=1)),
         "precision": float(precision[present].mean()),
         "recall": float(recall[present].mean()),
         "f1": float(f1[present].mean()),
@@ -40,10 +45,7 @@ def regression(pred: torch.Tensor, target: torch.Tensor, scale: float = 1.0) -> 
 def per_class(matrix: list[list[int]], classes: list[str] | tuple[str, ...] = ()) -> list[dict]:
     """Precision, recall, F1 and support of every class, from a confusion matrix (rows: true classes)."""
     cm = torch.tensor(matrix, dtype=torch.float64)
-    tp = cm.diag()
-    precision = tp / cm.sum(0).clamp(min=1)
-    recall = tp / cm.sum(1).clamp(min=1)
-    f1 = 2 * precision * recall / (precision + recall).clamp(min=1e-12)
+    precision, recall, f1 = _scores(cm)
     names = list(classes) if len(classes) == len(cm) else [str(i) for i in range(len(cm))]
     return [{"class": names[i], "precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
              "support": int(cm[i].sum())} for i in range(len(cm))]  # fmt: skip
