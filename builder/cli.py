@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from .design import DesignFormatError, load_design, save_design
+from .design import DesignFormatError, DiskFull, load_design, save_design
 from .paths import workspace_root
 from .registry import CATEGORIES, REGISTRY, fmt_shape
 from .templates import list_templates
@@ -144,6 +144,9 @@ def cmd_train(args) -> int:
     for event in run.log.since(seen):
         _print_event(event, tty, args.json)
     result = run.result
+    if result is None:  # the run's thread ended without a result: say so, never an AttributeError
+        print(f"error: the run ended unexpectedly; see {run.run_dir / 'events.jsonl'}", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(result.to_json()))
     elif result.status == "finished":
@@ -290,4 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="full specs: params with ranges, choices, help")
     p.set_defaults(func=cmd_layers)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except DiskFull as e:  # whatever was being written: earlier files are intact, no temp file is left
+        print(f"error: {e}", file=sys.stderr)
+        return 1

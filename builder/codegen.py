@@ -40,7 +40,9 @@ def reserved() -> frozenset[str]:
     (torch is imported here, lazily, so that `import builder` and validation stay torch-free and fast.)"""
     from torch import nn
 
-    names = set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(nn.Module)) | set(HELPER_CLASSES)
+    # dir() of an instance too: `training` and the `_modules`-style slots are set in __init__, not on the class
+    names = set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(nn.Module)) | set(dir(nn.Module()))
+    names |= set(HELPER_CLASSES)
     names |= {"self", "torch", "nn", "math", "super", "build_model", "print", "len", "range", "object", "type"}
     names.add("Path")  # imported at module level by the __main__ block
     return frozenset(names)
@@ -52,7 +54,7 @@ def identifier(text: str, fallback: str = "node") -> str:
     name = re.sub(r"[^0-9A-Za-z_]+", "_", ascii_text).strip("_")[:40] or fallback
     if name[0].isdigit():
         name = f"{fallback}_{name}"
-    if name in reserved() or name.startswith("__"):
+    if name in reserved() or name.startswith("_"):
         name = f"{name.strip('_')}_{fallback}" if name.strip("_") else fallback
     return name
 
@@ -159,6 +161,7 @@ class Generated:
     inputs: list[str]  # Input node ids, in forward-argument order
     outputs: list[str]  # Output node ids, in return order
     line_nodes: dict[int, str] = field(default_factory=dict)  # source line -> node id, for tracebacks
+    validation: Validation | None = field(default=None, repr=False, compare=False)  # the checked report
 
 
 def generate(design: Design, validation: Validation | None = None, main: bool = True) -> Generated:
@@ -222,7 +225,7 @@ def generate(design: Design, validation: Validation | None = None, main: bool = 
     lines += ["", "", "def build_model():", f'    """A fresh, randomly initialized {cls}."""', f"    return {cls}()"]
     if main:
         lines += _main_block(design, v, inputs, outputs)
-    return Generated("\n".join(lines) + "\n", cls, attrs, inputs, outputs, line_nodes)
+    return Generated("\n".join(lines) + "\n", cls, attrs, inputs, outputs, line_nodes, validation=v)
 
 
 def _docstring(design, v, inputs, outputs) -> list[str]:

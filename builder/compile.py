@@ -15,6 +15,7 @@ import traceback
 import torch
 from torch import nn
 
+from .budget import check_build
 from .codegen import Generated, generate
 from .design import Design
 
@@ -37,11 +38,14 @@ def load_source(generated: Generated) -> type[nn.Module]:
 
 
 def build_model(design: Design, seed: int | None = None) -> nn.Module:
-    """Build the design's model by executing its generated source. Same seed -> same initial weights."""
+    """Build the design's model by executing its generated source. Same seed -> same initial weights.
+    Raises DesignError for an invalid design, MemoryBudgetError when its weights exceed the free memory."""
     if design.networks and not design.nodes:
         names = ", ".join(design.networks)
         raise ValueError(f"this file holds several networks ({names}); build one: design.networks['<name>']")
-    cls = load_source(generate(design))
+    generated = generate(design)
+    check_build(generated.validation)  # weights that do not fit are refused before torch allocates them
+    cls = load_source(generated)
     if seed is None:
         return cls()
     with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone

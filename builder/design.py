@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
+import re
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +26,11 @@ import networkx as nx
 
 FORMAT_VERSION = 1
 MAX_BYTES = 32 * 2**20  # a 1000-node design is ~150 kB
+MAX_DEPTH = 32  # nesting of JSON values; a design needs 5 (params holding a list of pairs)
+MAX_INT = 2**63 - 1  # integers beyond int64 are no layer's parameter
+MAX_PORT = 1023  # the most inputs a merge layer may have
+MAX_ID = 128  # characters in a node id
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # network names become file and module names
 
 
 class DesignFormatError(ValueError):
@@ -144,6 +153,15 @@ def _unknown_keys(obj: dict, allowed: set, path: str):
         )
 
 
+def id_problem(node_id: str) -> str | None:
+    """Why ``node_id`` cannot be a node id, or None. (Ids are free text shown on the canvas; code names are
+    derived from them in codegen, so only length and control characters are limited.)"""
+    if len(node_id) > MAX_ID or any(ord(c) < 32 or ord(c) == 127 for c in node_id):
+        return (f"an id is at most {MAX_ID} characters with no control characters (newlines, tabs); "
+                f"found {len(node_id)} characters")  # fmt: skip
+    return None
+
+
 def _read_node(raw, path) -> Node:
     _expect(raw, dict, path, "a node")
     _unknown_keys(raw, NODE_KEYS, path)
@@ -153,6 +171,9 @@ def _read_node(raw, path) -> Node:
         _expect(raw[key], str, f"{path}.{key}", key)
     if not raw["id"]:
         raise DesignFormatError(f"{path}.id", "the id must not be empty")
+    problem = id_problem(raw["id"])
+    if problem:
+        raise DesignFormatError(f"{path}.id", problem)
     params = _expect(raw.get("params", {}), dict, f"{path}.params", "params")
     for k in params:
         _expect(k, str, f"{path}.params", "a parameter name")
@@ -177,8 +198,8 @@ def _read_edge(raw, path) -> Edge:
     ports = {}
     for key in ("target_port", "source_port"):
         v = _expect(raw.get(key, 0), int, f"{path}.{key}", key)
-        if v < 0:
-            raise DesignFormatError(f"{path}.{key}", f"must be >= 0, found {v}")
+        if not 0 <= v <= MAX_PORT:
+            raise DesignFormatError(f"{path}.{key}", f"must be between 0 and {MAX_PORT}, found {v}")
         ports[key] = v
     return Edge(raw["source"], raw["target"], **ports)
 
@@ -192,9 +213,55 @@ def _read_network(raw: dict, path: str) -> tuple[list[Node], list[Edge]]:
     )
 
 
+def _key_path(path: str, key: str) -> str:
+    return f"{path}.{key}" if NAME.fullmatch(key) else f"{path}[{json.dumps(key)[:70]}]"
+
+
+def check_values(raw: Any, root: str = "$") -> None:
+    """Refuse what JSON (or a caller's dict) can hold but a design must not, naming its JSON path: nesting
+    deeper than MAX_DEPTH, NaN or infinite numbers, integers beyond int64, text that is not valid Unicode (a
+    lone surrogate), keys that are not strings. Iterative, so no input can exhaust the stack."""
+    stack = [(raw, root, 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise DesignFormatError(path, f"values are nested more than {MAX_DEPTH} deep; a design needs far fewer")
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if not isinstance(k, str):
+                    raise DesignFormatError(path, f"keys must be strings, found {type(k).__name__}")
+                stack.append((k, path, depth + 1))
+                stack.append((v, _key_path(path, k) if encodable(k) else f"{path}[?]", depth + 1))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value))
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise DesignFormatError(path, f"{value} is not a number JSON allows; use a finite number")
+        elif isinstance(value, int):
+            if not -MAX_INT <= value <= MAX_INT:
+                raise DesignFormatError(path, f"the integer is out of range; expected at most {MAX_INT:,} in size")
+        elif isinstance(value, str):
+            if not encodable(value):
+                raise DesignFormatError(path, "the text is not valid Unicode (it holds a lone surrogate, e.g. "
+                                              "\\ud800); re-type it")  # fmt: skip
+        else:
+            raise DesignFormatError(path, f"a {type(value).__name__} is not a JSON value")
+
+
+def encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def from_dict(raw: Any) -> Design:
     """A Design from parsed JSON; raises DesignFormatError naming the JSON path of the first problem."""
     _expect(raw, dict, "$", "a design")
+    check_values(raw)
     _unknown_keys(raw, TOP_KEYS, "$")
     version = raw.get("version")
     if version != FORMAT_VERSION or isinstance(version, bool):
@@ -206,6 +273,10 @@ def from_dict(raw: Any) -> Design:
     nodes, edges = _read_network(raw, "$")
     networks = {}
     for key, sub in _expect(raw.get("networks", {}), dict, "$.networks", "networks").items():
+        if not NAME.fullmatch(key):
+            raise DesignFormatError(f"$.networks[{json.dumps(key)[:70]}]", "a network name must be a plain identifier "
+                                    "(letters, digits and '_', not starting with a digit, at most 64 characters), "
+                                    "since it names the network's files and module")  # fmt: skip
         _expect(sub, dict, f"$.networks.{key}", "a network")
         at = f"$.networks.{key}"
         _unknown_keys(sub, {"nodes", "edges", "description", "metadata"}, at)
@@ -256,6 +327,9 @@ def loads(text: str | bytes, file: str | None = None) -> Design:
         raise DesignFormatError("$", f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}", file) from None
     except RecursionError:
         raise DesignFormatError("$", "the JSON is nested too deeply to be a design", file) from None
+    except ValueError as e:  # an integer literal over Python's 4,300-digit conversion limit
+        what = "an integer has more than 4,300 digits" if "digits" in str(e) else str(e)
+        raise DesignFormatError("$", f"not a value a design can hold: {what}", file) from None
     try:
         return from_dict(raw)
     except DesignFormatError as e:
@@ -268,7 +342,13 @@ def dumps(design: Design) -> str:
 
     def block(items, indent):
         pad = " " * indent
-        return "[\n" + ",\n".join(pad + "  " + json.dumps(i, ensure_ascii=False) for i in items) + "\n" + pad + "]"
+        return (
+            "[\n"
+            + ",\n".join(pad + "  " + json.dumps(i, ensure_ascii=False, allow_nan=False) for i in items)
+            + "\n"
+            + pad
+            + "]"
+        )
 
     lines = []
     for key, value in d.items():
@@ -283,21 +363,64 @@ def dumps(design: Design) -> str:
                             f'     "edges": {block(v["edges"], 4)}}}')  # fmt: skip
             lines.append('  "networks": {\n' + ",\n".join(subs) + "\n  }")
         else:
-            lines.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False, allow_nan=False)}")
     return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+class DiskFull(OSError):
+    """No space left (or quota exceeded) on the device that holds a file LayerLoom writes."""
+
+    def __init__(self, path: str | os.PathLike, error: OSError | None = None):
+        super().__init__(error.errno if error else 28, f"no space left on the device holding the workspace: "
+                         f"could not write {path}. Free some space (delete old runs or exports) and try again.")  # fmt: skip
+        self.path = Path(path)
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
+def disk_full(error: BaseException) -> bool:
+    import errno
+
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def atomic_write(path: str | os.PathLike, data: str | bytes | Callable[[Path], None]) -> Path:
     """Write text, bytes, or whatever ``data(tmp_path)`` writes, to a temp file beside ``path``, then rename it
-    into place: a crash never leaves half a file. The one place the project writes files this way."""
+    into place: a crash never leaves half a file, a reader never sees one, and two writers never share a temp
+    file (each gets its own unique name). On any failure the temp file is removed and ``path`` keeps its old
+    contents; a full disk raises :class:`DiskFull`. The one place the project writes files this way."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    if callable(data):
-        data(tmp)
-    else:
-        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-    os.replace(tmp, path)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        if disk_full(e):
+            raise DiskFull(path, e) from e
+        raise
+    tmp = Path(name)
+    try:
+        os.chmod(fd, 0o644)  # mkstemp's 0600 would make exports unreadable to anyone else
+        if callable(data):
+            os.close(fd)
+            data(tmp)
+        else:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)
+        # torch.save reports a full disk as a RuntimeError: ask the file system instead of parsing messages
+        if disk_full(e) or disk_full(e.__cause__) or (isinstance(e, Exception) and _nearly_full(path.parent)):
+            raise DiskFull(path, e if isinstance(e, OSError) else None) from e
+        raise
     return path
+
+
+def _nearly_full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < 1 * 2**20
+    except OSError:
+        return False
 
 
 def save_design(design: Design, path: str | os.PathLike) -> None:

@@ -7,9 +7,10 @@ stack of whole designs (small: a 400-node design is ~60 kB) and an action that f
 from __future__ import annotations
 
 import json
+import math
 import re
 
-from .design import Design, Edge, Node
+from .design import Design, DesignFormatError, Edge, Node, check_values, encodable, id_problem
 from .registry import REGISTRY
 
 HISTORY = 100
@@ -124,6 +125,8 @@ class Editor:
             handler(self._target(work), action)
         except EditError as e:
             return str(e)
+        except (KeyError, TypeError, ValueError, OverflowError) as e:  # a malformed action changes nothing
+            return f"ignored a malformed {kind!r} action ({type(e).__name__}: {e})"
         self._push()
         self.design = work
         return None
@@ -134,8 +137,7 @@ class Editor:
         if type_name not in REGISTRY:
             raise EditError(f"unknown layer type {type_name!r}")
         nid = new_id(d, type_name)
-        pos = a.get("position") or {"x": 0, "y": 0}
-        d.nodes.append(Node(nid, type_name, {}, {"x": round(float(pos["x"])), "y": round(float(pos["y"]))}))
+        d.nodes.append(Node(nid, type_name, {}, _position(a.get("position") or {"x": 0, "y": 0})))
         self.selected = nid
 
     def _connect(self, d: Design, a: dict) -> None:
@@ -175,16 +177,23 @@ class Editor:
         for n in d.nodes:
             p = (a.get("positions") or {}).get(n.id)
             if p is not None:
-                n.position = {"x": round(float(p["x"])), "y": round(float(p["y"]))}
+                n.position = _position(p)
 
     def _set_params(self, d: Design, a: dict) -> None:
         node = d.node(a["id"])
-        node.params = dict(a.get("params") or {})
+        params = dict(a.get("params") or {})
+        try:
+            check_values(params, "params")
+        except DesignFormatError as e:
+            raise EditError(f"cannot set these parameters: {e}") from None
+        node.params = params
 
     def _rename(self, d: Design, a: dict) -> None:
         old, new = a["id"], str(a.get("new_id", "")).strip()
         if not new:
             raise EditError("a node id cannot be empty")
+        if id_problem(new) or not encodable(new):
+            raise EditError(f"cannot rename: {id_problem(new) or 'the id is not valid Unicode text'}")
         if any(n.id == new for n in d.nodes):
             raise EditError(f"the id {new!r} is taken by another node")
         d.node(old).id = new
@@ -193,6 +202,14 @@ class Editor:
             e.target = new if e.target == old else e.target
         if self.selected == old:
             self.selected = new
+
+
+def _position(p: dict) -> dict:
+    """A canvas position as whole, finite numbers (NaN or Infinity would make the design unsavable)."""
+    x, y = float(p["x"]), float(p["y"])
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise EditError(f"a position must be finite numbers, received x={x}, y={y}")
+    return {"x": round(x), "y": round(y)}
 
 
 def blank() -> Design:

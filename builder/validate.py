@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import difflib
 import heapq
+import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import networkx as nx
 
 from . import layers  # noqa: F401  (registers every spec)
+from .budget import MAX_PARAMS, MAX_SAMPLE_BYTES, gb
 from .design import Design
 from .params import ParamError
 from .registry import REGISTRY, Params, ShapeError, TensorType, fmt_shape
@@ -50,6 +52,13 @@ class NodeInfo:
     params: int = 0
     macs: int = 0
 
+    @property
+    def activation_bytes(self) -> int:
+        """Bytes of this node's output for one sample."""
+        if self.shape is None:
+            return 0
+        return math.prod(self.shape) * (8 if self.dtype == "int64" else 4)
+
 
 @dataclass
 class Validation:
@@ -65,6 +74,11 @@ class Validation:
     @property
     def valid(self) -> bool:
         return not any(i.severity == ERROR for i in self.issues)
+
+    @property
+    def activation_bytes(self) -> int:
+        """Bytes of every activation of one sample (what training keeps per sample for the backward pass)."""
+        return sum(self.nodes[n].activation_bytes for n in self.order)
 
     @property
     def errors(self) -> list[Issue]:
@@ -83,6 +97,7 @@ class Validation:
             },
             "params": self.params,
             "macs": self.macs,
+            "activation_bytes": self.activation_bytes,
             "issues": [i.to_dict() for i in self.issues],
         }  # fmt: skip
 
@@ -99,11 +114,16 @@ _PARAM_CACHE: dict = {}
 _INFER_CACHE: dict = {}
 _CACHE_LIMIT = 50_000
 MAX_NODE_PARAMS = 2**31 - 1  # a bigger layer cannot be built on ordinary machines (8 GB of float32 weights)
+MAX_DIM = 2**31 - 1  # torch indexes a dim with int64, but kernels and ONNX assume int32 sizes
+MAX_SAMPLE_ELEMENTS = MAX_SAMPLE_BYTES // 4  # one activation of one sample: 1 GiB of float32
 
 
 def check_params(node) -> tuple[Params, list[tuple[str, str]], tuple]:
     """Checked params with defaults filled in; (param, message) for every bad or unknown one; a cache key."""
-    key = (node.type, repr(node.params))
+    try:
+        key = (node.type, repr(node.params))
+    except ValueError:  # an int too long to print (only a Design built in Python can hold one)
+        return Params(), [(None, "a parameter holds an integer with more than 4,300 digits. Use a normal value.")], None
     hit = _PARAM_CACHE.get(key)
     if hit is not None:
         return hit
@@ -115,6 +135,9 @@ def check_params(node) -> tuple[Params, list[tuple[str, str]], tuple]:
             p[name] = schema.check(raw)
         except ParamError as e:
             problems.append((name, f"{name} {e}. {schema.help[:1].upper()}{schema.help[1:]}."))
+            p[name] = schema.default
+        except (ArithmeticError, ValueError, TypeError) as e:  # a value no schema foresaw
+            problems.append((name, f"{name} cannot be read ({type(e).__name__}: {e}). {schema.help}."))
             p[name] = schema.default
     for name in node.params:
         if name not in spec.params:
@@ -203,9 +226,22 @@ def _ports(node, ports: dict[int, str], v: Validation, add) -> bool:
         add(node.id, None, f"{label(node)}: too many inputs: expected {want}, received {n} (extra: "
                            f"{', '.join(map(repr, extra))}). Remove the extra edges.")  # fmt: skip
         return False
-    gaps = [i for i in range(max(lo, max(ports, default=-1) + 1)) if i not in ports]
+    top = max(ports, default=-1)
+    if hi is not None and top >= hi:  # a port the layer does not have: one issue, whatever its number
+        have = "port 0" if hi == 1 else f"ports 0 to {hi - 1}"
+        add(node.id, None, f"{label(node)}: the edge from {ports[top]!r} goes to input port {top}, but "
+                           f"{node.type} has {have}. Connect it to {'port 0' if hi == 1 else 'a free port'}.")  # fmt: skip
+        return False
+    # the first missing ports (at most 5): ports are distinct, so they lie in 0..n+5 whatever numbers are used
+    gaps = [i for i in range(max(lo, min(top + 1, n + 5))) if i not in ports][:5]
     if gaps:
         what = ", ".join(f"{i} ({names[i]})" if i < len(names) else str(i) for i in gaps)
+        if top + 1 - n > len(gaps):
+            what += f" and {top + 1 - n - len(gaps):,} more"
+        if hi == 1:  # a single-input layer with nothing connected
+            add(node.id, None, f"{label(node)}: its input is not connected. Expected 1 input (port 0), received "
+                               "none. Connect the layer before it.")  # fmt: skip
+            return False
         need = f"{lo} input{'s' if lo != 1 else ''}" + ("" if hi == lo else " or more" if hi is None else f" to {hi}")
         add(node.id, None, f"{label(node)}: input port {what} is not connected. Expected {need} on ports 0, 1, … "
                            f"Received {n}. Connect a node to port {gaps[0]}.")  # fmt: skip
@@ -287,10 +323,21 @@ def _run_rule(spec, p, ins):
     """(output type, params, MACs, warnings), or (None, 0, 0, (param, message)) when the rule rejects."""
     try:
         out = spec.infer(p, ins)
+        out = TensorType(tuple(out.shape), out.dtype)
+        n_params = spec.count_params(p, ins)
+        if n_params > MAX_NODE_PARAMS:
+            return out, n_params, 0, ()  # reported by _infer, which names the parameter count
+        big = next((d for d in out.shape if d > MAX_DIM), None)
+        if big is not None or math.prod(out.shape) > MAX_SAMPLE_ELEMENTS:
+            return None, 0, 0, (None, f"its output {fmt_shape(out.shape)} is too large: expected at most "
+                                      f"{MAX_SAMPLE_ELEMENTS:,} values per sample and {MAX_DIM:,} per dim, received "
+                                      f"{math.prod(out.shape):,}. Make the layer's output smaller.")  # fmt: skip
+        return out, n_params, spec.count_macs(p, ins, out), tuple(spec.warnings(p, ins))
     except ShapeError as e:
         return None, 0, 0, (e.param, e.message)
-    out = TensorType(tuple(out.shape), out.dtype)
-    return out, spec.count_params(p, ins), spec.count_macs(p, ins, out), tuple(spec.warnings(p, ins))
+    except (ArithmeticError, ValueError, TypeError, MemoryError) as e:  # e.g. scale_factor 1e308: int(inf)
+        return None, 0, 0, (None, f"its output shape cannot be computed from these parameters ({type(e).__name__}: "
+                                  f"{e}). Use smaller, finite values.")  # fmt: skip
 
 
 PASS_THROUGH = {"Activation", "Normalization", "Regularization"}
@@ -374,7 +421,25 @@ def validate(design: Design) -> Validation:
     v.order = [nid for nid in order if nid in live]
     v.params = sum(v.nodes[n].params for n in v.order)
     v.macs = sum(v.nodes[n].macs for n in v.order)
+    _design_limits(v, table, add)
     return v
+
+
+def _design_limits(v: Validation, table, add) -> None:
+    """Whole-design size limits from the shape pass: total parameters and one sample's activations."""
+    if not v.order:
+        return
+    if v.params > MAX_PARAMS:
+        top = max(v.order, key=lambda n: v.nodes[n].params)
+        add(top, None, f"The design has {v.params:,} parameters ({gb(v.params * 4)} as float32); expected at most "
+                       f"{MAX_PARAMS:,}. The largest layer is {label(table[top])} with {v.nodes[top].params:,}. "
+                       "Make the largest layers smaller.")  # fmt: skip
+    if v.activation_bytes > MAX_SAMPLE_BYTES:
+        top = max(v.order, key=lambda n: v.nodes[n].activation_bytes)
+        add(top, None, f"One sample's activations take {gb(v.activation_bytes)}; expected at most "
+                       f"{gb(MAX_SAMPLE_BYTES)}. The largest is {label(table[top])}: {fmt_shape(v.nodes[top].shape)}, "
+                       f"{gb(v.nodes[top].activation_bytes)}. Make its output smaller (fewer channels, more "
+                       "stride or pooling).")  # fmt: skip
 
 
 def _validate_networks(design: Design) -> Validation:

@@ -28,7 +28,8 @@ from .design import Design, DesignFormatError, load_design, save_design
 from .paths import workspace_root
 from .train.events import Event, RunLog
 
-ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # a design id: always matched whole (fullmatch)
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # a run folder's name (as the engine makes them)
 ENDED = ("finished", "stopped", "failed")
 
 _live: dict[str, object] = {}  # run id -> Run, for runs started in this process
@@ -116,32 +117,71 @@ class RunInfo:
     design_name: str
     config: dict
     created: float
-    status: str  # running | paused | finished | stopped | failed | interrupted (the process ended mid-run)
+    status: str  # running | paused | finished | stopped | failed | interrupted (ended mid-run) | damaged
     epochs: list[dict] = field(default_factory=list)  # the ``epoch`` events' data, in order
     end: dict = field(default_factory=dict)  # the data of the final event (metrics, message)
+    problems: list[str] = field(default_factory=list)  # what is damaged in the run's files (skipped or unreadable)
 
     @property
     def label(self) -> str:
         c = self.config
         when = time.strftime("%m-%d %H:%M", time.localtime(self.created))
-        return f"{when} · {optimizer_name(c)} lr={c.get('lr', '?'):g} · {c.get('dataset', '?')} · {self.status}"
+        if self.status == "damaged":
+            return f"{when} · {self.run_id} · damaged"
+        return f"{when} · {self.short_label} · {c.get('dataset', '?')} · {self.status}"
+
+    @property
+    def short_label(self) -> str:
+        lr = self.config.get("lr")
+        return f"{optimizer_name(self.config)} lr={lr:g}" if isinstance(lr, (int, float)) else optimizer_name(self.config)
 
     @property
     def test_metrics(self) -> dict:
         return (self.end.get("metrics") or {}).get("test", {})
 
 
+class DamagedRun(ValueError):
+    """A run whose files cannot be read (run.json, probes.pt); the message says which file and what is wrong."""
+
+
 @functools.lru_cache(maxsize=512)
-def _read_meta(path: Path, mtime_ns: int) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
+def _read_meta(path: Path, mtime_ns: int) -> dict | str:
+    """run.json as a dict, or a description of what is wrong with it."""
+    try:
+        meta = json.loads(path.read_bytes().decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        return f"run.json is not valid JSON ({type(e).__name__})"
+    if not isinstance(meta, dict):
+        return f"run.json holds {type(meta).__name__}, not an object"
+    for key, kind in (("design", dict), ("config", dict), ("meta", dict), ("created", (int, float))):
+        if key in meta and not isinstance(meta[key], kind):
+            return f"run.json: {key!r} has the wrong type ({type(meta[key]).__name__})"
+    if "design" not in meta:
+        return "run.json has no 'design'"
+    return meta
 
 
-def _run_meta(path: Path) -> dict | None:
-    """run.json, parsed once (it is written once, when the run starts): the live views poll it every second."""
+def _run_meta(path: Path) -> dict | str | None:
+    """run.json, parsed once (it is written once, when the run starts): the live views poll it every second.
+    None while there is no such file; a string saying what is wrong when it is damaged."""
     try:
         return _read_meta(path, path.stat().st_mtime_ns)
-    except (OSError, ValueError):
+    except OSError:
         return None
+
+
+def check_run_id(run_id) -> str:
+    """``run_id`` when it names a folder directly under runs/ (no separators, no '..'); else KeyError."""
+    if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
+        raise KeyError(f"{str(run_id)[:80]!r} is not a run id (letters, digits, '-' and '_', at most 64)")
+    return run_id
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 class Workspace:
@@ -155,7 +195,7 @@ class Workspace:
         return f"{slug(name)}-{uuid.uuid4().hex[:6]}"
 
     def _design_path(self, design_id: str) -> Path:
-        if not isinstance(design_id, str) or not ID.match(design_id):
+        if not isinstance(design_id, str) or not ID.fullmatch(design_id):
             raise KeyError(f"{design_id!r} is not a design id (lower-case letters, digits, '-' and '_')")
         return self.designs_dir / f"{design_id}.json"
 
@@ -222,19 +262,30 @@ class Workspace:
         with _live_lock:
             return _live.get(run_id)
 
-    def events(self, run_id: str) -> list[Event]:
-        run = self.live(run_id)
+    def events(self, run_id: str, problems: list[str] | None = None) -> list[Event]:
+        """The run's events (damaged lines of its events.jsonl skipped, and described in ``problems``)."""
+        run = self.live(check_run_id(run_id))
         if run is not None:
             return run.log.since(0)
         path = self.runs_dir / run_id / "events.jsonl"
-        return RunLog.read(path) if path.is_file() else []
+        try:
+            return RunLog.read(path, problems) if path.is_file() else []
+        except OSError as e:
+            if problems is not None:
+                problems.append(f"events.jsonl cannot be read: {e.strerror or e}")
+            return []
 
     def run(self, run_id: str) -> RunInfo | None:
-        folder = self.runs_dir / run_id
+        """The run as read from its folder; None when it has no run.json (yet). A damaged run.json gives a
+        RunInfo with status 'damaged' and ``problems`` saying what is wrong; it never raises for bad files."""
+        folder = self.runs_dir / check_run_id(run_id)
         meta = _run_meta(folder / "run.json")
         if meta is None:
             return None  # not a run of this version, or one being created
-        events = self.events(run_id)
+        if isinstance(meta, str):
+            return RunInfo(run_id, folder, None, "?", {}, _mtime(folder), "damaged", problems=[meta])
+        problems: list[str] = []
+        events = self.events(run_id, problems)
         live = self.live(run_id)
         ended = next((e for e in reversed(events) if e.kind in ENDED), None)
         if ended is not None:
@@ -243,16 +294,22 @@ class Workspace:
             status = "running" if live.control.running.is_set() else "paused"
         else:
             status = "interrupted"
-        return RunInfo(run_id, folder, (meta.get("meta") or {}).get("design_id"), meta["design"].get("name", "?"),
+        return RunInfo(run_id, folder, (meta.get("meta") or {}).get("design_id"), str(meta["design"].get("name", "?")),
                        meta.get("config", {}), meta.get("created", 0.0), status,
-                       [e.data for e in events if e.kind == "epoch"], ended.data if ended else {})  # fmt: skip
+                       [e.data for e in events if e.kind == "epoch"], ended.data if ended else {}, problems)  # fmt: skip
 
     def runs(self, design_id: str | None = None) -> list[RunInfo]:
         """Runs, newest first; only those of ``design_id`` when given."""
         out = []
         for path in self.runs_dir.glob("*/run.json"):
             meta = _run_meta(path)
-            if meta is None or (design_id is not None and (meta.get("meta") or {}).get("design_id") != design_id):
+            if meta is None or not RUN_ID.fullmatch(path.parent.name):
+                continue
+            if isinstance(meta, str):
+                if design_id is None:  # a damaged run.json belongs to no design we can tell: listed only in all runs
+                    out.append(self.run(path.parent.name))
+                continue
+            if design_id is not None and (meta.get("meta") or {}).get("design_id") != design_id:
                 continue  # another design's run: its events are not read at all
             info = self.run(path.parent.name)
             if info is not None:
@@ -264,11 +321,18 @@ class Workspace:
         """The design exactly as the run trained it (its weights fit this one, even after later edits)."""
         from .design import from_dict
 
-        return from_dict(json.loads((info.path / "run.json").read_text(encoding="utf-8"))["design"])
+        meta = _run_meta(info.path / "run.json")
+        if not isinstance(meta, dict):
+            raise DamagedRun(meta or "run.json is missing")
+        try:
+            return from_dict(meta["design"])
+        except DesignFormatError as e:
+            raise DamagedRun(f"the design in run.json cannot be read: {e}") from None
 
     def snapshot(self, run_id: str) -> dict | None:
-        """The latest probe snapshot: from the live log while training, else the run's probes.pt."""
-        run = self.live(run_id)
+        """The latest probe snapshot: from the live log while training, else the run's probes.pt. A damaged
+        probes.pt raises DamagedRun saying so."""
+        run = self.live(check_run_id(run_id))
         if run is not None:
             probe = run.log.last("probe")
             if probe is not None and probe.payload is not None:
@@ -280,11 +344,17 @@ class Workspace:
 
         from .probes.snapshot import to_arrays
 
-        return to_arrays(torch.load(path, map_location="cpu", weights_only=True))
+        try:
+            return to_arrays(torch.load(path, map_location="cpu", weights_only=True))
+        except Exception as e:  # truncated, or not a snapshot: torch raises several kinds
+            raise DamagedRun(
+                f"probes.pt of run {run_id} cannot be read ({type(e).__name__}); train again to get new snapshots"
+            ) from None
 
 
 __all__ = [
     "OPTIMIZER_COMPARISON",
+    "DamagedRun",
     "DesignEntry",
     "DesignFormatError",
     "RunInfo",

@@ -8,6 +8,7 @@ from ui import session
 from ui.canvas import canvas
 from ui.design_bar import design_bar
 from ui.param_form import node_form
+from ui.text import md
 
 editor = session.editor()
 
@@ -22,7 +23,7 @@ design_bar(editor)
 design = editor.view  # the design, or the chosen network of a GAN
 report = validate(design)
 if st.session_state.get("canvas-message"):
-    st.warning(st.session_state["canvas-message"])
+    st.warning(md(st.session_state["canvas-message"]))
 
 left, right = st.columns([3, 1])
 with left:
@@ -32,8 +33,8 @@ with right:
     if not report.issues:
         st.success("Valid: every shape fits.")
     for k, issue in enumerate(report.issues):
-        (st.error if issue.severity == "error" else st.warning)(issue.message)
-        if issue.node and st.button(f"Select {issue.node}", key=f"issue-{k}"):
+        (st.error if issue.severity == "error" else st.warning)(md(issue.message))
+        if issue.node and st.button(f"Select {md(issue.node)}", key=f"issue-{k}"):
             editor.selected = issue.node
             st.rerun()
     st.subheader("Node")

@@ -5,6 +5,7 @@ import streamlit as st
 from builder import DesignFormatError, validate
 from builder.design import loads
 from ui import report
+from ui.text import md
 
 st.title("Check a design")
 st.caption("Upload a LayerLoom design file (JSON, format version 1) or paste its text. Nothing in it is executed.")
@@ -17,9 +18,9 @@ if raw.strip():
     try:
         design = loads(raw, upload.name if upload is not None else "pasted text")
     except DesignFormatError as e:
-        st.error(f"This file cannot be read: {e}", icon=":material/error:")
+        st.error(f"This file cannot be read: {md(e)}", icon=":material/error:")
     else:
-        st.subheader(design.name)
+        st.subheader(md(design.name))
         if design.networks and not design.nodes:
             for net_name, net in design.networks.items():
                 st.markdown(f"#### Network `{net_name}`")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from builder.data import check_compatibility, list_datasets
 from ui import data_view, session
+from ui.text import md
 
 editor = session.editor()
 ws = session.workspace()
@@ -17,7 +18,7 @@ choice = st.selectbox("Dataset", names, index=names.index(current) if current in
 spec = specs[choice]
 
 if spec.group == "Files":
-    st.markdown(f"**{spec.title}** — {spec.description}")
+    st.markdown(f"**{md(spec.title)}** — {md(spec.description)}")
     st.info("This dataset is read from files you place on disk (nothing is downloaded by default); see "
             "`python -m builder datasets` for where and how.")  # fmt: skip
 else:
@@ -27,12 +28,14 @@ design = editor.view
 issues = [] if editor.design.networks else check_compatibility(design, spec)
 if not editor.design.networks:
     if issues:
-        st.warning(f"The design **{design.name}** does not fit {spec.title} yet:")
+        st.warning(f"The design **{md(design.name)}** does not fit {md(spec.title)} yet:")
         for issue in issues:
-            st.markdown(f"- {issue.message}")
+            st.markdown(f"- {md(issue.message)}")
     else:
-        st.success(f"The design **{design.name}** fits {spec.title}: its input and output match the data.")
-if st.button(f"Train this design on {spec.title}", key="data-use", disabled=choice == current or spec.group == "Files"):
+        st.success(f"The design **{md(design.name)}** fits {md(spec.title)}: its input and output match the data.")
+if st.button(
+    f"Train this design on {md(spec.title)}", key="data-use", disabled=choice == current or spec.group == "Files"
+):
     editor.design.training = {**(editor.design.training or {}), "dataset": choice}
     st.session_state["train-dataset"] = choice  # the Train page's form shows it at once
     session.autosave()
@@ -41,5 +44,5 @@ if st.button(f"Train this design on {spec.title}", key="data-use", disabled=choi
 st.divider()
 st.subheader("Your own data")
 if st.session_state.get("data-added"):
-    st.success(f"Added as dataset `{st.session_state.pop('data-added')}` (shown above; on the Train page too).")
+    st.success(f"Added as dataset {md(st.session_state.pop('data-added'))} (shown above; on the Train page too).")
 data_view.upload_form(ws.root)

@@ -5,8 +5,9 @@ import streamlit as st
 from builder import generate, validate
 from builder.export import onnx_problems
 from builder.export.bundle import export_bundle
-from builder.workspace import Workspace
+from builder.workspace import DamagedRun, Workspace
 from ui import export_view, session
+from ui.text import md
 
 editor = session.editor()
 design, design_id, ws = editor.design, st.session_state["design_id"], session.workspace()
@@ -14,18 +15,22 @@ st.title("Export")
 network = None
 if design.networks and not design.nodes:
     network = st.radio("Network", list(design.networks), horizontal=True, key="export-network")
-runs = [r for r in ws.runs(design_id) if r.status != "failed"]
+runs = [r for r in ws.runs(design_id) if r.status not in ("failed", "damaged")]
 run = export_view.weights_choice(runs, key="export-weights")
-source = Workspace.run_design(run) if run else design  # trained weights fit the design as it was trained
+try:
+    source = Workspace.run_design(run) if run else design  # trained weights fit the design as it was trained
+except DamagedRun as e:
+    st.error(f"Run {md(run.run_id)} cannot be exported: {md(e)}")
+    st.stop()
 target = source.networks[network] if network else source
 report = validate(target)
 if not report.valid:
     st.error("The design has errors, so there is nothing to export yet: fix them on the Build page.")
     for issue in report.errors:
-        st.markdown(f"- {issue.message}")
+        st.markdown(f"- {md(issue.message)}")
     st.stop()
 for _node, why in onnx_problems(target, report):
-    st.warning(f"ONNX cannot export {why}")
+    st.warning(f"ONNX cannot export {md(why)}")
 
 choice = (design_id, run.run_id if run else None, network)
 if st.button("Export", type="primary", key="export-go", icon=":material/package_2:"):
@@ -52,6 +57,6 @@ if st.button("Start TensorBoard", key="export-tensorboard", disabled=not logdir.
     try:
         st.session_state["tensorboard"] = tensorboard.serve(logdir)
     except RuntimeError as e:
-        st.error(str(e))
+        st.error(md(e))
 if st.session_state.get("tensorboard"):
     st.link_button("Open TensorBoard", st.session_state["tensorboard"], icon=":material/open_in_new:")

@@ -6,13 +6,14 @@ from builder.data import list_datasets
 from builder.train import TrainError, devices
 from ui import runs as runs_ui
 from ui import session
+from ui.text import md
 from ui.train_form import settings_form
 
 editor = session.editor()
 design, design_id, ws = editor.design, st.session_state["design_id"], session.workspace()
 ws.register_uploads()
 st.title("Train")
-st.caption(f"Design **{design.name}** (`{design_id}`) — edit it on the Build page. Runs are kept in the workspace "
+st.caption(f"Design **{md(design.name)}** ({md(design_id)}) — edit it on the Build page. Runs are kept in the workspace "
            f"folder `{ws.root}`, with their checkpoints and TensorBoard logs.")  # fmt: skip
 
 current = {**{"dataset": design.metadata.get("dataset", "digits")}, **(design.training or {})}
@@ -41,7 +42,7 @@ if start or sweep:
         st.rerun()
     except (TrainError, ValueError) as e:
         for issue in getattr(e, "issues", None) or [e]:
-            st.error(getattr(issue, "message", str(issue)))
+            st.error(md(getattr(issue, "message", str(issue))))
 paused = run is not None and run.alive and not run.control.running.is_set()
 if mid.button("Resume" if paused else "Pause", disabled=not (run is not None and run.alive), key="train-pause"):
     run.resume() if paused else run.pause()

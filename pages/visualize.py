@@ -2,14 +2,16 @@
 
 import streamlit as st
 
+from builder.workspace import DamagedRun
 from ui import runs as runs_ui
 from ui import session
 from ui import visualize as viz
+from ui.text import md
 
 editor = session.editor()
 design_id, ws = st.session_state["design_id"], session.workspace()
 st.title("Visualize")
-st.caption(f"Design **{editor.design.name}** — snapshots of the model's insides on a fixed batch of validation "
+st.caption(f"Design **{md(editor.design.name)}** — snapshots of the model's insides on a fixed batch of validation "
            "samples, taken while it trains (kept under 3% of the training time) and at the end of the run.")  # fmt: skip
 info = runs_ui.choose_run(ws, design_id, key="viz-run")
 if info is None:
@@ -19,8 +21,12 @@ if info is None:
 
 @st.fragment(run_every=1.0 if info.status in ("running", "paused") else None)
 def live():
-    snap = ws.snapshot(info.run_id)
     status = ws.run(info.run_id).status
+    try:
+        snap = ws.snapshot(info.run_id)
+    except DamagedRun as e:
+        st.warning(md(e))
+        return
     if info.status in ("running", "paused") and status not in ("running", "paused"):
         st.rerun()  # the run just ended: one full redraw, after which the page stops polling
     if snap is None:

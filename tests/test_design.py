@@ -61,7 +61,7 @@ def test_design_graph_is_networkx():
      "$.nodes[0].position.x", "number"),
     ('{"version": 1, "nodes": [], "edges": [{"source": "a"}]}', "$.edges[0]", "needs 'target'"),
     ('{"version": 1, "nodes": [], "edges": [{"source": "a", "target": "b", "target_port": -1}]}',
-     "$.edges[0].target_port", ">= 0"),
+     "$.edges[0].target_port", "between 0 and 1023"),
     ('{"version": 1, "nodes": [], "edges": [{"source": "a", "target": "b", "target_port": true}]}',
      "$.edges[0].target_port", "integer"),
     ('{"version": 1, "nodes": [], "training": 3}', "$.training", "object"),

@@ -14,12 +14,13 @@ from builder.data import DatasetSpec, load_dataset
 from builder.data.registry import DatasetError
 from builder.data.summary import samples, summary
 from builder.data.uploads import from_csv, from_image_zip, from_npz, register_upload
+from ui.text import md
 
 
 def facts(spec: DatasetSpec) -> None:
     ds = load_dataset(spec.name)
     info = summary(ds)
-    st.markdown(f"**{spec.title}** — {spec.description}")
+    st.markdown(f"**{md(spec.title)}** — {md(spec.description)}")
     cols = st.columns(5)
     cols[0].metric("task", spec.task.replace("_", " "))
     cols[1].metric("one sample", str(tuple(spec.input_shape)), help=f"dtype {spec.dtype}")
@@ -30,7 +31,7 @@ def facts(spec: DatasetSpec) -> None:
         st.plotly_chart(figures.class_balance(info["counts"], info["classes"]), key="data-balance")
     else:
         t = info["targets"]
-        st.caption(f"Targets ({', '.join(spec.targets) or 'value'}): mean {t['mean']:.4g}, std {t['std']:.4g}, "
+        st.caption(f"Targets ({md(', '.join(spec.targets)) or 'value'}): mean {t['mean']:.4g}, std {t['std']:.4g}, "
                    f"range {t['min']:.4g} … {t['max']:.4g}")  # fmt: skip
     preview(spec, ds, info)
 
@@ -82,9 +83,9 @@ def upload_form(workspace_root) -> None:
             channels = cols[1].radio("channels", [1, 3], horizontal=True, key="data-channels")
             parsed = from_image_zip(raw, int(size), int(channels))
     except (DatasetError, UnicodeDecodeError) as e:
-        st.error(f"{file.name} cannot be used: {e}")
+        st.error(f"{md(file.name)} cannot be used: {md(e)}")
         return None
-    st.success(f"{file.name}: {len(parsed['x'])} samples of shape {tuple(parsed['x'].shape[1:])}, "
+    st.success(f"{md(file.name)}: {len(parsed['x'])} samples of shape {tuple(parsed['x'].shape[1:])}, "
                f"task {parsed['task']}.")  # fmt: skip
     st.button("Add to the workspace", key="data-add", type="primary", on_click=_add,
               args=(name, parsed, workspace_root))  # fmt: skip

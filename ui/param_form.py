@@ -8,6 +8,7 @@ import streamlit as st
 
 from builder import REGISTRY
 from builder.edit import Editor
+from ui.text import md
 
 
 def _widget(name: str, schema, value, key: str):
@@ -40,7 +41,7 @@ def node_form(editor: Editor, key: str = "form") -> None:
         st.caption("Select a node on the canvas to edit it.")
         return
     spec = REGISTRY[node.type]
-    st.markdown(f"**{node.type}** `{node.id}`")
+    st.markdown(f"**{md(node.type)}** {md(node.id)}")
     st.caption(spec.doc)
     with st.form(f"{key}-{nid}"):
         new_id = st.text_input("id", value=node.id, key=f"{key}-{nid}-id")
@@ -54,6 +55,6 @@ def node_form(editor: Editor, key: str = "form") -> None:
             if not message and new_id != nid:
                 message = editor.apply({"action": "rename", "id": nid, "new_id": new_id})
             if message:
-                st.error(message)
+                st.error(md(message))
             else:
                 st.rerun()

@@ -9,6 +9,7 @@ from builder import Design, generate
 from builder.design import dumps
 from builder.registry import fmt_shape
 from builder.validate import ERROR, Validation
+from ui.text import md
 
 
 def human(n: int) -> str:
@@ -45,7 +46,7 @@ def issues(report: Validation) -> None:
     if errors:
         st.error(f"{errors} error(s) — the model cannot be built until they are fixed.", icon=":material/error:")
     for issue in report.issues:
-        (st.error if issue.severity == ERROR else st.warning)(issue.message)
+        (st.error if issue.severity == ERROR else st.warning)(md(issue.message))
 
 
 def show(design: Design, report: Validation, key: str) -> None:

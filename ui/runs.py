@@ -12,6 +12,7 @@ from builder.data import get_spec
 from builder.data.registry import DatasetError
 from builder.train.metrics import per_class
 from builder.workspace import RunInfo, Workspace, optimizer_name
+from ui.text import md
 
 
 def current_run(ws: Workspace, design_id: str) -> RunInfo | None:
@@ -65,14 +66,16 @@ def curves(info: RunInfo, key: str) -> None:
 
 def outcome(info: RunInfo, key: str) -> None:
     """The end of a run: its message, test metrics, confusion matrix and per-class precision/recall/F1."""
-    if info.status in ("running", "paused"):
+    for problem in info.problems:
+        st.warning(f"Damaged: {md(problem)}. The rest of this run is shown.")
+    if info.status in ("running", "paused", "damaged"):
         return
     if info.status == "interrupted":
         st.warning("This run was cut off (the app stopped while it trained). Its curves and last checkpoint are "
                    "kept; continue it from the run history below.")  # fmt: skip
         return
     message = info.end.get("message") or f"Run {info.status}."
-    (st.error if info.status == "failed" else st.success)(message)
+    (st.error if info.status == "failed" else st.success)(md(message))
     test = info.test_metrics
     scores = {k: v for k, v in test.items() if isinstance(v, float)}
     if scores:
@@ -116,6 +119,5 @@ def overlay(runs: list[RunInfo], key: str) -> None:
     cols = st.columns([1, 1, 4])
     metric = cols[0].selectbox("metric", metrics or ["loss"], key=f"{key}-overlay-metric")
     split = cols[1].radio("split", ["val", "train"], horizontal=True, key=f"{key}-overlay-split")
-    labels = [(f"{optimizer_name(by_id[i].config)} lr={by_id[i].config.get('lr'):g} · {i[-6:]}", by_id[i].epochs)
-              for i in chosen]  # fmt: skip
+    labels = [(f"{by_id[i].short_label} · {i[-6:]}", by_id[i].epochs) for i in chosen]
     st.plotly_chart(figures.overlay(labels, metric, split), key=f"{key}-overlay-chart")

@@ -1,6 +1,9 @@
 """The user's own data: a CSV (choose the target column), an NPZ with X and y, or a zip of class-per-folder
-images. Each is parsed without executing or unpickling anything, checked against size limits, and registered
-as a dataset named ``upload:<name>`` (and saved as an NPZ under the workspace so it survives a restart)."""
+images. Each is parsed without executing or unpickling anything, checked against size limits *before* the
+work (rows × columns from the line count, array sizes from the .npy headers, pixels from the image headers,
+bytes read through a bounded reader so a forged zip size cannot lie), checked for degenerate content (no rows,
+one class, NaN/Inf, complex numbers), and registered as a dataset named ``upload:<name>`` (and saved as a plain
+NPZ under the workspace so it survives a restart). Every problem is a DatasetError saying what and where."""
 
 from __future__ import annotations
 
@@ -12,12 +15,21 @@ from pathlib import Path
 
 import numpy as np
 
+from ..design import atomic_write
 from .registry import DATASETS, DatasetError, DatasetSpec, register
 
-MAX_BYTES = 100 * 2**20
+MAX_BYTES = 100 * 2**20  # an uploaded file
+MAX_CELLS = 5_000_000  # CSV rows × columns
+MAX_COLUMNS = 10_000
+MAX_FIELD = 131_072  # characters in one CSV field (the csv module's own limit)
+MAX_ARRAY_BYTES = 1 * 2**30  # an NPZ's X and y, decompressed
 MAX_IMAGES = 50_000
-MAX_UNZIPPED = 1 * 2**30
+MAX_UNZIPPED = 1 * 2**30  # bytes read out of an image zip
+MAX_IMAGE_BYTES = 32 * 2**20  # one compressed image file
+MAX_IMAGE_PIXELS = 4096 * 4096  # one image, from its header, before it is decoded
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float: no complex, strings, objects or records
+DAMAGED: dict[str, str] = {}  # saved upload file -> what is wrong with it (shown on the Data page)
 
 
 def _bytes(data: bytes | str | Path, what: str) -> bytes:
@@ -27,18 +39,48 @@ def _bytes(data: bytes | str | Path, what: str) -> bytes:
     return raw
 
 
+def _check(parsed: dict) -> dict:
+    """Refuse data a model cannot learn from, saying what is wrong."""
+    x, y = parsed["x"], parsed["y"]
+    if len(x) == 0:
+        raise DatasetError("the data has no rows (samples)")
+    if len(x) != len(y):
+        raise DatasetError(f"X has {len(x)} samples but y has {len(y)}")
+    if not np.isfinite(x).all():
+        bad = int(np.flatnonzero(~np.isfinite(x.reshape(len(x), -1)).all(axis=1))[0])
+        raise DatasetError(f"X holds NaN or infinite values (first in sample {bad}); fill or drop those samples")
+    if parsed["task"] == "classification":
+        if len(parsed.get("classes", ())) < 2:
+            raise DatasetError(f"the target has {len(parsed.get('classes', ()))} class(es); a classifier needs at "
+                               "least 2 (or choose task regression)")  # fmt: skip
+    elif not np.isfinite(y).all():
+        raise DatasetError("y holds NaN or infinite values; fill or drop those samples")
+    return parsed
+
+
 def from_csv(data, target: str, task: str = "auto") -> dict:
     """Features = every other column (numbers); target = ``target`` (class names or numbers)."""
-    text = _bytes(data, "CSV file").decode("utf-8-sig", errors="strict")
-    rows = list(csv.reader(io.StringIO(text)))
-    if len(rows) < 2:
+    try:
+        text = _bytes(data, "CSV file").decode("utf-8-sig", errors="strict")
+    except UnicodeDecodeError as e:
+        raise DatasetError(f"the CSV is not UTF-8 text (byte {e.start})") from None
+    lines = text.count("\n") + 1
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        if len(header) > MAX_COLUMNS or lines * len(header) > MAX_CELLS:
+            raise DatasetError(f"the CSV has about {lines:,} rows × {len(header):,} columns; uploads are limited to "
+                               f"{MAX_CELLS:,} values and {MAX_COLUMNS:,} columns")  # fmt: skip
+        rows = list(reader)
+    except csv.Error as e:  # e.g. a field over 131,072 characters, a NUL byte
+        raise DatasetError(f"CSV line {reader.line_num}: {e}") from None
+    if not rows:
         raise DatasetError("the CSV needs a header row and at least one data row")
-    header = [h.strip() for h in rows[0]]
     if target not in header:
-        raise DatasetError(f"no column {target!r} in the CSV; columns: {', '.join(header)}")
+        raise DatasetError(f"no column {target!r} in the CSV; columns: {', '.join(header)[:500]}")
     t = header.index(target)
     features, labels = [], []
-    for line, row in enumerate(rows[1:], start=2):
+    for line, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
@@ -50,14 +92,14 @@ def from_csv(data, target: str, task: str = "auto") -> dict:
             try:
                 values.append(float(cell))
             except ValueError:
-                raise DatasetError(f"CSV line {line}, column {header[k]!r}: {cell!r} is not a number. Features must "
-                                   "be numeric; encode categories as numbers or drop the column.") from None  # fmt: skip
+                raise DatasetError(f"CSV line {line}, column {header[k]!r}: {cell[:40]!r} is not a number. Features "
+                                   "must be numeric; encode categories as numbers or drop the column.") from None  # fmt: skip
         features.append(values)
         labels.append(row[t].strip())
     x = np.asarray(features, np.float32)
     if not np.isfinite(x).all():
         raise DatasetError("the CSV has missing or infinite feature values; fill or drop those rows")
-    return _with_target(x, labels, task)
+    return _check(_with_target(x, labels, task))
 
 
 def _with_target(x, labels, task):
@@ -77,43 +119,96 @@ def _with_target(x, labels, task):
     return {"x": x, "y": np.asarray(labels, np.float32), "task": "regression", "targets": ["target"]}
 
 
+def _read_npy(z: zipfile.ZipFile, name: str, budget: int, kinds: str = NUMERIC_KINDS) -> np.ndarray:
+    """One array of an NPZ, checked from its .npy header before its data is read (dtype, shape, size); the
+    data is read through a bounded stream, so a forged or compressed size cannot make it larger."""
+    try:
+        info = z.getinfo(f"{name}.npy")
+    except KeyError:
+        raise DatasetError(f"the NPZ has no array {name!r}") from None
+    if info.flag_bits & 0x1:
+        raise DatasetError("the NPZ is encrypted; upload it without a password")
+    with z.open(info) as f:
+        try:
+            version = np.lib.format.read_magic(f)
+            read = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+            if version not in read:
+                raise ValueError(f".npy format version {version} is not supported (1.0 or 2.0)")
+            shape, fortran, dtype = read[version](f, max_header_size=10_000)
+        except (ValueError, SyntaxError) as e:
+            raise DatasetError(f"array {name!r} is not a valid .npy array: {e}") from None
+        if dtype.hasobject or dtype.fields is not None or dtype.kind not in kinds:
+            what = {"c": "complex numbers (their imaginary part would be lost)", "U": "text", "S": "bytes",
+                    "O": "Python objects, which cannot be read without unpickling", "V": "records"}.get(dtype.kind, f"dtype {dtype}")  # fmt: skip
+            raise DatasetError(f"array {name!r} holds {what}; expected numbers")
+        if len(shape) == 0:
+            raise DatasetError(f"array {name!r} is a single value (0-d); expected one entry per sample")
+        size = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if size > budget:
+            raise DatasetError(f"array {name!r} {tuple(shape)} is {size / 2**20:,.0f} MB decompressed; uploads are "
+                               f"limited to {MAX_ARRAY_BYTES // 2**20:,} MB")  # fmt: skip
+        raw = f.read(size + 1)
+    if len(raw) != size:
+        raise DatasetError(f"array {name!r} is cut short: its header promises {size:,} bytes, the file holds "
+                           f"{len(raw):,}")  # fmt: skip
+    return np.frombuffer(raw, dtype).reshape(shape, order="F" if fortran else "C")
+
+
+def _npz(raw: bytes, names: tuple[str, ...], kinds: dict | None = None) -> list[np.ndarray]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            budget, out = MAX_ARRAY_BYTES, []
+            for name in names:
+                out.append(_read_npy(z, name, budget, (kinds or {}).get(name, NUMERIC_KINDS)))
+                budget -= out[-1].nbytes
+            return out
+    except DatasetError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, RuntimeError) as e:
+        raise DatasetError(f"not a valid NPZ file: {e}") from None
+
+
 def from_npz(data) -> dict:
-    """An .npz with arrays X (samples first) and y; read with allow_pickle=False."""
+    """An .npz with arrays X (samples first) and y; read without unpickling, sizes checked first."""
     raw = _bytes(data, "NPZ file")
     try:
-        with np.load(io.BytesIO(raw), allow_pickle=False) as z:
-            keys = set(z.files)
-            if not {"X", "y"} <= keys:
-                raise DatasetError(f"the NPZ needs arrays 'X' and 'y'; it has: {', '.join(sorted(keys)) or 'none'}")
-            x, y = z["X"], z["y"]
-    except ValueError as e:  # object arrays (pickles) are refused by allow_pickle=False
-        raise DatasetError(f"the NPZ cannot be read without unpickling: {e}") from None
-    except (zipfile.BadZipFile, OSError) as e:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            keys = {n.removesuffix(".npy") for n in z.namelist()}
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
         raise DatasetError(f"not a valid NPZ file: {e}") from None
+    if not {"X", "y"} <= keys:
+        raise DatasetError(f"the NPZ needs arrays 'X' and 'y'; it has: {', '.join(sorted(keys))[:300] or 'none'}")
+    x, y = _npz(raw, ("X", "y"))
     if len(x) != len(y):
         raise DatasetError(f"X has {len(x)} samples but y has {len(y)}")
-    if y.dtype.kind in "iub" or (y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0) and len(np.unique(y)) <= 50):
-        classes = [str(c) for c in np.unique(y)]
-        index = {c: i for i, c in enumerate(np.unique(y))}
-        return {"x": x.astype(np.float32), "y": np.asarray([index[v] for v in y], np.int64),
-                "task": "classification", "classes": classes}  # fmt: skip
-    return {"x": x.astype(np.float32), "y": y.astype(np.float32), "task": "regression",
-            "targets": [f"y{i}" for i in range(y.shape[1])] if y.ndim > 1 else ["target"]}  # fmt: skip
+    if y.ndim > 2:
+        raise DatasetError(f"y has shape {y.shape}; expected one label per sample (N,) or targets (N, k)")
+    if y.ndim == 1 and (y.dtype.kind in "iub" or (y.dtype.kind == "f" and np.isfinite(y).all()
+                                                  and np.all(np.mod(y, 1) == 0) and len(np.unique(y)) <= 50)):  # fmt: skip
+        values, index = np.unique(y, return_inverse=True)
+        return _check({"x": x.astype(np.float32), "y": index.astype(np.int64), "task": "classification",
+                       "classes": [str(c) for c in values]})  # fmt: skip
+    if y.ndim == 2 and y.dtype.kind in "iub":
+        raise DatasetError(f"y has shape {y.shape} with integer labels; classes need one label per sample (N,), "
+                           "or give float targets for regression")  # fmt: skip
+    return _check({"x": x.astype(np.float32), "y": y.astype(np.float32), "task": "regression",
+                   "targets": [f"y{i}" for i in range(y.shape[1])] if y.ndim > 1 else ["target"]})  # fmt: skip
 
 
 def from_image_zip(data, size: int = 28, channels: int = 1) -> dict:
     """A zip whose top folders are the classes (cats/001.png, dogs/...); images resized to size×size."""
-    from PIL import Image, UnidentifiedImageError
-
     raw = _bytes(data, "zip file")
     try:
         z = zipfile.ZipFile(io.BytesIO(raw))
-    except zipfile.BadZipFile:
+        infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
         raise DatasetError("not a valid zip file") from None
-    members = [m for m in z.infolist() if not m.is_dir() and m.filename.lower().endswith(IMAGE_TYPES)
+    members = [m for m in infos if not m.is_dir() and m.filename.lower().endswith(IMAGE_TYPES)
                and "__MACOSX" not in m.filename]  # fmt: skip
-    if sum(m.file_size for m in members) > MAX_UNZIPPED or len(members) > MAX_IMAGES:
-        raise DatasetError(f"the zip holds too much: at most {MAX_IMAGES} images and {MAX_UNZIPPED // 2**30} GB")
+    if len(members) > MAX_IMAGES:
+        raise DatasetError(f"the zip holds {len(members):,} images; uploads are limited to {MAX_IMAGES:,}")
+    if any(m.flag_bits & 0x1 for m in members):
+        raise DatasetError("the zip is encrypted; upload it without a password")
     by_class: dict[str, list] = {}
     for m in members:
         parts = [p for p in m.filename.split("/") if p]
@@ -123,29 +218,75 @@ def from_image_zip(data, size: int = 28, channels: int = 1) -> dict:
     if len(by_class) < 2:
         raise DatasetError(f"found {len(by_class)} class folder(s); a classifier needs at least 2")
     classes = sorted(by_class)
-    xs, ys = [], []
+    xs, ys, budget = [], [], MAX_UNZIPPED
     for label, name in enumerate(classes):
         for m in by_class[name]:
-            try:
-                img = Image.open(io.BytesIO(z.read(m))).convert("L" if channels == 1 else "RGB")
-            except (UnidentifiedImageError, OSError):
-                raise DatasetError(f"{m.filename!r} is not a readable image") from None
-            arr = np.asarray(img.resize((size, size)), np.float32) / 255.0
-            xs.append(arr[None] if channels == 1 else arr.transpose(2, 0, 1))
+            body = _member(z, m, budget)
+            budget -= len(body)
+            xs.append(_image(body, m.filename, size, channels))
             ys.append(label)
-    return {"x": np.stack(xs), "y": np.asarray(ys, np.int64), "task": "classification", "classes": classes}
+    return _check({"x": np.stack(xs), "y": np.asarray(ys, np.int64), "task": "classification", "classes": classes})
 
 
-def register_upload(name: str, parsed: dict, workspace: str | Path | None = None) -> DatasetSpec:
-    """Register parsed arrays as dataset ``upload:<name>`` and save them (plain NPZ) under the workspace."""
-    clean = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "data"
+def _member(z: zipfile.ZipFile, m: zipfile.ZipInfo, budget: int) -> bytes:
+    """A zip member's bytes, read through a bounded stream (the size in the zip's directory may be forged)."""
+    limit = min(MAX_IMAGE_BYTES, budget)
+    try:
+        with z.open(m) as f:
+            body = f.read(limit + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError, NotImplementedError) as e:
+        raise DatasetError(f"{m.filename!r} cannot be read from the zip: {e}") from None
+    if len(body) > limit:
+        which = f"{MAX_IMAGE_BYTES // 2**20} MB per image" if limit == MAX_IMAGE_BYTES else \
+            f"{MAX_UNZIPPED // 2**30} GB in all"  # fmt: skip
+        raise DatasetError(f"{m.filename!r} unpacks to more than the limit of {which}")
+    return body
+
+
+def _image(body: bytes, filename: str, size: int, channels: int) -> np.ndarray:
+    """One image: its header is read first and its pixel count checked, then it is decoded and resized."""
+    from PIL import Image
+
+    try:
+        img = Image.open(io.BytesIO(body))
+        w, h = img.size
+        if w * h > MAX_IMAGE_PIXELS:
+            raise DatasetError(f"{filename!r} is {w}×{h} pixels; images are limited to {MAX_IMAGE_PIXELS:,} pixels "
+                               "(4096×4096); scale it down first")  # fmt: skip
+        img.draft("L" if channels == 1 else "RGB", (size, size))  # JPEG: decode at a reduced size
+        img = img.convert("L" if channels == 1 else "RGB").resize((size, size))
+    except DatasetError:
+        raise
+    except Exception as e:  # PIL raises many kinds (OSError, DecompressionBombError, SyntaxError, ValueError)
+        raise DatasetError(f"{filename!r} is not a readable image ({type(e).__name__})") from None
+    arr = np.asarray(img, np.float32) / 255.0
+    return arr[None] if channels == 1 else arr.transpose(2, 0, 1)
+
+
+def clean_name(name: str) -> str:
+    """The dataset key and file name of an upload: letters, digits, '_' and '-' (at most 64)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_-")[:64].strip("_-") or "data"
+
+
+def register_upload(name: str, parsed: dict, workspace: str | Path | None = None, replace: bool = False) -> DatasetSpec:
+    """Register parsed arrays as dataset ``upload:<name>`` and save them (plain NPZ) under the workspace.
+    A different name that normalises to an existing upload's key ("my data" vs "my_data") is refused unless
+    ``replace``; uploading the same name again replaces it."""
+    _check(parsed)
+    clean = clean_name(name)
     key = f"upload:{clean}"
+    existing = DATASETS.get(key)
+    if existing is not None and existing.title != name and not replace:
+        raise DatasetError(f"an upload named {existing.title!r} is already saved as {key}; {name!r} would overwrite "
+                           "it. Rename the file, or delete the other upload.")  # fmt: skip
     x, y = parsed["x"], parsed["y"]
     if workspace is not None:
         folder = Path(workspace) / "data" / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
         meta = np.asarray([parsed["task"], *parsed.get("classes", parsed.get("targets", []))])
-        np.savez(folder / f"{clean}.npz", X=x, y=y, meta=meta)
+        buf = io.BytesIO()
+        np.savez(buf, X=x, y=y, meta=meta, name=np.asarray([name]))
+        atomic_write(folder / f"{clean}.npz", buf.getvalue())
     DATASETS.pop(key, None)
     from .registry import _load
 
@@ -157,12 +298,33 @@ def register_upload(name: str, parsed: dict, workspace: str | Path | None = None
 
 
 def load_saved_uploads(workspace: str | Path) -> list[DatasetSpec]:
-    """Register every upload saved under the workspace (after a restart)."""
+    """Register every upload saved under the workspace (after a restart). A damaged file (truncated, without
+    its metadata, doctored) is skipped and described in DAMAGED; every other upload loads."""
     out = []
     for path in sorted((Path(workspace) / "data" / "uploads").glob("*.npz")):
-        with np.load(path, allow_pickle=False) as z:
-            meta = [str(v) for v in z["meta"]]
-            parsed = {"x": z["X"], "y": z["y"], "task": meta[0]}
-        parsed["classes" if meta[0] == "classification" else "targets"] = meta[1:]
-        out.append(register_upload(path.stem, parsed))
+        try:
+            out.append(_load_saved(path))
+            DAMAGED.pop(str(path), None)
+        except (DatasetError, OSError) as e:
+            DAMAGED[str(path)] = f"the saved upload {path.name} is damaged and was not loaded: {e}"
     return out
+
+
+def _load_saved(path: Path) -> DatasetSpec:
+    raw = path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(raw)) if zipfile.is_zipfile(io.BytesIO(raw)) else _not_npz() as z:
+        names = {n.removesuffix(".npy") for n in z.namelist()}
+    if not {"X", "y", "meta"} <= names:
+        raise DatasetError(f"it lacks {', '.join(sorted({'X', 'y', 'meta'} - names))}")
+    text = {"meta": "U", "name": "U"}
+    x, y, meta = _npz(raw, ("X", "y", "meta"), text)
+    title = str(_npz(raw, ("name",), text)[0][0]) if "name" in names else path.stem
+    meta = [str(v) for v in meta]
+    if not meta or meta[0] not in ("classification", "regression"):
+        raise DatasetError(f"its metadata names no task ({meta[:1]})")
+    parsed = {"x": x, "y": y, "task": meta[0], "classes" if meta[0] == "classification" else "targets": meta[1:]}
+    return register_upload(title, parsed, replace=True)
+
+
+def _not_npz():
+    raise DatasetError("it is not an NPZ (zip) file; it may be cut short")

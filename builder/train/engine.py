@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import threading
 import time
@@ -23,9 +24,10 @@ from types import SimpleNamespace
 
 import torch
 
+from .. import budget
 from ..compile import build_model, node_at
 from ..data import check_compatibility, get_spec, load_dataset
-from ..design import Design, atomic_write, from_dict
+from ..design import Design, DesignFormatError, DiskFull, atomic_write, from_dict
 from ..paths import workspace_root
 from ..validate import ERROR, Issue, validate
 from .config import resolve_config
@@ -33,6 +35,7 @@ from .devices import resolve_device
 from .events import RunLog
 from .tasks import Task
 
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # a run's folder name under workspace/runs/
 DIVERGENCE = 1e3  # a loss this many times its starting value counts as diverged
 NICE = 5  # background runs (the app's) run at a lower CPU priority than the server that shows them
 
@@ -99,7 +102,22 @@ def prepare(design: Design, overrides: dict | None = None):
     problems = [i for i in check_compatibility(design, spec, task_for_data) if i.severity == ERROR]
     if problems:
         raise TrainError(f"the design does not fit {spec.name}: " + problems[0].message, problems)
+    _check_memory(design, report, cfg)
     return cfg, spec
+
+
+def _check_memory(design: Design, report, cfg) -> None:
+    """Refuse, before anything is built, a run whose estimated memory exceeds what the device has free."""
+    try:
+        device = str(resolve_device(cfg.device))
+    except Exception:  # an unknown device is reported when the run starts, with the list of devices
+        return
+    reports = [validate(net) for net in design.networks.values()] if design.networks else [report]
+    try:
+        for r in reports:
+            budget.check_training(r, cfg.batch_size, cfg.optimizer, device)
+    except budget.MemoryBudgetError as e:
+        raise TrainError(str(e)) from None
 
 
 def _optimizer(cfg, params):
@@ -195,6 +213,8 @@ class CheckpointWriter:
             self._thread = None
         if self.error is not None:
             error, self.error = self.error, None
+            if isinstance(error, DiskFull):
+                raise error
             raise RuntimeError(f"could not write a checkpoint in {self.run_dir}: {error}") from error
 
 
@@ -213,9 +233,15 @@ class Trainer:
             self.checkpoint = torch.load(resume, map_location="cpu", weights_only=True)
             if self.checkpoint.get("config", {}).get("task") == "gan":
                 raise TrainError("resuming a GAN run is not supported yet; start a new run from its design.")
-            design = from_dict(self.checkpoint["design"])
-            overrides = {**self.checkpoint["config"], **(overrides or {})}
-            run_id = self.checkpoint["run_id"]
+            try:
+                design = from_dict(self.checkpoint["design"])
+                overrides = {**self.checkpoint["config"], **(overrides or {})}
+                run_id = self.checkpoint["run_id"]
+            except (KeyError, TypeError, DesignFormatError) as e:
+                raise TrainError(f"{resume} is not a LayerLoom checkpoint that can be resumed ({e})") from None
+        if run_id is not None and not (isinstance(run_id, str) and RUN_ID.fullmatch(run_id)):
+            raise TrainError(f"{str(run_id)[:80]!r} is not a run id (letters, digits, '-' and '_', at most 64): a "
+                             "checkpoint names its own run folder, inside the workspace")  # fmt: skip
         self.design = design
         self.cfg, self.spec = prepare(design, overrides)
         self.control = control or Control()
@@ -241,6 +267,9 @@ class Trainer:
         except TrainError as e:
             result.message = str(e)
             self.log.emit("failed", message=str(e), node=e.node, step=getattr(e, "step", None))
+        except DiskFull as e:  # the log goes on in memory, so the UI and the CLI still see how the run ended
+            result.message = str(e)
+            self.log.emit("failed", message=result.message, node=None)
         except torch.cuda.OutOfMemoryError:
             result.message = (f"the GPU ran out of memory at batch size {cfg.batch_size}. Lower the batch size "
                               "(halve it), or use a smaller model.")  # fmt: skip
@@ -256,7 +285,7 @@ class Trainer:
             if getattr(self, "saver", None) is not None:
                 try:
                     self.saver.wait()
-                except RuntimeError as e:
+                except (RuntimeError, OSError) as e:
                     result.message = result.message or str(e)
             self.log.close()
         return result
@@ -291,6 +320,8 @@ class Trainer:
         s.y = {k: torch.from_numpy(data.split(k)[1]).to(device) for k in ("train", "val", "test")}
         torch.manual_seed(cfg.seed)  # dropout and noise draw from the global generator
         s.model = self.model = build_model(self.design, seed=cfg.seed).to(device)
+        # evaluation batches sized so a model with large activations does not exhaust memory
+        self._eval_batch = budget.eval_batch(s.model.layerloom.validation, budget.available(str(device)))
         s.n = len(s.x["train"])
         s.steps_per_epoch = math.ceil(s.n / cfg.batch_size)
         s.opt = _optimizer(cfg, s.model.parameters())
@@ -450,8 +481,9 @@ class Trainer:
             budget["cost"], budget["last"] = time.perf_counter() - now, time.perf_counter()
 
     @torch.no_grad()
-    def _evaluate(self, model, task: Task, x, y, batch: int = 1024) -> dict:
+    def _evaluate(self, model, task: Task, x, y) -> dict:
         model.eval()
+        batch = self._eval_batch
         outs, total = [], 0.0
         gen = torch.Generator(device=x.device).manual_seed(12345)  # the same noise every evaluation
         for i in range(0, len(x), batch):

@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..design import DiskFull, disk_full
+
 
 @dataclass(frozen=True)
 class Event:
@@ -27,16 +29,35 @@ class RunLog:
     def __init__(self, path: str | Path | None = None):
         self._events: list[Event] = []
         self._lock = threading.Lock()
-        self._file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115 (closed in close())
+        self.path = Path(path) if path else None
+        self._file = open(path, "ab", buffering=0) if path else None  # noqa: SIM115 (closed in close())
+        self.write_error: OSError | None = None  # set when the file could not be written (a full disk)
 
     def emit(self, kind: str, payload=None, **data) -> Event:
         event = Event(kind, data, payload=payload)
         with self._lock:
             self._events.append(event)
             if self._file:
-                self._file.write(event.to_json() + "\n")
-                self._file.flush()
+                self._write((event.to_json() + "\n").encode("utf-8"))
         return event
+
+    def _write(self, line: bytes) -> None:
+        """Append one whole line, or nothing: a failed write (a full disk) is cut back so the file never ends
+        in half a line; the log then goes on in memory only and :class:`DiskFull` is raised once."""
+        start = self._file.tell()
+        try:
+            written = self._file.write(line)
+            if written != len(line):
+                raise OSError(28, "short write")
+        except OSError as e:
+            try:
+                self._file.truncate(start)
+            except OSError:
+                pass
+            self._file.close()
+            self._file = None
+            self.write_error = DiskFull(self.path, e) if disk_full(e) or e.errno == 28 else e
+            raise self.write_error from e
 
     def since(self, index: int = 0) -> list[Event]:
         with self._lock:
@@ -59,11 +80,20 @@ class RunLog:
             self._file = None
 
     @staticmethod
-    def read(path: str | Path) -> list[Event]:
-        """Events of a finished or interrupted run, from its events.jsonl."""
+    def read(path: str | Path, problems: list[str] | None = None) -> list[Event]:
+        """Events of a finished or interrupted run, from its events.jsonl. A damaged line (cut short by a crash
+        or a full disk, or edited by hand) is skipped and described in ``problems``; the rest is read."""
         out = []
-        for line in Path(path).read_text(encoding="utf-8").splitlines():
-            if line.strip():
+        text = Path(path).read_bytes().decode("utf-8", errors="replace")
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
                 raw = json.loads(line)
-                out.append(Event(raw["kind"], raw["data"], raw["time"]))
+                event = Event(str(raw["kind"]), dict(raw["data"]), float(raw["time"]))
+            except (ValueError, KeyError, TypeError, AttributeError) as e:
+                if problems is not None:
+                    problems.append(f"events.jsonl line {number} is damaged and was skipped ({type(e).__name__})")
+                continue
+            out.append(event)
         return out

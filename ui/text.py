@@ -1,0 +1,19 @@
+"""User text (design and node names, upload names, messages that quote them) shown as text, never as markup.
+
+Streamlit renders Markdown in st.markdown/caption/error/warning/info/success and in widget labels: a design
+named ``![x](http://host/x)`` would make every browser that opens it fetch that address. Every string that
+holds user text goes through :func:`md` before it reaches one of those calls (st.text, st.code, st.dataframe
+and selectbox options show plain text already).
+"""
+
+from __future__ import annotations
+
+import re
+
+# CommonMark's backslash escapes cover ASCII punctuation; Streamlit adds :emoji:, :color[...] and $math$
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&\"'])")
+
+
+def md(text: object) -> str:
+    """``text`` escaped for Markdown, on one line: it renders as exactly these characters."""
+    return _SPECIAL.sub(r"\\\1", str(text)).replace("\r", " ").replace("\n", " ")
