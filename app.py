@@ -6,6 +6,7 @@ Run: streamlit run app.py
 import streamlit as st
 
 from ui import session
+from ui.text import md
 
 st.set_page_config(page_title="LayerLoom", page_icon="🧶", layout="wide")
 
@@ -21,5 +22,7 @@ pages = [
 ]
 page = st.navigation(pages)
 session.editor()  # the tab's design (from ?design=… after a reload or a restart), before any page runs
+if st.session_state.get("session-message"):  # a design that could not be opened or saved, on any page
+    st.error(md(st.session_state.pop("session-message")))
 page.run()
 session.autosave()  # every edit lands in the workspace

@@ -133,7 +133,9 @@ class RunInfo:
     @property
     def short_label(self) -> str:
         lr = self.config.get("lr")
-        return f"{optimizer_name(self.config)} lr={lr:g}" if isinstance(lr, (int, float)) else optimizer_name(self.config)
+        return (
+            f"{optimizer_name(self.config)} lr={lr:g}" if isinstance(lr, (int, float)) else optimizer_name(self.config)
+        )
 
     @property
     def test_metrics(self) -> dict:
@@ -190,6 +192,15 @@ class Workspace:
         self.designs_dir = self.root / "designs"
         self.runs_dir = self.root / "runs"
 
+    def inside(self, *parts: str) -> Path:
+        """root/parts…, refused (ValueError) unless it stays inside the workspace: every path built from data
+        (design ids, run ids, network names) goes through here or through an id pattern."""
+        path = self.root.joinpath(*parts)
+        root = self.root.resolve()
+        if not path.resolve().is_relative_to(root):
+            raise ValueError(f"{'/'.join(parts)!r} would lead outside the workspace {root}")
+        return path
+
     # -- designs -----------------------------------------------------------------------------------------------
     def new_id(self, name: str) -> str:
         return f"{slug(name)}-{uuid.uuid4().hex[:6]}"
@@ -233,12 +244,20 @@ class Workspace:
     def register_uploads(self) -> list[str]:
         """Register the datasets uploaded into this workspace that this process does not know yet."""
         from .data import DATASETS
-        from .data.uploads import load_saved_uploads
+        from .data.uploads import DAMAGED, load_saved_uploads
 
         folder = self.root / "data" / "uploads"
-        if not folder.is_dir() or all(f"upload:{p.stem}" in DATASETS for p in folder.glob("*.npz")):
+        if not folder.is_dir() or all(f"upload:{p.stem}" in DATASETS or str(p) in DAMAGED
+                                      for p in folder.glob("*.npz")):  # fmt: skip
             return []
         return [s.name for s in load_saved_uploads(self.root)]
+
+    def damaged_uploads(self) -> list[str]:
+        """What is wrong with each saved upload of this workspace that could not be loaded."""
+        from .data.uploads import DAMAGED
+
+        folder = str(self.root / "data" / "uploads")
+        return [message for path, message in DAMAGED.items() if str(Path(path).parent) == folder]
 
     # -- runs --------------------------------------------------------------------------------------------------
     def start(self, design: Design, settings: dict, design_id: str | None = None, resume=None):

@@ -10,6 +10,8 @@ editor = session.editor()
 ws = session.workspace()
 ws.register_uploads()  # uploads saved in the workspace come back after a restart
 st.title("Data")
+for problem in ws.damaged_uploads():  # a damaged upload affects only itself
+    st.warning(md(problem), icon=":material/broken_image:")
 specs = {s.name: s for s in list_datasets()}
 current = (editor.design.training or {}).get("dataset") or editor.design.metadata.get("dataset") or "digits"
 names = sorted(specs, key=lambda n: (specs[n].group, n))

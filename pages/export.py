@@ -34,12 +34,15 @@ for _node, why in onnx_problems(target, report):
 
 choice = (design_id, run.run_id if run else None, network)
 if st.button("Export", type="primary", key="export-go", icon=":material/package_2:"):
-    folder = ws.root / "exports" / design_id / (run.run_id if run else "untrained") / (network or "model")
+    folder = ws.inside("exports", design_id, run.run_id if run else "untrained", network or "model")
     weights = None
     if run:
         weights = run.path / ("best.pt" if (run.path / "best.pt").exists() else "last.pt")
     with st.spinner("Writing model.py, exporting and verifying ONNX, writing train.py…"):
-        st.session_state["export"] = (choice, export_bundle(source, folder, weights, network), target.name)
+        try:
+            st.session_state["export"] = (choice, export_bundle(source, folder, weights, network), target.name)
+        except (OSError, MemoryError) as e:  # a full disk, a model too big for this machine: earlier files stay
+            st.error(md(e))
 if st.session_state.get("export", (None,))[0] == choice:  # the files of what is chosen now, not a former choice
     _, bundle, name = st.session_state["export"]
     export_view.downloads(bundle, name, key="export")

@@ -40,7 +40,7 @@ if start or sweep:
         design.training = {k: v for k, v in values.items() if k != "device"}  # the form comes back after a reload
         session.autosave()
         st.rerun()
-    except (TrainError, ValueError) as e:
+    except (TrainError, ValueError, OSError) as e:
         for issue in getattr(e, "issues", None) or [e]:
             st.error(md(getattr(issue, "message", str(issue))))
 paused = run is not None and run.alive and not run.control.running.is_set()
@@ -84,5 +84,8 @@ if history:
         cols = st.columns([3, 1])
         pick = cols[0].selectbox("Continue a stopped or interrupted run", [r.run_id for r in cut], key="continue")
         if cols[1].button("Continue run", key="train-continue"):
-            st.session_state["run_id"] = ws.start(design, {}, design_id, resume=ws.runs_dir / pick / "last.pt").run_id
-            st.rerun()
+            try:
+                st.session_state["run_id"] = ws.start(design, {}, design_id, resume=ws.runs_dir / pick / "last.pt").run_id
+                st.rerun()
+            except (TrainError, ValueError, OSError) as e:  # a damaged checkpoint, a full disk
+                st.error(md(e))

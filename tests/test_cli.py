@@ -26,7 +26,7 @@ def test_validate_prints_the_node_table_and_totals():
 
 def test_validate_json_matches_the_documented_shape():
     out = json.loads(cli("validate", TEMPLATE_DIR / "resnet18.json", "--json").stdout)
-    assert set(out) == {"valid", "nodes", "params", "macs", "issues"}
+    assert set(out) == {"valid", "nodes", "params", "macs", "activation_bytes", "issues"}
     assert out["valid"] and out["params"] == 11_689_512
     assert out["nodes"]["stem_conv"] == {"shape": [64, 112, 112], "params": 9408, "macs": 118_013_952}
 

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ui.text import plain
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -57,9 +59,9 @@ def test_check_page_reports_a_bad_design_by_node_and_a_malformed_one_by_json_pat
     )
     at.text_area(key="check-text").set_value(bad).run()
     assert not at.exception
-    assert any("Conv2d 'conv1': kernel_size=50 is larger than its input height 28" in e.value for e in at.error)
+    assert any("Conv2d 'conv1': kernel_size=50 is larger than its input height 28" in plain(e.value) for e in at.error)
     at.text_area(key="check-text").set_value('{"version": 1, "nodes": [{"id": 1}]}').run()
-    assert any("$.nodes[0].id" in e.value for e in at.error)
+    assert any("$.nodes[0].id" in plain(e.value) for e in at.error)
 
 
 def test_layer_catalogue_search_filters():

@@ -89,11 +89,17 @@ def upload_form(workspace_root) -> None:
                f"task {parsed['task']}.")  # fmt: skip
     st.button("Add to the workspace", key="data-add", type="primary", on_click=_add,
               args=(name, parsed, workspace_root))  # fmt: skip
+    if st.session_state.get("data-add-error"):
+        st.error(md(st.session_state.pop("data-add-error")))
     return None
 
 
 def _add(name: str, parsed: dict, workspace_root) -> None:
     """Register the upload (saved as plain arrays in the workspace) and show it at once."""
-    spec = register_upload(name, parsed, workspace=workspace_root)
+    try:
+        spec = register_upload(name, parsed, workspace=workspace_root)
+    except (DatasetError, OSError) as e:  # a name taken by another upload, a full disk
+        st.session_state["data-add-error"] = str(e)
+        return
     st.session_state["data-choice"] = spec.name
     st.session_state["data-added"] = spec.name

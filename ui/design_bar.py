@@ -10,7 +10,6 @@ from builder.design import DesignFormatError, dumps, loads
 from builder.edit import Editor, blank
 from builder.templates import list_templates, load_template
 from ui import session
-from ui.text import md
 
 
 @st.cache_data
@@ -72,8 +71,6 @@ def design_bar(editor: Editor) -> None:
         st.file_uploader("A design file (.json)", type=["json"], key="open-design", on_change=_open_file)
     cols[3].download_button("Save file", dumps(editor.design), file_name=f"{editor.design.name}.json",
                             mime="application/json", key="save-design", width="stretch", icon=":material/download:")  # fmt: skip
-    if st.session_state.get("session-message"):
-        st.error(md(st.session_state.pop("session-message")))
     if editor.design.networks and not editor.design.nodes:
         keys = list(editor.design.networks)
         net = st.radio("Network", keys, index=keys.index(editor.network), horizontal=True, key="network",

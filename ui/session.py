@@ -30,7 +30,7 @@ def editor() -> Editor:
         if design is not None:
             _open(design, wanted, saved=True)
         else:  # a design that was never edited (so never saved) keeps its id; a malformed id gets a new one
-            keep = wanted if wanted and ID.match(wanted) and not ws.has(wanted) else None
+            keep = wanted if wanted and ID.fullmatch(wanted) and not ws.has(wanted) else None
             _open(blank(), keep)
     if st.query_params.get("design") != ss["design_id"]:
         st.query_params["design"] = ss["design_id"]
@@ -61,5 +61,9 @@ def autosave() -> None:
         return
     text = dumps(ss["editor"].design)
     if text != ss.get("saved"):
-        workspace().save(ss["design_id"], ss["editor"].design)
+        try:
+            workspace().save(ss["design_id"], ss["editor"].design)
+        except OSError as e:  # a full disk: the edit stays in this tab and is saved by the next edit that fits
+            ss["session-message"] = f"Not saved: {e}"
+            return
         ss["saved"] = text

@@ -17,3 +17,8 @@ _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&\"'])")
 def md(text: object) -> str:
     """``text`` escaped for Markdown, on one line: it renders as exactly these characters."""
     return _SPECIAL.sub(r"\\\1", str(text)).replace("\r", " ").replace("\n", " ")
+
+
+def plain(escaped: str) -> str:
+    """The text :func:`md` escaped (what a reader sees); for tests that read messages back."""
+    return re.sub(r"\\(.)", r"\1", escaped)
