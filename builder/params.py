@@ -122,9 +122,11 @@ class IntTuple(Param):
 
     kind = "int|tuple"
 
-    def __init__(self, default, help="", *, length=None, min=None, max=None, optional=False, words=(), **kw):
+    def __init__(self, default, help="", *, length=None, min=None, max=None, optional=False, words=(),
+                 none_entries=False, **kw):  # fmt: skip
         super().__init__(default, help, **kw)
         self.length, self.min, self.max, self.optional = length, min, max, optional
+        self.none_entries = none_entries  # list entries may be null (torch's Optional[int], e.g. adaptive pools)
         self.words = tuple(words)  # strings allowed besides numbers, e.g. padding="same"
         if words:
             self.choices = self.words
@@ -137,11 +139,12 @@ class IntTuple(Param):
         if _is_int(v):
             self._bounds(v)
             return v
-        if isinstance(v, (list, tuple)) and all(_is_int(i) for i in v):
+        if isinstance(v, (list, tuple)) and all(_is_int(i) or (i is None and self.none_entries) for i in v):
             if self.length is not None and len(v) != self.length:
                 raise ParamError(f"must be an integer or a list of {self.length} integers, received {list(v)!r}")
             for i in v:
-                self._bounds(i)
+                if i is not None:
+                    self._bounds(i)
             return tuple(v)
         extra = "".join(f" or {w!r}" for w in self.words)
         n = f"{self.length} " if self.length else ""

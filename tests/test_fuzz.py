@@ -131,3 +131,66 @@ def single_layer_designs(draw):
 @given(single_layer_designs())
 def test_random_single_layers_are_rejected_or_exactly_right(design):
     test_random_designs_are_rejected_or_exactly_right.hypothesis.inner_test(design)
+
+
+# -- hostile input: any JSON a user or an attacker can send --------------------------------------------------------
+HOSTILE_IDS = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["training", "forward", "eval", "state_dict", "_modules", "__init__", "self", "torch", "x",
+                     "![m](http://127.0.0.1:9/x)", "<img src=x>", "../../etc/passwd", "a\nb", "\ud800", "1abc",
+                     "class", "None", "ĉonv", "x" * 200]),
+)  # fmt: skip
+EXTREME = st.sampled_from([0, -1, 1, 3, 2**31, 2**63, -(2**63), 10**30, 1e308, -1e308, 1e-308, 5e-324,
+                           float("nan"), float("inf"), -float("inf"), 0.5, True, False, None, "x", "same", [],
+                           {}, [1e308, 2], [None, 2], [2**40] * 3, [[[]]]])  # fmt: skip
+
+
+@st.composite
+def hostile_designs(draw):
+    """Raw JSON-like dicts: real layer types with hostile ids, extreme numbers and any port."""
+    ids = draw(st.lists(HOSTILE_IDS, min_size=1, max_size=4, unique=True))
+    nodes = [{"id": "in", "type": "Input", "params": {"shape": draw(st.lists(st.integers(1, 6), min_size=1,
+                                                                              max_size=3))}}]  # fmt: skip
+    for nid in ids:
+        t = draw(st.sampled_from(TYPES + ["Output", "Nope"]))
+        spec = REGISTRY.get(t)
+        params = {k: draw(st.one_of(EXTREME, param_value(v), param_value(v), param_value(v)))
+                  for k, v in spec.params.items() if draw(st.booleans())} if spec else {}  # fmt: skip
+        node = {"id": nid, "type": t, "params": params}
+        if draw(st.integers(0, 3)) == 0:
+            node["position"] = {"x": draw(EXTREME), "y": 0}
+        nodes.append(node)
+    nodes.append({"id": "out", "type": "Output"})
+    names = [n["id"] for n in nodes]
+    edges = [{"source": a, "target": b} for a, b in zip(names, names[1:])]  # a chain, then anything
+    edges += [{"source": draw(st.sampled_from(names)), "target": draw(st.sampled_from(names)),
+               "target_port": draw(st.one_of(st.integers(0, 3), st.integers(0, 10**9), st.just(-1)))}
+              for _ in range(draw(st.integers(0, 3)))]  # fmt: skip
+    raw = {"version": 1, "name": draw(st.one_of(HOSTILE_IDS, st.just("ok"))), "nodes": nodes, "edges": edges}
+    if draw(st.integers(0, 3)) == 0:
+        raw = {"version": 1, "name": "gan", "networks": {draw(HOSTILE_IDS): {"nodes": nodes, "edges": edges}}}
+    return raw
+
+
+@settings(
+    max_examples=int(os.environ.get("LAYERLOOM_FUZZ", 400)), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(hostile_designs())
+def test_hostile_designs_are_refused_at_load_or_validate_without_raising(raw):
+    from builder.design import DesignFormatError, dumps, from_dict, loads
+    from builder.workspace import Workspace
+
+    try:
+        design = from_dict(raw)
+    except DesignFormatError as e:
+        event("refused at load")
+        assert e.path.startswith("$") and e.message
+        return
+    for name in design.networks:  # a network name that got through is a plain identifier: safe as a path part
+        Workspace().inside("exports", name)
+    again = loads(dumps(design))  # whatever loads can be saved as standard JSON and loaded back
+    assert dumps(again) == dumps(design)
+    report = validate(design)  # never raises
+    event("valid" if report.valid else "rejected")
+    if report.valid and not design.networks:
+        build_model(design, seed=0)  # hostile ids become safe attribute names

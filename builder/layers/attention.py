@@ -90,7 +90,11 @@ class MultiheadAttention(LayerSpec):
 
     def count_macs(self, p, ins, out):
         q, k, v = self.qkv(ins)
-        return attention_macs(q.shape[0], k.shape[0], q.shape[1], k.shape[1], v.shape[1])
+        extra = int(p.add_bias_kv) + int(p.add_zero_attn)  # key/value steps appended after the projections
+        return (
+            attention_macs(q.shape[0], k.shape[0], q.shape[1], k.shape[1], v.shape[1])
+            + 2 * q.shape[0] * q.shape[1] * extra
+        )
 
     def forward_code(self, p, attr, args, ins):
         q, k, v = (args[0],) * 3 if len(args) == 1 else args

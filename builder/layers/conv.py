@@ -83,10 +83,12 @@ class ConvNd(ConvBase):
         pad = (0,) * self.rank if p.padding == "valid" else as_tuple(p.padding, self.rank)
         if p.padding_mode != "zeros":
             for size, pd in zip(sizes, pad):
-                if pd >= size and p.padding_mode == "reflect" or pd > size:
+                # torch's limits: reflect needs padding < size, circular padding <= size, replicate none
+                if (p.padding_mode == "reflect" and pd >= size) or (p.padding_mode == "circular" and pd > size):
+                    want = "smaller than" if p.padding_mode == "reflect" else "at most"
                     raise ShapeError(
-                        f"padding={p.padding} with padding_mode='{p.padding_mode}' needs padding smaller than "
-                        f"the input size {size}. Reduce padding or use padding_mode='zeros'.", "padding",
+                        f"padding={p.padding} with padding_mode='{p.padding_mode}' needs padding {want} the input "
+                        f"size {size}. Reduce padding, or use padding_mode='zeros' or 'replicate'.", "padding",
                     )  # fmt: skip
         kernel_fits(self, sizes, k, pad, d)
         out = tuple(conv_out(*a) for a in zip(sizes, k, s, pad, d))

@@ -10,6 +10,7 @@ def _bn_params(affine=True, track=True):
         "momentum": Float(0.1, "running-statistics update rate (null: cumulative average)", min=0, max=1, optional=True),
         "affine": Bool(affine, "learn a scale and shift per channel"),
         "track_running_stats": Bool(track, "keep running mean/var for eval mode"),
+        "bias": Bool(True, "learn the shift (with affine); false keeps only the scale"),
     }  # fmt: skip
 
 
@@ -28,7 +29,7 @@ class BatchNormBase(LayerSpec):
         return {"num_features": ins[0].shape[0]}
 
     def count_params(self, p, ins):
-        return 2 * ins[0].shape[0] if p.affine else 0
+        return (1 + p.bias) * ins[0].shape[0] if p.affine else 0
 
     def onnx_issue(self, p, ins):
         if not p.track_running_stats and self.type.startswith("BatchNorm"):
@@ -132,6 +133,7 @@ class GroupNorm(LayerSpec):
         "num_groups": Int(8, "number of channel groups (must divide the channels)", min=1, required=True),
         "eps": Float(1e-5, "added to the variance for stability", positive=True),
         "affine": Bool(True, "learn a per-channel scale and shift"),
+        "bias": Bool(True, "learn the shift (with affine); false keeps only the scale"),
     }
     torch_class = "nn.GroupNorm"
     positional = ("num_groups", "num_channels")
@@ -150,7 +152,7 @@ class GroupNorm(LayerSpec):
         return {"num_channels": ins[0].shape[0]}
 
     def count_params(self, p, ins):
-        return 2 * ins[0].shape[0] if p.affine else 0
+        return (1 + p.bias) * ins[0].shape[0] if p.affine else 0
 
 
 @register

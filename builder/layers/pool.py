@@ -108,12 +108,17 @@ class AdaptivePoolNd(LayerSpec):
     rank = 2
     positional = ("output_size",)
 
+    def sizes(self, p, ins) -> tuple[int, ...]:
+        """The output size per spatial dim; a null entry keeps that dim's input size (as torch does)."""
+        out = as_tuple(p.output_size, self.rank)
+        return tuple(s if o is None else o for s, o in zip(ins[0].shape[1:], out))
+
     def infer(self, p, ins):
         shape = self.expect_rank(ins, self.rank + 1, LAYOUT[self.rank])
-        return TensorType((shape[0], *as_tuple(p.output_size, self.rank)))
+        return TensorType((shape[0], *self.sizes(p, ins)))
 
     def onnx_issue(self, p, ins):
-        sizes, out = ins[0].shape[1:], as_tuple(p.output_size, self.rank)
+        sizes, out = ins[0].shape[1:], self.sizes(p, ins)
         if any(o != 1 and s % o for s, o in zip(sizes, out)):
             return (
                 f"ONNX has no adaptive pooling: output_size {list(out)} must divide the input size {list(sizes)} "
@@ -123,7 +128,8 @@ class AdaptivePoolNd(LayerSpec):
 
 
 def _adaptive(rank):
-    return {"output_size": IntTuple(1, "output size per spatial dim (1 = global pooling)", length=rank, min=1)}
+    return {"output_size": IntTuple(1, "output size per spatial dim (1 = global pooling; null keeps that dim)",
+                                    length=rank, min=1, none_entries=True)}  # fmt: skip
 
 
 _ADOC = (

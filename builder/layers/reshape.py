@@ -12,7 +12,7 @@ class Flatten(LayerSpec):
         "defaults turn a (N, C, H, W) feature map into (N, C·H·W) so a Linear can follow it."
     )
     params = {
-        "start_dim": Int(1, "first dim to flatten (1 = first after the batch)", min=1),
+        "start_dim": Int(1, "first dim to flatten (1 = first after the batch; negative counts from the end)"),
         "end_dim": Int(-1, "last dim to flatten (-1 = the last)"),
     }
     accepts_int = True
@@ -21,12 +21,12 @@ class Flatten(LayerSpec):
     def infer(self, p, ins):
         shape = ins[0].shape
         rank = len(shape) + 1
-        s = p.start_dim
+        s = p.start_dim + rank if p.start_dim < 0 else p.start_dim
         e = p.end_dim + rank if p.end_dim < 0 else p.end_dim
-        if s >= rank:
+        if not 1 <= s < rank:
             raise ShapeError(
-                f"start_dim={s} is out of range for input {fmt_shape(shape)}. Expected 1 to {rank - 1}. "
-                f"Received {s}.", "start_dim",
+                f"start_dim={p.start_dim} is out of range for input {fmt_shape(shape)}. Expected 1 to {rank - 1} "
+                f"(or {1 - rank} to -1; dim 0 is the batch, which stays). Received {p.start_dim}.", "start_dim",
             )  # fmt: skip
         if not 1 <= e < rank or e < s:
             raise ShapeError(
