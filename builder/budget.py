@@ -45,9 +45,9 @@ class Estimate:
 
 def estimate(report) -> Estimate:
     """Bytes of a validated design (a :class:`builder.Validation`), from its shape pass."""
-    per_node = {nid: report.nodes[nid].activation_bytes for nid in report.order}
+    per_node = {nid: report.nodes[nid].activation_bytes for nid in report.order if report.nodes[nid].type != "Output"}
     biggest = max(per_node, key=per_node.get, default=None)
-    return Estimate(report.params * 4, sum(per_node.values()), biggest, per_node.get(biggest, 0))
+    return Estimate(report.params * 4, report.activation_bytes, biggest, per_node.get(biggest, 0))
 
 
 def available(device: str = "cpu") -> int:
@@ -118,6 +118,7 @@ def check_training(report, batch: int, optimizer: str, device: str = "cpu", free
 def eval_batch(report, free: int, limit: int = 1024) -> int:
     """The largest evaluation batch (at most ``limit``) whose two largest activations fit in a quarter of
     ``free``: evaluation keeps only a few activations alive at once."""
-    sizes = sorted((report.nodes[n].activation_bytes for n in report.order), reverse=True)[:2]
+    sizes = sorted((report.nodes[n].activation_bytes for n in report.order if report.nodes[n].type != "Output"),
+                   reverse=True)[:2]  # fmt: skip
     per_sample = max(1, sum(sizes))
     return int(max(1, min(limit, free // 4 // per_sample)))

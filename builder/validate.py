@@ -77,8 +77,9 @@ class Validation:
 
     @property
     def activation_bytes(self) -> int:
-        """Bytes of every activation of one sample (what training keeps per sample for the backward pass)."""
-        return sum(self.nodes[n].activation_bytes for n in self.order)
+        """Bytes of every activation of one sample (what training keeps per sample for the backward pass); an
+        Output is its input's tensor, so it is not counted again."""
+        return sum(self.nodes[n].activation_bytes for n in self.order if self.nodes[n].type != "Output")
 
     @property
     def errors(self) -> list[Issue]:

@@ -141,3 +141,42 @@ def test_gan_files_export_one_network_with_its_trained_weights(tmp_path):
         cli("export", TEMPLATE_DIR / "gan_2d.json", "--network", "critic", "--onnx", tmp_path / "x.onnx").returncode
         == 2
     )
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 5 MB tmpfs, nearly filled (needs root, as in CI's container; skipped where mounting is not allowed)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=5m", "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        filler = mount / "filler"
+        with open(filler, "wb") as f:  # leave ~40 kB: enough for run.json, not for the first checkpoint
+            try:
+                f.write(b"\0" * (5 * 2**20 - 40 * 2**10))
+            except OSError:
+                pass
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def test_a_full_disk_ends_in_a_clear_message_no_temp_file_and_whole_files(small_disk):
+    from builder import load_design
+    from builder.design import DiskFull
+    from builder.workspace import Workspace
+
+    r = cli("train", TEMPLATE_DIR / "lenet5.json", "--epochs", "2", "--out", small_disk)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "error: no space left on the device holding the workspace" in r.stderr
+    assert not list(small_disk.rglob("*.tmp"))
+    for events in small_disk.rglob("events.jsonl"):
+        assert all(json.loads(line) for line in events.read_text().splitlines())
+    ws, big = Workspace(small_disk), load_design(TEMPLATE_DIR / "densenet121.json")
+    with pytest.raises(DiskFull, match="no space left on the device holding the workspace"):
+        for i in range(20):  # ~100 kB each: the disk fills within a few
+            ws.save(f"d{i}", big)
+    assert not list(small_disk.rglob("*.tmp"))
+    for path in ws.designs_dir.glob("*.json"):  # every earlier save is whole
+        load_design(path)

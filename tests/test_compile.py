@@ -121,3 +121,21 @@ def test_eval_outputs_are_deterministic():
     torch.manual_seed(0)
     b = run(m, d)
     assert len(a) == 3 and all(torch.equal(x, y) for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("nid", ["training", "forward", "eval", "state_dict", "_modules", "_parameters", "cuda",
+                                 "__init__", "self", "class", "![m](http://x/y)"])  # fmt: skip
+def test_node_ids_that_are_module_attributes_still_build(nid):
+    import torch
+
+    from builder import Design, Edge, Node, validate
+
+    for position in range(3):  # as the Input, the layer and the Output
+        ids = ["x", "h", "out"]
+        ids[position] = nid
+        d = Design("t", [Node(ids[0], "Input", {"shape": [4]}), Node(ids[1], "Linear", {"out_features": 2}),
+                         Node(ids[2], "Output")], [Edge(ids[0], ids[1]), Edge(ids[1], ids[2])])  # fmt: skip
+        assert validate(d).valid
+        model = build_model(d, seed=0)
+        model.eval()
+        assert model(torch.zeros(1, 4)).shape == (1, 2) and model.state_dict()

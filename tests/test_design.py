@@ -5,6 +5,7 @@ import json
 import pytest
 
 from builder import Design, DesignFormatError, Edge, Node, load_design, save_design, validate
+from builder.design import dumps, from_dict, loads
 from builder.templates import load_template
 
 LENET = {
@@ -119,3 +120,97 @@ def test_hostile_json_gets_a_clear_error():
         loads(b"\xff{}")
     with pytest.raises(DesignFormatError, match="not valid JSON"):
         loads("assets/templates/lenet5.json")  # loads never treats text as a path
+
+
+# -- hostile and damaged files (issue: hardening) -------------------------------------------------------------------
+def _net(**node):
+    return {"version": 1, "nodes": [{"id": "a", "type": "Input", **node}], "edges": []}
+
+
+@pytest.mark.parametrize(
+    "text, path, words",
+    [
+        ('{"version": 1, "nodes": [{"id": "a", "type": "Input", "position": {"x": NaN, "y": 0}}]}',
+         "$.nodes[0].position.x", "finite"),
+        ('{"version": 1, "nodes": [{"id": "a", "type": "Input", "position": {"x": 1, "y": Infinity}}]}',
+         "$.nodes[0].position.y", "finite"),
+        ('{"version": 1, "name": "\\ud800", "nodes": []}', "$.name", "lone surrogate"),
+        ('{"version": 1, "nodes": [], "metadata": {"n": ' + "9" * 5000 + "}}", "$", "4,300 digits"),
+        ('{"version": 1, "nodes": [], "metadata": ' + "[" * 600 + "]" * 600 + "}", "$.metadata", "nested more than"),
+        ('{"version": 1, "nodes": [{"id": "a", "type": "Linear", "params": {"out_features": 99999999999999999999}}]}',
+         "$.nodes[0].params.out_features", "out of range"),
+        ('{"version": 1, "networks": {"../../../../tmp/x": {"nodes": []}}}', '$.networks["../../../../tmp/x"]',
+         "plain identifier"),
+        ('{"version": 1, "networks": {"/tmp/x": {"nodes": []}}}', '$.networks["/tmp/x"]', "plain identifier"),
+        ('{"version": 1, "nodes": [{"id": "a\\nb", "type": "Input"}]}', "$.nodes[0].id", "control characters"),
+        ('{"version": 1, "nodes": [], "edges": [{"source": "a", "target": "b", "target_port": 100000000}]}',
+         "$.edges[0].target_port", "between 0 and 1023"),
+    ],
+)  # fmt: skip
+def test_hostile_json_is_refused_at_load_with_its_json_path(text, path, words):
+    with pytest.raises(DesignFormatError) as e:
+        loads(text)
+    assert e.value.path.startswith(path) and words in str(e.value)
+
+
+def test_deep_nesting_in_a_dict_is_refused_without_recursion():
+    deep = []
+    for _ in range(5000):  # far beyond Python's recursion limit: the check is iterative
+        deep = [deep]
+    with pytest.raises(DesignFormatError, match="nested more than"):
+        from_dict({"version": 1, "nodes": [], "metadata": {"x": deep}})
+
+
+def test_saved_files_are_standard_json():
+    import json
+
+    design = load_template("lenet5")
+    json.loads(dumps(design), parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+
+
+def test_concurrent_saves_and_reads_never_fail_or_see_a_partial_file(tmp_path):
+    import threading
+
+    path = tmp_path / "d.json"
+    designs = [load_template(n) for n in ("lenet5", "resnet18", "mlp_xor")]
+    save_design(designs[0], path)
+    errors, partial = [], []
+
+    def writer(k):
+        for i in range(60):
+            try:
+                save_design(designs[(k + i) % 3], path)
+            except Exception as e:  # noqa: BLE001 - any failure is the bug
+                errors.append(e)
+
+    def reader():
+        for _ in range(300):
+            try:
+                loads(path.read_text(encoding="utf-8"))
+            except DesignFormatError as e:
+                partial.append(e)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(8)] + [threading.Thread(target=reader)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and not partial
+    assert [p.name for p in tmp_path.iterdir()] == ["d.json"]  # no temp file left behind
+
+
+def test_a_failed_write_leaves_no_temp_file_and_the_old_contents(tmp_path):
+    import errno
+
+    from builder.design import DiskFull, atomic_write
+
+    path = tmp_path / "f.txt"
+    atomic_write(path, "old")
+
+    def full(tmp):
+        tmp.write_text("half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(DiskFull, match="no space left on the device holding the workspace"):
+        atomic_write(path, full)
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["f.txt"]

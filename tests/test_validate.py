@@ -206,3 +206,97 @@ def test_validation_is_deterministic(name):
 def test_absurdly_large_layers_are_refused_before_building():
     issue = only(validate(chain(("Linear", {"out_features": 10**9}), shape=(1000,))))
     assert "parameters" in issue.message and "Make the layer smaller" in issue.message
+
+
+# -- hardening: oversized requests are one clean issue, never a hang, a crash or 12 GB ---------------------------
+def test_a_port_far_beyond_the_inputs_is_one_issue_at_once():
+    import time
+
+    d = chain(("Linear", {"out_features": 2}), shape=(4,))
+    d.edges[-1].target_port = 100_000_000  # into the Output
+    t = time.perf_counter()
+    issue = only(validate(d))
+    assert time.perf_counter() - t < 1.0  # was 36 s and 12 GB: a list per missing port
+    assert "port 100000000" in issue.message and "Output has port 0" in issue.message
+    merge = Design("m", [Node("x", "Input", {"shape": [4]}), Node("c", "Concat"), Node("out", "Output")],
+                   [Edge("x", "c", 0), Edge("x", "c", 100_000_000), Edge("c", "out")])  # fmt: skip
+    issue = only(validate(merge))
+    assert "input port 1, 2, 3, 4, 5 and 99,999,994 more is not connected" in issue.message
+
+
+def test_a_single_input_layer_says_so_when_unconnected():
+    d = chain(("Linear", {"out_features": 2}), shape=(4,))
+    d.edges = d.edges[1:]
+    messages = [i.message for i in validate(d).errors]
+    assert any("its input is not connected. Expected 1 input (port 0)" in m for m in messages)
+    assert not any("ports 0, 1, …" in m for m in messages)
+
+
+@pytest.mark.parametrize("scale", [1e308, [1e308, 2.0]])
+def test_extreme_numbers_give_an_issue_not_an_exception(scale):
+    issue = only(validate(chain(("Upsample", {"scale_factor": scale}))))
+    assert "Upsample 'n1'" in issue.message and ("too large" in issue.message or "cannot be computed" in issue.message)
+
+
+def test_huge_designs_are_refused_naming_the_biggest_node():
+    r = validate(chain(*[("Linear", {"out_features": 44_000})] * 4, shape=(44_000,)))
+    issue = only(r)
+    assert "7,744,176,000 parameters" in issue.message and "expected at most 2,147,483,647" in issue.message
+    assert issue.node == "n1" and "Linear 'n1' with 1,936,044,000" in issue.message  # the first of the biggest
+    one = only(validate(chain(("Upsample", {"scale_factor": 1000.0}))))  # 28000×28000: one activation
+    assert "too large" in one.message and "268,435,456 values per sample" in one.message
+    many = validate(chain(*[("Conv2d", {"out_channels": 16, "padding": 1})] * 5, shape=(1, 2048, 2048)))
+    issue = only(many)  # each activation (256 MB) fits, all of them do not
+    assert "One sample's activations take 1.3 GB; expected at most 1.0 GB" in issue.message
+    assert "The largest is Conv2d 'n1': (N, 16, 2048, 2048), 256.0 MB" in issue.message
+
+
+def test_activation_bytes_come_from_the_shape_pass():
+    r = validate(chain(("Conv2d", {"out_channels": 4, "padding": 1}), "Flatten"))
+    assert r.nodes["n1"].activation_bytes == 4 * 28 * 28 * 4
+    assert r.activation_bytes == 4 * (28 * 28 + 2 * 4 * 28 * 28)  # the Input, the conv and the Flatten
+
+
+# -- agreement with torch's own module tests ---------------------------------------------------------------------
+def test_padding_limits_follow_torch():
+    import torch
+
+    from builder import build_model
+
+    ok = chain(("Conv2d", {"out_channels": 2, "padding": 5, "padding_mode": "replicate"}), shape=(1, 4, 4))
+    r = validate(ok)
+    assert r.valid and build_model(ok)(torch.zeros(1, 1, 4, 4)).shape[1:] == r.nodes["n1"].shape
+    assert "smaller than" in only(validate(chain(("Conv2d", {"padding": 4, "padding_mode": "reflect"}),
+                                                 shape=(1, 4, 4)))).message  # fmt: skip
+    assert validate(chain(("Conv2d", {"padding": 4, "padding_mode": "circular"}), shape=(1, 4, 4))).valid
+    assert "at most" in only(validate(chain(("Conv2d", {"padding": 5, "padding_mode": "circular"}),
+                                            shape=(1, 4, 4)))).message  # fmt: skip
+
+
+@pytest.mark.parametrize("bias_kv, zero_attn", [(False, False), (True, False), (False, True), (True, True)])
+def test_attention_macs_count_the_extra_key_steps(bias_kv, zero_attn):
+    base = validate(chain(("MultiheadAttention", {"num_heads": 2}), shape=(5, 8))).macs
+    r = validate(chain(("MultiheadAttention", {"num_heads": 2, "add_bias_kv": bias_kv, "add_zero_attn": zero_attn}),
+                       shape=(5, 8)))  # fmt: skip
+    assert r.macs == base + 2 * 5 * 8 * (bias_kv + zero_attn)
+
+
+def test_flatten_adaptive_pools_and_norms_take_torchs_arguments():
+    import torch
+
+    from builder import build_model
+
+    for layer, shape in [(("Flatten", {"start_dim": -2}), (3, 4, 5)),
+                         (("AdaptiveAvgPool2d", {"output_size": [None, 2]}), (3, 6, 7)),
+                         (("BatchNorm2d", {"bias": False}), (3, 6, 6)),
+                         (("GroupNorm", {"num_groups": 2, "bias": False}), (4, 6, 6)),
+                         (("InstanceNorm2d", {"affine": True, "bias": False}), (4, 6, 6))]:  # fmt: skip
+        d = chain(layer, shape=shape)
+        r = validate(d)
+        assert r.valid, r.issues
+        model = build_model(d).eval()
+        assert model(torch.randn(2, *shape)).shape[1:] == r.nodes["n1"].shape, layer
+        assert sum(p.numel() for p in model.parameters()) == r.params, layer
+    assert validate(chain(("Flatten", {"start_dim": -2}), shape=(3, 4, 5))).nodes["n1"].shape == (3, 20)
+    assert not validate(chain(("AdaptiveMaxPool1d", {"output_size": [None]}), shape=(3, 6))).valid  # as in torch
+    assert "dim 0 is the batch" in only(validate(chain(("Flatten", {"start_dim": -4}), shape=(3, 4, 5)))).message

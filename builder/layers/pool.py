@@ -128,8 +128,9 @@ class AdaptivePoolNd(LayerSpec):
 
 
 def _adaptive(rank):
-    return {"output_size": IntTuple(1, "output size per spatial dim (1 = global pooling; null keeps that dim)",
-                                    length=rank, min=1, none_entries=True)}  # fmt: skip
+    keep = "; null keeps that dim" if rank > 1 else ""  # torch's 1-d adaptive pools take no null
+    return {"output_size": IntTuple(1, f"output size per spatial dim (1 = global pooling{keep})", length=rank, min=1,
+                                    none_entries=rank > 1)}  # fmt: skip
 
 
 _ADOC = (

@@ -195,3 +195,48 @@ def test_early_stopping_and_the_model_graph(tmp_path):
     acc = EventAccumulator(str(r.run_dir))
     acc.Reload()
     assert acc.Graph() is not None
+
+
+# -- hardening: forged checkpoints, a full disk -------------------------------------------------------------------
+@pytest.mark.parametrize("run_id", ["../../../../tmp/escape", "/tmp/escape", "a/b", "", 7])
+def test_a_checkpoint_whose_run_id_is_a_path_is_refused(tmp_path, run_id):
+    first = quick("digits_mlp", tmp_path, epochs=1)
+    state = torch.load(first.run_dir / "last.pt", weights_only=True)
+    state["run_id"] = run_id
+    forged = tmp_path / "forged.pt"
+    torch.save(state, forged)
+    before = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    with pytest.raises(TrainError, match="is not a run id"):
+        train(None, {"epochs": 2}, workspace=tmp_path, resume=forged)
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == before and not (tmp_path / "tmp").exists()
+
+
+def test_a_full_disk_ends_the_run_with_a_clear_message_and_whole_files(tmp_path):
+    """Simulated: every write of the run's events fails with ENOSPC after the first epoch."""
+    import errno
+    import json
+
+    original = RunLog._write
+
+    class Full:  # the run's events file on a disk that fills up: part of a line lands, then ENOSPC
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, data):
+            self.f.write(data[:17])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+    def failing(self, line):
+        if b'"kind": "epoch"' in line:
+            self._file = Full(self._file)
+        return original(self, line)
+
+    with mock.patch.object(RunLog, "_write", failing):
+        r = quick("digits_mlp", tmp_path, epochs=2)
+    assert r.status == "failed" and "no space left on the device holding the workspace" in r.message
+    lines = (r.run_dir / "events.jsonl").read_text().splitlines()
+    assert all(json.loads(line) for line in lines)  # cut back to the last whole line
+    assert not [p for p in r.run_dir.iterdir() if p.name.endswith(".tmp")]
