@@ -98,3 +98,60 @@ def test_an_optimizer_comparison_checks_every_variant_first_and_stops_as_a_whole
         "Momentum",
         "Nesterov",
     ]
+
+
+# -- hardening: ids matched whole, damaged files affect only their own run -----------------------------------------
+@pytest.mark.parametrize("bad", ["abc\n", "../etc/passwd", "/abs", "a/b", "", "A" * 65])
+def test_ids_that_could_leave_the_workspace_are_refused(tmp_path, bad):
+    ws = Workspace(tmp_path)
+    assert not ws.has(bad)
+    with pytest.raises(KeyError):
+        ws.save(bad, load_template("lenet5"))
+    for call in (ws.run, ws.events, ws.snapshot):
+        with pytest.raises(KeyError):
+            call(bad)
+    with pytest.raises(ValueError):
+        ws.inside("exports", "..", "..", "x")
+    assert ws.inside("exports", "lenet5-abc", "model") == tmp_path / "exports" / "lenet5-abc" / "model"
+
+
+def _finished_run(ws):
+    from builder.train import train
+
+    r = train(load_template("digits_mlp"), {"epochs": 2}, workspace=ws.root)
+    assert r.status == "finished", r.message
+    return r
+
+
+def test_a_truncated_events_line_is_skipped_and_reported(tmp_path):
+    ws = Workspace(tmp_path)
+    r = _finished_run(ws)
+    events = r.run_dir / "events.jsonl"
+    lines = events.read_text().splitlines()
+    events.write_text("\n".join(lines[:3] + [lines[3][:20]] + lines[4:]) + "\n")  # a line cut short mid-file
+    info = ws.run(r.run_id)
+    assert info.status == "finished" and len(info.epochs) == 2
+    assert info.problems == ["events.jsonl line 4 is damaged and was skipped (JSONDecodeError)"]
+
+
+def test_a_damaged_run_json_shows_that_run_as_damaged_and_leaves_the_rest(tmp_path):
+    ws = Workspace(tmp_path)
+    good, bad = _finished_run(ws), _finished_run(ws)
+    (bad.run_dir / "run.json").write_text("[]")
+    runs = {i.run_id: i for i in ws.runs()}
+    assert runs[good.run_id].status == "finished"
+    assert runs[bad.run_id].status == "damaged" and runs[bad.run_id].problems == ["run.json holds list, not an object"]
+    assert "damaged" in runs[bad.run_id].label
+    with pytest.raises(Exception, match="run.json holds list"):
+        ws.run_design(runs[bad.run_id])
+
+
+def test_a_truncated_probe_snapshot_says_so(tmp_path):
+    from builder.workspace import DamagedRun
+
+    ws = Workspace(tmp_path)
+    r = _finished_run(ws)
+    probes = r.run_dir / "probes.pt"
+    probes.write_bytes(probes.read_bytes()[:100])
+    with pytest.raises(DamagedRun, match="probes.pt of .* cannot be read"):
+        ws.snapshot(r.run_id)

@@ -14,11 +14,16 @@ import re
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&\"'])")
 
 
+_AUTOLINK = re.compile(r"(?i)(://|www\.|@)")  # GitHub-flavoured Markdown links bare URLs and e-mail addresses
+
+
 def md(text: object) -> str:
-    """``text`` escaped for Markdown, on one line: it renders as exactly these characters."""
-    return _SPECIAL.sub(r"\\\1", str(text)).replace("\r", " ").replace("\n", " ")
+    """``text`` escaped for Markdown, on one line: it renders as exactly these characters (a bare URL gets a
+    zero-width space after its scheme, so it is not turned into a link)."""
+    text = _AUTOLINK.sub(lambda m: m.group(1)[:1] + "\u200b" + m.group(1)[1:], str(text))
+    return _SPECIAL.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
 
 
 def plain(escaped: str) -> str:
     """The text :func:`md` escaped (what a reader sees); for tests that read messages back."""
-    return re.sub(r"\\(.)", r"\1", escaped)
+    return re.sub(r"\\(.)", r"\1", escaped).replace("\u200b", "")
