@@ -296,3 +296,53 @@ def test_compare_optimizers_trains_the_six_and_overlays_them():
     names = {t["name"].split(" ")[0] for t in spec["data"]}
     assert names == {"SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam"}
     assert {r.config["lr"] for r in runs} == {0.01, 0.001} and {r.config["momentum"] for r in runs} == {0.0, 0.9}
+
+
+def test_damaged_run_files_and_uploads_are_shown_as_damaged_and_every_page_still_works():
+    import numpy as np
+
+    from builder.data.uploads import register_upload
+    from builder.workspace import Workspace
+
+    at = app()
+    design_id = load_template(at, "digits_mlp")
+    cut, broken = train(at, epochs=1), train(at, epochs=1)
+    ws = Workspace()
+    events = ws.runs_dir / cut / "events.jsonl"
+    events.write_text(events.read_text()[:-30])  # the last line cut short
+    (ws.runs_dir / cut / "probes.pt").write_bytes(b"PK\x03\x04 truncated")
+    (ws.runs_dir / broken / "run.json").write_text("[]")
+    parsed = {"x": np.random.rand(6, 2).astype(np.float32), "y": np.arange(6) % 2, "task": "classification",
+              "classes": ["a", "b"]}  # fmt: skip
+    register_upload("cut-upload", parsed, workspace=ws.root)
+    path = ws.root / "data" / "uploads" / "cut-upload.npz"
+    path.write_bytes(path.read_bytes()[:100])
+    from builder.data import DATASETS
+
+    DATASETS.pop("upload:cut-upload", None)
+    from builder import workspace
+
+    workspace._live.clear()  # as after a restart: the runs are read back from disk
+    again = app(design_id)
+    for page in ("train", "visualize", "export", "data", "build"):
+        go(again, page)
+    go(again, "train")
+    assert any("events.jsonl line" in plain(w.value) and "damaged" in plain(w.value) for w in again.warning)
+    go(again, "visualize")
+    again.selectbox(key="viz-run").set_value(cut).run()
+    assert not again.exception and any("probes.pt of run" in plain(w.value) for w in again.warning)
+    go(again, "data")
+    assert any("cut-upload.npz is damaged" in plain(w.value) for w in again.warning)
+
+
+def test_markup_in_a_design_name_reaches_the_page_escaped():
+    from builder.templates import load_template as template
+    from builder.workspace import Workspace
+
+    design = template("lenet5")
+    design.name = "![m](http://127.0.0.1:9/x) **bold**"
+    Workspace().save("markup-2", design)
+    at = app("markup-2")
+    go(at, "train")
+    caption = next(c.value for c in at.caption if "Design" in c.value)
+    assert "\\!\\[m\\]\\(http\\:\u200b//127\\.0\\.0\\.1\\:9/x\\) \\*\\*bold\\*\\*" in caption
