@@ -4,7 +4,7 @@ import streamlit as st
 
 from builder.data import check_compatibility, list_datasets
 from ui import data_view, session
-from ui.text import md
+from ui.text import code, md
 
 editor = session.editor()
 ws = session.workspace()
@@ -46,5 +46,5 @@ if st.button(
 st.divider()
 st.subheader("Your own data")
 if st.session_state.get("data-added"):
-    st.success(f"Added as dataset {md(st.session_state.pop('data-added'))} (shown above; on the Train page too).")
+    st.success(f"Added as dataset {code(st.session_state.pop('data-added'))} (shown above; on the Train page too).")
 data_view.upload_form(ws.root)

@@ -6,14 +6,14 @@ from builder.data import list_datasets
 from builder.train import TrainError, devices
 from ui import runs as runs_ui
 from ui import session
-from ui.text import md
+from ui.text import code, md
 from ui.train_form import settings_form
 
 editor = session.editor()
 design, design_id, ws = editor.design, st.session_state["design_id"], session.workspace()
 ws.register_uploads()
 st.title("Train")
-st.caption(f"Design **{md(design.name)}** ({md(design_id)}) — edit it on the Build page. Runs are kept in the workspace "
+st.caption(f"Design **{md(design.name)}** ({code(design_id)}) — edit it on the Build page. Runs are kept in the workspace "
            f"folder `{ws.root}`, with their checkpoints and TensorBoard logs.")  # fmt: skip
 
 current = {**{"dataset": design.metadata.get("dataset", "digits")}, **(design.training or {})}
@@ -85,7 +85,9 @@ if history:
         pick = cols[0].selectbox("Continue a stopped or interrupted run", [r.run_id for r in cut], key="continue")
         if cols[1].button("Continue run", key="train-continue"):
             try:
-                st.session_state["run_id"] = ws.start(design, {}, design_id, resume=ws.runs_dir / pick / "last.pt").run_id
+                st.session_state["run_id"] = ws.start(
+                    design, {}, design_id, resume=ws.runs_dir / pick / "last.pt"
+                ).run_id
                 st.rerun()
             except (TrainError, ValueError, OSError) as e:  # a damaged checkpoint, a full disk
                 st.error(md(e))

@@ -8,7 +8,7 @@ import streamlit as st
 
 from builder import REGISTRY
 from builder.edit import Editor
-from ui.text import md
+from ui.text import code, md
 
 
 def _widget(name: str, schema, value, key: str):
@@ -41,7 +41,7 @@ def node_form(editor: Editor, key: str = "form") -> None:
         st.caption("Select a node on the canvas to edit it.")
         return
     spec = REGISTRY[node.type]
-    st.markdown(f"**{md(node.type)}** {md(node.id)}")
+    st.markdown(f"**{md(node.type)}** {code(node.id)}")
     st.caption(spec.doc)
     with st.form(f"{key}-{nid}"):
         new_id = st.text_input("id", value=node.id, key=f"{key}-{nid}-id")

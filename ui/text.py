@@ -27,3 +27,12 @@ def md(text: object) -> str:
 def plain(escaped: str) -> str:
     """The text :func:`md` escaped (what a reader sees); for tests that read messages back."""
     return re.sub(r"\\(.)", r"\1", escaped).replace("\u200b", "")
+
+
+def code(text: object) -> str:
+    """``text`` as an inline code span (shown literally, in the code font), fenced by more backticks than it
+    holds, on one line."""
+    text = str(text).replace("\r", " ").replace("\n", " ")
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}" if longest or text.startswith(" ") or text.endswith(" ") else f"`{text}`"

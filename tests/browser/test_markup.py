@@ -39,7 +39,7 @@ def markup(base: str, where: str) -> str:
     return f"![m]({base}/{where}) <img src='{base}/{where}-html'> [link]({base}/{where}-link) :red[x] $x$ **b**"
 
 
-def test_markup_in_names_ids_and_uploads_renders_as_text_and_fetches_nothing(page, workspace, listener):
+def test_markup_in_names_ids_and_uploads_renders_as_text_and_fetches_nothing(browser, server, workspace, listener):
     base, hits = listener
     bad = f"![m]({base}/node) <img src='{base}/node-html'>"  # ids are at most 128 characters
     design = Design(markup(base, "name"), [Node("x", "Input", {"shape": [1, 8, 8]}),
@@ -51,7 +51,9 @@ def test_markup_in_names_ids_and_uploads_renders_as_text_and_fetches_nothing(pag
     parsed = {"x": np.random.rand(6, 2).astype(np.float32), "y": np.arange(6) % 2, "task": "classification",
               "classes": ["a", "b"]}  # fmt: skip
     register_upload(markup(base, "upload"), parsed, workspace=workspace)
-    page.goto(page.url.split("?")[0].rstrip("/") + "/?design=markup-1")
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = ctx.new_page()
+    page.goto(f"{server}/?design=markup-1")
     page.get_by_text("kernel_size=50 is larger than its input height 8").first.wait_for(timeout=60000)
     page.get_by_text(f"![m]({base}/node)").first.wait_for()  # the id, shown literally in the issue
     for name in PAGES:
@@ -68,4 +70,5 @@ def test_markup_in_names_ids_and_uploads_renders_as_text_and_fetches_nothing(pag
             page.screenshot(path=str(ARTIFACTS / "markup-train.png"), full_page=True)
         assert page.locator(f"img[src^='{base}']").count() == 0, name  # no image, no link from user text
         assert page.locator(f"a[href*='127.0.0.1:{base.rsplit(':', 1)[1]}']").count() == 0, name
+    ctx.close()
     assert hits == [], hits

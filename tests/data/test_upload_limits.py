@@ -8,8 +8,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from builder.data import DATASETS, DatasetError
-from builder.data import uploads
+from builder.data import DATASETS, DatasetError, uploads
 from builder.data.uploads import from_csv, from_image_zip, from_npz, load_saved_uploads, register_upload
 from tests.data.test_files_and_uploads import image_zip
 
@@ -24,7 +23,9 @@ def test_a_compressed_npz_bomb_is_refused_from_its_header(monkeypatch):
     monkeypatch.setattr(uploads, "MAX_ARRAY_BYTES", 2**20)
     bomb = npz(X=np.zeros((2000, 1000), np.float32), y=np.zeros(2000, np.int64))  # 8 MB of zeros in ~10 kB
     assert len(bomb) < 50_000
-    with pytest.raises(DatasetError, match=r"array 'X' \(2000, 1000\) is 8 MB decompressed; uploads are limited to 1 MB"):
+    with pytest.raises(
+        DatasetError, match=r"array 'X' \(2000, 1000\) is 8 MB decompressed; uploads are limited to 1 MB"
+    ):
         from_npz(bomb)
 
 
