@@ -46,11 +46,11 @@ def test_markup_in_names_ids_and_uploads_renders_as_text_and_fetches_nothing(bro
                                            Node(bad, "Conv2d", {"kernel_size": 50}),  # an issue quoting the id
                                            Node("out", "Output")],
                     [Edge("x", bad), Edge(bad, "out")], description=markup(base, "description"))  # fmt: skip
-    ws = Workspace(workspace)
-    ws.save("markup-1", design)
     parsed = {"x": np.random.rand(6, 2).astype(np.float32), "y": np.arange(6) % 2, "task": "classification",
               "classes": ["a", "b"]}  # fmt: skip
-    register_upload(markup(base, "upload"), parsed, workspace=workspace)
+    spec = register_upload(markup(base, "upload"), parsed, workspace=workspace)
+    design.training = {"dataset": spec.name}  # the Data page opens on the upload
+    Workspace(workspace).save("markup-1", design)
     ctx = browser.new_context(viewport={"width": 1440, "height": 900})
     page = ctx.new_page()
     page.goto(f"{server}/?design=markup-1")
@@ -59,9 +59,7 @@ def test_markup_in_names_ids_and_uploads_renders_as_text_and_fetches_nothing(bro
     for name in PAGES:
         open_page(page, name)
         page.wait_for_timeout(1500)  # let every element render (and fetch, if it would)
-        if name == "Data":  # choose the upload: its name is the page's heading line and the selectbox's option
-            page.get_by_test_id("stSelectbox").first.click()
-            page.get_by_role("option").filter(has_text="Uploads ·").first.click()
+        if name == "Data":  # the upload's name heads the page and is the selectbox's value
             page.get_by_text(f"![m]({base}/upload)", exact=False).first.wait_for(timeout=30000)
             page.wait_for_timeout(1000)
             page.screenshot(path=str(ARTIFACTS / "markup-data.png"), full_page=True)

@@ -2,11 +2,14 @@
 that says what is wrong, and a damaged saved upload affects only itself."""
 
 import io
+import os
 import struct
 import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from builder.data import DATASETS, DatasetError, uploads
 from builder.data.uploads import from_csv, from_image_zip, from_npz, load_saved_uploads, register_upload
@@ -149,3 +152,44 @@ def test_a_damaged_saved_upload_affects_only_itself(tmp_path):
     finally:
         for key in ("upload:good", "upload:cut"):
             DATASETS.pop(key, None)
+
+
+# -- fuzz: damaged and doctored upload bytes only ever give a DatasetError -----------------------------------------
+def _seeds() -> dict:
+    csv = ("a,b,label\n" + "".join(f"{i},{i * 2},{i % 2}\n" for i in range(20))).encode()
+    return {"npz": npz(X=np.random.rand(20, 3), y=np.arange(20) % 2), "csv": csv, "zip": image_zip(per_class=2)}
+
+
+SEEDS = _seeds()
+
+
+@st.composite
+def damaged(draw):
+    kind = draw(st.sampled_from(sorted(SEEDS)))
+    data = bytearray(SEEDS[kind])
+    for _ in range(draw(st.integers(0, 6))):
+        op, at = draw(st.sampled_from(["flip", "cut", "insert"])), draw(st.integers(0, len(data) - 1))
+        if op == "flip":
+            data[at] = draw(st.integers(0, 255))
+        elif op == "cut":
+            del data[at:]
+            if not data:
+                break
+        else:
+            data[at:at] = draw(st.binary(min_size=1, max_size=8))
+    return kind, bytes(data)
+
+
+@settings(max_examples=int(os.environ.get("LAYERLOOM_FUZZ", 300)), deadline=None)
+@given(damaged())
+def test_damaged_uploads_are_refused_with_a_dataset_error_or_read(case):
+    kind, data = case
+    parse = {"npz": from_npz, "csv": lambda d: from_csv(d, "label"), "zip": from_image_zip}[kind]
+    try:
+        parsed = parse(data)
+    except DatasetError as e:
+        event(f"{kind}: refused")
+        assert str(e)
+        return
+    event(f"{kind}: read")
+    assert len(parsed["x"]) == len(parsed["y"]) > 0 and np.isfinite(parsed["x"]).all()
