@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +31,9 @@ MAX_IMAGE_BYTES = 32 * 2**20  # one compressed image file
 MAX_IMAGE_PIXELS = 4096 * 4096  # one image, from its header, before it is decoded
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float: no complex, strings, objects or records
+# what a damaged or doctored zip (NPZs are zips) can raise from zipfile and zlib
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, OSError, EOFError, ValueError,
+              RuntimeError, NotImplementedError, KeyError)  # fmt: skip
 DAMAGED: dict[str, str] = {}  # saved upload file -> what is wrong with it (shown on the Data page)
 
 
@@ -164,7 +169,7 @@ def _npz(raw: bytes, names: tuple[str, ...], kinds: dict | None = None) -> list[
             return out
     except DatasetError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, RuntimeError) as e:
+    except ZIP_ERRORS as e:
         raise DatasetError(f"not a valid NPZ file: {e}") from None
 
 
@@ -174,7 +179,7 @@ def from_npz(data) -> dict:
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as z:
             keys = {n.removesuffix(".npy") for n in z.namelist()}
-    except (zipfile.BadZipFile, OSError, ValueError) as e:
+    except ZIP_ERRORS as e:
         raise DatasetError(f"not a valid NPZ file: {e}") from None
     if not {"X", "y"} <= keys:
         raise DatasetError(f"the NPZ needs arrays 'X' and 'y'; it has: {', '.join(sorted(keys))[:300] or 'none'}")
@@ -201,7 +206,7 @@ def from_image_zip(data, size: int = 28, channels: int = 1) -> dict:
     try:
         z = zipfile.ZipFile(io.BytesIO(raw))
         infos = z.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except ZIP_ERRORS:
         raise DatasetError("not a valid zip file") from None
     members = [m for m in infos if not m.is_dir() and m.filename.lower().endswith(IMAGE_TYPES)
                and "__MACOSX" not in m.filename]  # fmt: skip
@@ -234,7 +239,7 @@ def _member(z: zipfile.ZipFile, m: zipfile.ZipInfo, budget: int) -> bytes:
     try:
         with z.open(m) as f:
             body = f.read(limit + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError, NotImplementedError) as e:
+    except ZIP_ERRORS as e:
         raise DatasetError(f"{m.filename!r} cannot be read from the zip: {e}") from None
     if len(body) > limit:
         which = f"{MAX_IMAGE_BYTES // 2**20} MB per image" if limit == MAX_IMAGE_BYTES else \
@@ -305,7 +310,7 @@ def load_saved_uploads(workspace: str | Path) -> list[DatasetSpec]:
         try:
             out.append(_load_saved(path))
             DAMAGED.pop(str(path), None)
-        except (DatasetError, OSError) as e:
+        except (DatasetError, *ZIP_ERRORS) as e:
             DAMAGED[str(path)] = f"the saved upload {path.name} is damaged and was not loaded: {e}"
     return out
 
