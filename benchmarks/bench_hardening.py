@@ -10,12 +10,12 @@ as cheap as a normal validation (was 36 s); every upload refusal is well under 1
 from __future__ import annotations
 
 import argparse
-import warnings
 import io
 import statistics
 import sys
 import tempfile
 import time
+import warnings
 import zipfile
 from pathlib import Path
 

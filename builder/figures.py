@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 GATE_ORDER = ("input", "forget", "cell", "output", "c", "h", "reset", "update", "new", "pre")
+SIGMOID_GATES = ("input", "forget", "output", "reset", "update")  # on 0–1; the rest are states (tanh or beyond)
 GATE_TITLES = {"input": "input gate i", "forget": "forget gate f", "cell": "cell candidate g", "output": "output gate o",
                "c": "cell state c", "h": "hidden state h", "reset": "reset gate r", "update": "update gate z",
                "new": "new gate n", "pre": "pre-activation"}  # fmt: skip
@@ -49,20 +50,28 @@ def feature_map_grid(maps: dict, node: str, sample: int = 0, max_channels: int =
 
 
 def attention_heatmaps(weights: np.ndarray, node: str, sample: int = 0, tokens: list[str] | None = None) -> go.Figure:
-    """One heatmap per head: row = query position, column = key position, colour = attention weight."""
+    """One heatmap per head: row = query position, column = key position, colour = attention weight. Each head
+    has its own scale, 0 to its largest weight (near-uniform attention, ~1/T everywhere, would be white on a
+    fixed 0–1 scale); each title gives that maximum beside the uniform level 1/T."""
     w = weights[sample]
     heads, tq, tk = w.shape
     rows, cols = _grid(heads, 4)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"head {h}" for h in range(heads)])
+    titles = [f"head {h}: max {w[h].max():.2f} (uniform {1 / tk:.2f})" for h in range(heads)]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.09,
+                        vertical_spacing=min(0.3, 0.5 / rows))  # fmt: skip
     labels_k = tokens[:tk] if tokens else list(range(tk))
     labels_q = tokens[:tq] if tokens else list(range(tq))
     for h in range(heads):
         r, c = divmod(h, cols)
-        fig.add_trace(go.Heatmap(z=w[h], x=labels_k, y=labels_q, colorscale="Blues", zmin=0, zmax=1,
-                                 showscale=h == 0, colorbar={"title": "weight"}), r + 1, c + 1)  # fmt: skip
-        fig.update_xaxes(title_text="key (attended to)", row=r + 1, col=c + 1)
-        fig.update_yaxes(title_text="query", autorange="reversed", row=r + 1, col=c + 1)
-    fig.update_layout(title=f"Attention of {node!r}: where each position looks, per head", height=320 * rows + 80)
+        top = max(float(w[h].max()), 1e-6)
+        fig.add_trace(go.Heatmap(z=w[h], x=labels_k, y=labels_q, colorscale="Blues", zmin=0, zmax=top,
+                                 showscale=False, hovertemplate="query %{y} → key %{x}: %{z:.3f}<extra></extra>"),
+                      r + 1, c + 1)  # fmt: skip
+        fig.update_xaxes(title_text="key" if r == rows - 1 else None, type="category", row=r + 1, col=c + 1)
+        fig.update_yaxes(title_text="query" if c == 0 else None, type="category", autorange="reversed",
+                         row=r + 1, col=c + 1)  # fmt: skip
+    fig.update_layout(title=f"Attention of {node!r}: where each position looks, per head (each on 0 to its max)",
+                      height=320 * rows + 80)  # fmt: skip
     return fig
 
 
@@ -71,16 +80,21 @@ def gate_heatmaps(gates: dict, layer: int = 0, sample: int = 0, max_units: int =
     entry = gates["layers"][layer]
     names = [g for g in GATE_ORDER if g in entry]
     rows, cols = _grid(len(names), 3)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[GATE_TITLES[g] for g in names], horizontal_spacing=0.08)
+    panels = {g: entry[g][sample][:, :max_units].T for g in names}  # units × time
+    # sigmoid gates live on 0–1; the candidate, cell and hidden state on their own symmetric scale (a cell
+    # state can leave ±1), given in the panel's title
+    spans = {g: 1.0 if g in SIGMOID_GATES else max(float(np.abs(panels[g]).max()), 1e-6) for g in names}
+    titles = [GATE_TITLES[g] + ("  (0 to 1)" if g in SIGMOID_GATES else f"  (±{spans[g]:.2g})") for g in names]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.08)
     for k, g in enumerate(names):
         r, c = divmod(k, cols)
-        z = entry[g][sample][:, :max_units].T  # units × time
-        bounded = g in ("input", "forget", "output", "reset", "update")
-        fig.add_trace(go.Heatmap(z=z, colorscale="RdBu_r", zmin=0 if bounded else -1, zmax=1,
-                                 showscale=k == 0), r + 1, c + 1)  # fmt: skip
+        bounded = g in SIGMOID_GATES
+        fig.add_trace(go.Heatmap(z=panels[g], colorscale="RdBu_r", zmin=0 if bounded else -spans[g],
+                                 zmax=spans[g], showscale=False), r + 1, c + 1)  # fmt: skip
         fig.update_xaxes(title_text="time step", row=r + 1, col=c + 1)
         fig.update_yaxes(title_text="unit", row=r + 1, col=c + 1)
-    title = f"{gates['type']} gates, layer {entry.get('layer', layer)} ({entry['direction']}): 1 = open, 0 = closed"
+    title = (f"{gates['type']} gates, layer {entry.get('layer', layer)} ({entry['direction']}): gates 1 = open, "
+             "0 = closed; states red > 0 > blue")  # fmt: skip
     fig.update_layout(title=title, height=260 * rows + 80)
     return fig
 
@@ -148,21 +162,29 @@ def decision_boundary(view: dict, points: np.ndarray | None = None, labels: np.n
     if points is not None:
         fig.add_trace(go.Scatter(x=points[:, 0], y=points[:, 1], mode="markers", name="data",
                                  marker={"color": labels, "colorscale": "RdBu", "line": {"width": 1}, "size": 6}))  # fmt: skip
-    fig.update_layout(title="Decision boundary: how the model splits the input plane", xaxis_title="x₁",
-                      yaxis_title="x₂")  # fmt: skip
+    fig.update_layout(
+        title="Decision boundary: how the model splits the input plane",
+        xaxis_title="x₁",
+        yaxis={"title": "x₂", "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
+        xaxis={"constrain": "domain"},
+    )  # fmt: skip  (equal scales: a square plane stays square)
     return fig
 
 
 def histograms(stats: dict, key: str = "weight_hist") -> go.Figure:
-    """Weight (or gradient) histograms per layer: where the values sit, and whether gradients vanish."""
+    """Weight (or gradient) histograms per layer, each as a density (area 1), so a layer with many weights does
+    not dwarf the others: where the values sit, and whether gradients vanish."""
     fig = go.Figure()
     for node, entry in stats.items():
         if key in entry:
             counts, edges = entry[key]
-            fig.add_trace(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, name=node, opacity=0.6))
+            counts, edges = np.asarray(counts, float), np.asarray(edges, float)
+            density = counts / max(counts.sum(), 1) / np.maximum(np.diff(edges), 1e-30)
+            fig.add_trace(go.Scatter(x=(edges[:-1] + edges[1:]) / 2, y=density, name=node, mode="lines",
+                                     line={"shape": "hvh"}))  # fmt: skip
     what = "weights" if key.startswith("weight") else "gradients"
-    fig.update_layout(title=f"Distribution of {what} per layer", xaxis_title="value", yaxis_title="count",
-                      barmode="overlay")  # fmt: skip
+    fig.update_layout(title=f"Distribution of {what} per layer (density: each layer's area is 1)",
+                      xaxis_title="value", yaxis_title="density")  # fmt: skip
     return fig
 
 
@@ -170,7 +192,8 @@ def confusion(matrix: list[list[int]], classes: list[str]) -> go.Figure:
     fig = go.Figure(go.Heatmap(z=matrix, x=classes, y=classes, colorscale="Blues", text=matrix,
                                texttemplate="%{text}", colorbar={"title": "count"}))  # fmt: skip
     fig.update_layout(title="Confusion matrix: rows are the true class, columns the prediction",
-                      xaxis_title="predicted", yaxis={"title": "true", "autorange": "reversed"})  # fmt: skip
+                      xaxis={"title": "predicted", "type": "category"},  # class names, even "0", "1", are labels
+                      yaxis={"title": "true", "autorange": "reversed", "type": "category"})  # fmt: skip
     return fig
 
 
@@ -202,16 +225,23 @@ def curves(epochs: list[dict], metric: str = "loss") -> go.Figure:
     return fig
 
 
-def overlay(runs: list[tuple[str, list[dict]]], metric: str = "loss", split: str = "val") -> go.Figure:
+def overlay(runs: list[tuple[str, list[dict]]], metric: str = "loss", split: str = "val",
+            metrics: list[str] | None = None) -> go.Figure:  # fmt: skip
     """Several runs' curves on one chart — e.g. one network trained with SGD, Momentum, Nesterov, AdaGrad,
-    RMSProp and Adam. ``runs`` is (label, epoch events' data) pairs."""
+    RMSProp and Adam. ``runs`` is (label, epoch events' data) pairs; ``metrics`` draws several per run (a GAN's
+    G and D losses: solid and dotted, one colour per run). Runs with no points yet draw nothing."""
+    metrics = metrics or [metric]
     fig = go.Figure()
-    for label, epochs in runs:
-        xs, ys = _series(epochs, split, metric)
-        if xs:
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=label))
-    fig.update_layout(title=f"{split} {metric} per epoch, run by run", xaxis_title="epoch", yaxis_title=metric,
-                      legend={"orientation": "h", "y": -0.25})  # fmt: skip
+    for k, (label, epochs) in enumerate(runs):
+        for j, m in enumerate(metrics):
+            xs, ys = _series(epochs, split, m)
+            if xs:
+                fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=label if len(metrics) == 1 else
+                                         f"{label} · {m}", line={"dash": ("solid", "dot", "dash")[j % 3],
+                                                                  "color": CLASS_COLORS[k % len(CLASS_COLORS)]}))  # fmt: skip
+    what = " and ".join(metrics)
+    fig.update_layout(title=f"{split} {what} per epoch, run by run", xaxis_title="epoch",
+                      yaxis_title=what if len(metrics) == 1 else "value", legend={"orientation": "h", "y": -0.25})  # fmt: skip
     return fig
 
 

@@ -44,8 +44,8 @@ if st.button("Export", type="primary", key="export-go", icon=":material/package_
         except (OSError, MemoryError) as e:  # a full disk, a model too big for this machine: earlier files stay
             st.error(md(e))
 if st.session_state.get("export", (None,))[0] == choice:  # the files of what is chosen now, not a former choice
-    _, bundle, name = st.session_state["export"]
-    export_view.downloads(bundle, name, key="export")
+    _, bundle, _name = st.session_state["export"]
+    export_view.downloads(bundle, key="export")
     st.caption(f"Written to `{bundle.folder}`.")
 
 st.subheader("The code")

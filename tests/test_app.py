@@ -172,6 +172,11 @@ def test_visualize_shows_feature_maps_of_a_finished_cnn_run_and_export_writes_ve
     assert not at.exception, at.exception
     labels = [d.label for d in at.get("download_button")]
     assert {"model.py", "model.pt", "model.onnx", "train.py"} <= set(labels)
+    names = {d.proto.label: d.proto.url for d in at.get("download_button")}
+    assert all(names.values())  # the files are served; their names are the labels (checked in the browser)
+    from ui.export_view import best_metric
+
+    assert best_metric(at.selectbox(key="export-weights").value).startswith("best val loss ")
     assert any("ONNX verified with onnxruntime" in s.value for s in at.success)
     assert any("class DigitsCnn(nn.Module)" in c.value for c in at.code)
     from builder import tensorboard
@@ -196,6 +201,9 @@ def test_a_gan_design_is_edited_network_by_network_trained_and_visualized():
     at.radio(key="network").set_value("discriminator").run()
     assert not at.exception and at.session_state["editor"].view.name.endswith("discriminator")
     train(at, epochs=2)
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    gan = next(c for c in charts if "g_loss and d_loss" in c["layout"]["title"]["text"])  # its own overlay
+    assert [t["name"].rsplit(" · ", 1)[1] for t in gan["data"]] == ["g_loss", "d_loss"]
     go(at, "visualize")
     assert [t.label for t in at.tabs] == ["GAN samples"]
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)

@@ -28,15 +28,32 @@ def test_attention_heatmaps_one_per_head_with_axis_labels():
     fig = figures.attention_heatmaps(w["encoder1"], "encoder1", tokens=tokens)
     assert len(fig.data) == 4 and list(fig.data[0].x) == tokens
     np.testing.assert_allclose(np.asarray(fig.data[2].z), w["encoder1"][0, 2])
-    assert fig.layout.xaxis.title.text == "key (attended to)" and fig.layout.yaxis.title.text == "query"
+    assert fig.layout.xaxis.title.text == "key" and fig.layout.yaxis.title.text == "query"
+    assert fig.layout.yaxis2.title.text is None  # only the first column says "query": no overlap with the next head
+    for h in range(4):  # each head on 0 to its own max, said in its title beside the uniform level
+        assert fig.data[h].zmin == 0 and fig.data[h].zmax == float(w["encoder1"][0, h].max())
+        assert fig.layout.annotations[h].text == f"head {h}: max {w['encoder1'][0, h].max():.2f} (uniform 0.03)"
+
+
+def test_near_uniform_attention_still_shows_its_structure():
+    w = np.full((1, 1, 4, 4), 0.25)
+    w[0, 0, :, 0] = 0.28
+    w[0, 0, :, 1:] = 0.24
+    fig = figures.attention_heatmaps(w, "attn")
+    assert fig.data[0].zmax == 0.28  # the strongest key is the darkest colour, not a pale 0.28 of 1
 
 
 def test_gate_heatmaps_and_unit_lines():
     design = layer_design("LSTM", {"hidden_size": 5}, [(7, 2)])
     gates = recurrent_gates(build_model(design, seed=0), design, "layer", torch.randn(1, 7, 2))
     fig = figures.gate_heatmaps(gates)
-    assert [a.text for a in fig.layout.annotations] == ["input gate i", "forget gate f", "cell candidate g",
-                                                        "output gate o", "cell state c", "hidden state h"]  # fmt: skip
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles[:2] == ["input gate i  (0 to 1)", "forget gate f  (0 to 1)"] and titles[3] == "output gate o  (0 to 1)"
+    entry = gates["layers"][0]
+    for k, g in [(2, "cell"), (4, "c"), (5, "h")]:  # the states: symmetric, on their own largest magnitude
+        top = float(np.abs(entry[g][0]).max())
+        assert fig.data[k].zmax == top and fig.data[k].zmin == -top and titles[k].endswith(f"(±{top:.2g})")
+    assert (fig.data[0].zmin, fig.data[0].zmax) == (0, 1)
     assert np.asarray(fig.data[1].z).shape == (5, 7)  # units × time
     np.testing.assert_allclose(np.asarray(fig.data[1].z), gates["layers"][0]["forget"][0].T)
     lines = figures.unit_gates(gates, unit=3)
@@ -49,12 +66,18 @@ def test_decision_boundary_histograms_confusion_and_curves():
     view = decision_boundary(model, pts, grid=15)
     fig = figures.decision_boundary(view, pts, np.arange(20) % 2)
     assert np.asarray(fig.data[0].z).shape == (15, 15) and len(fig.data[1].x) == 20
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.scaleratio == 1  # a square plane stays square
     design = load_template("digits_mlp")
     stats = weight_stats(build_model(design), design)
     hist = figures.histograms(stats)
     assert [t.name for t in hist.data] == ["fc1", "fc2", "fc3"] and hist.layout.xaxis.title.text == "value"
+    for trace, node in zip(hist.data, ["fc1", "fc2", "fc3"]):  # densities: every layer's area is 1, whatever its size
+        counts, edges = stats[node]["weight_hist"]
+        assert np.isclose(np.sum(np.asarray(trace.y) * np.diff(edges)), 1.0)
     cm = figures.confusion([[5, 1], [0, 4]], ["cat", "dog"])
     assert list(cm.data[0].x) == ["cat", "dog"] and cm.layout.xaxis.title.text == "predicted"
+    digits = figures.confusion([[5, 1], [0, 4]], ["0", "1"])  # numeric names are still category labels
+    assert digits.layout.xaxis.type == "category" and digits.layout.yaxis.type == "category"
     epochs = [
         {"epoch": 1, "train": {"loss": 1.0}, "val": {"loss": 1.2}},
         {"epoch": 2, "train": {"loss": 0.5}, "val": {"loss": 0.7}},
@@ -89,3 +112,14 @@ def test_overlay_class_balance_scatter_and_sequences():
     assert len(fig.data) == 4 and len(fig.data[0].y) == 5 and "target: next" in fig.layout.title.text
     grid = figures.image_grid(np.zeros((3, 1, 4, 4)), "t", labels=["0", "1", "2"])
     assert [a.text for a in grid.layout.annotations] == ["0", "1", "2"]
+
+
+def test_overlays_skip_runs_without_points_and_draw_a_gans_two_losses():
+    runs = [("a", []), ("b", [{"epoch": 1, "val": {"loss": 1.0}}])]
+    assert [t.name for t in figures.overlay(runs, "loss", "val").data] == ["b"]
+    gan = [("g1", [{"epoch": 1, "train": {"g_loss": 2.0, "d_loss": 0.7}, "val": {}},
+                   {"epoch": 2, "train": {"g_loss": 1.5, "d_loss": 0.6}, "val": {}}])]  # fmt: skip
+    fig = figures.overlay(gan, split="train", metrics=["g_loss", "d_loss"])
+    assert [t.name for t in fig.data] == ["g1 · g_loss", "g1 · d_loss"] and list(fig.data[1].y) == [0.7, 0.6]
+    assert fig.data[0].line.dash == "solid" and fig.data[1].line.dash == "dot"
+    assert fig.data[0].line.color == fig.data[1].line.color  # one colour per run

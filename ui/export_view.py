@@ -6,6 +6,7 @@ import streamlit as st
 
 from builder.export.bundle import Bundle
 from builder.workspace import RunInfo
+from ui.text import md
 
 MIME = {"model.py": "text/x-python", "train.py": "text/x-python", "model.onnx": "application/octet-stream",
         "model.pt": "application/octet-stream"}  # fmt: skip
@@ -21,21 +22,39 @@ def weights_choice(runs: list[RunInfo], key: str) -> RunInfo | None:
     options = [None, *usable]
     return st.selectbox("Weights", options, key=key, index=1 if usable else 0,
                         format_func=lambda r: "untrained (fresh initialization, seed 0)" if r is None else
-                        f"trained: {r.label}")  # fmt: skip
+                        f"trained: {r.label} · {best_metric(r)}")  # fmt: skip
 
 
-def downloads(bundle: Bundle, name: str, key: str) -> None:
+def best_metric(run: RunInfo) -> str:
+    """What the exported checkpoint scored: the best epoch's validation loss (and accuracy when there is one);
+    best.pt is written at that epoch, last.pt every epoch."""
+    scored = [e for e in run.epochs if isinstance(e.get("val", {}).get("loss"), (int, float))]
+    if not scored:
+        return "no validation yet" if not (run.path / "best.pt").exists() else "best checkpoint"
+    best = min(scored, key=lambda e: e["val"]["loss"])
+    acc = best["val"].get("accuracy")
+    extra = f", accuracy {acc:.3f}" if isinstance(acc, (int, float)) else ""
+    return f"best val loss {best['val']['loss']:.4f}{extra} (epoch {best.get('epoch', '?')})"
+
+
+def downloads(bundle: Bundle, key: str) -> None:
     for file in ("model.py", "model.pt", "model.onnx", "train.py"):
         cols = st.columns([1, 3])
         if file in bundle.files:
             path = bundle.files[file]
-            cols[0].download_button(file, path.read_bytes(), file_name=f"{name}.{file.split('.')[1]}" if file.startswith(
-                "model") else file, mime=MIME[file], key=f"{key}-{file}", icon=":material/download:",
-                width="stretch")  # fmt: skip
+            cols[0].download_button(
+                file,
+                path.read_bytes(),
+                file_name=file,
+                mime=MIME[file],
+                key=f"{key}-{file}",
+                icon=":material/download:",
+                width="stretch",
+            )  # the name the page shows
             cols[1].caption(f"{WHAT[file]} · {path.stat().st_size / 1024:,.1f} kB")
         elif file in bundle.problems:
             cols[0].button(file, disabled=True, key=f"{key}-{file}-off", width="stretch")
-            cols[1].warning(bundle.problems[file])
+            cols[1].warning(md(bundle.problems[file]))
     if bundle.onnx is not None:
         o = bundle.onnx
         st.success(f"ONNX verified with onnxruntime: outputs match PyTorch within {o.max_abs_diff:.2e} (largest "

@@ -108,16 +108,23 @@ def history_table(runs: list[RunInfo]) -> pd.DataFrame:
 
 
 def overlay(runs: list[RunInfo], key: str) -> None:
-    """Runs chosen from the history on one chart (the optimizer comparison)."""
+    """Runs chosen from the history on one chart (the optimizer comparison); GAN runs as G and D losses."""
     by_id = {r.run_id: r for r in runs}
     chosen = st.multiselect("Overlay runs", list(by_id), default=list(by_id)[:6], key=f"{key}-overlay-{len(runs)}",
                             format_func=lambda i: by_id[i].label)  # fmt: skip
-    if not chosen:
+    drawn = [i for i in chosen if by_id[i].epochs]
+    if not drawn:
+        if chosen:
+            st.caption("The chosen runs have no finished epoch yet: their curves appear after the first.")
         return
-    metrics = sorted({m for i in chosen for e in by_id[i].epochs[-1:] for m in e.get("val", {}) or e.get("train", {})
-                      if m != "confusion"})  # fmt: skip
+    labels = [(f"{by_id[i].short_label} · {by_id[i].status} · {i[-6:]}", by_id[i].epochs) for i in drawn]
+    if all(by_id[i].config.get("task") == "gan" for i in drawn):  # no validation split: both losses per run
+        st.plotly_chart(figures.overlay(labels, split="train", metrics=["g_loss", "d_loss"]), key=f"{key}-overlay-gan")
+        return
+    last = [by_id[i].epochs[-1] for i in drawn]
+    splits = [s for s in ("val", "train") if any(e.get(s) for e in last)]
+    split_metrics = {s: sorted({m for e in last for m in e.get(s, {}) if m != "confusion"}) for s in splits}
     cols = st.columns([1, 1, 4])
-    metric = cols[0].selectbox("metric", metrics or ["loss"], key=f"{key}-overlay-metric")
-    split = cols[1].radio("split", ["val", "train"], horizontal=True, key=f"{key}-overlay-split")
-    labels = [(f"{by_id[i].short_label} · {i[-6:]}", by_id[i].epochs) for i in chosen]
+    split = cols[1].radio("split", splits, horizontal=True, key=f"{key}-overlay-split")
+    metric = cols[0].selectbox("metric", split_metrics[split], key=f"{key}-overlay-metric")
     st.plotly_chart(figures.overlay(labels, metric, split), key=f"{key}-overlay-chart")

@@ -62,10 +62,20 @@ class Control:
     def __post_init__(self):
         self.running.set()
 
+    paused_seconds: float = 0.0  # time spent paused, left out of the run's elapsed time (and so its ETA)
+
     def wait_if_paused(self) -> None:
+        if self.running.is_set():
+            return
+        start = time.perf_counter()
         while not self.running.wait(0.05):
             if self.stop.is_set():
-                return
+                break
+        self.paused_seconds += time.perf_counter() - start
+
+    def active_since(self, t0: float) -> float:
+        """Seconds since ``t0`` spent training (pauses excluded)."""
+        return time.perf_counter() - t0 - self.paused_seconds
 
 
 @dataclass
@@ -397,7 +407,7 @@ class Trainer:
     def _emit_step(self, s: SimpleNamespace, epoch: int, b: int, loss: float, rate: float) -> None:
         done = (epoch - 1 - s.start_epoch) * s.steps_per_epoch + b + 1
         total = (self.cfg.epochs - s.start_epoch) * s.steps_per_epoch
-        eta = (time.perf_counter() - s.t0) / done * (total - done)
+        eta = self.control.active_since(s.t0) / done * (total - done)
         self.log.emit("step", step=s.step, epoch=epoch, loss=loss, lr=s.opt.param_groups[0]["lr"], samples_per_s=rate,
                       progress=done / total, eta=eta)  # fmt: skip
 
@@ -427,7 +437,7 @@ class Trainer:
             self._probe(s.prober, s.step, epoch, s.writer)
         self._save_snapshot(force=epoch == cfg.epochs)
         result.checkpoint = self.run_dir / "best.pt"
-        eta = (time.perf_counter() - s.t0) / (epoch - s.start_epoch) * (cfg.epochs - epoch)
+        eta = self.control.active_since(s.t0) / (epoch - s.start_epoch) * (cfg.epochs - epoch)
         self.log.emit("epoch", epoch=epoch, step=s.step, train=train, val=_plain(val), best=improved,
                       lr=s.opt.param_groups[0]["lr"], seconds=time.perf_counter() - t_epoch, eta=eta)  # fmt: skip
         _log_epoch(s.writer, epoch, train, val, s.opt, s.model, cfg, s.hist, epoch == cfg.epochs)
@@ -445,7 +455,7 @@ class Trainer:
         result.metrics["test"] = self._evaluate(s.model, s.task, s.x["test"], s.y["test"])
         result.status = "finished"
         self.log.emit("finished", metrics=_plain(result.metrics), checkpoint=str(result.checkpoint),
-                      logdir=str(self.run_dir), seconds=time.perf_counter() - s.t0)  # fmt: skip
+                      logdir=str(self.run_dir), seconds=self.control.active_since(s.t0))  # fmt: skip
         if s.writer:
             tests = {f"hparam/test_{k}": v for k, v in result.metrics["test"].items() if isinstance(v, float)}
             s.writer.add_hparams(_hparams(self.cfg), tests, run_name="hparams")

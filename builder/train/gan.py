@@ -84,7 +84,7 @@ def run_gan(trainer, device, result):
                    "config": _plain(cfg), "metrics": _plain(result.metrics), "scale": "tanh" if tanh else "none"}  # fmt: skip
         trainer.saver.submit(payload, True)
         result.checkpoint = trainer.run_dir / "last.pt"
-        elapsed = time.perf_counter() - t0
+        elapsed = trainer.control.active_since(t0)  # pauses excluded
         log.emit("epoch", epoch=epoch, step=step, train=metrics, val={}, best=True, lr=cfg.lr,
                  seconds=elapsed / epoch, eta=elapsed / epoch * (cfg.epochs - epoch))  # fmt: skip
         from ..probes.views import gan_samples
@@ -106,7 +106,7 @@ def run_gan(trainer, device, result):
     result.status = "finished"
     result.metrics["test"] = dict(result.metrics["train"])
     log.emit("finished", metrics=_plain(result.metrics), checkpoint=str(result.checkpoint),
-             logdir=str(trainer.run_dir), seconds=time.perf_counter() - t0)  # fmt: skip
+             logdir=str(trainer.run_dir), seconds=trainer.control.active_since(t0))  # fmt: skip
     if writer:
         writer.close()
     return gen_net

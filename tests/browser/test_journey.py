@@ -91,6 +91,7 @@ def test_the_full_journey_survives_a_reload_and_a_restart(browser, own_server, t
     page.get_by_text("ONNX verified with onnxruntime").wait_for(timeout=120000)
     with page.expect_download() as download:
         page.get_by_role("button", name="model.onnx").click()
+    assert download.value.suggested_filename == "model.onnx"  # the name the button shows
     onnx_file = tmp_path / "downloaded.onnx"
     download.value.save_as(onnx_file)
     page.screenshot(path=str(ARTIFACTS / "journey-export.png"), full_page=True)

@@ -240,3 +240,32 @@ def test_a_full_disk_ends_the_run_with_a_clear_message_and_whole_files(tmp_path)
     lines = (r.run_dir / "events.jsonl").read_text().splitlines()
     assert all(json.loads(line) for line in lines)  # cut back to the last whole line
     assert not [p for p in r.run_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_paused_time_is_left_out_of_the_elapsed_time_and_the_eta(tmp_path):
+    import threading
+
+    from builder.train.engine import Control
+
+    control = Control()
+    t0 = time.perf_counter()
+    control.running.clear()
+    threading.Timer(0.5, control.running.set).start()
+    control.wait_if_paused()
+    assert 0.45 <= control.paused_seconds < 1.5 and control.active_since(t0) < 0.2
+    run = Run(load_template("lenet5"), {"epochs": 50, "batch_size": 16, "log_every": 1}, workspace=tmp_path).start()
+    deadline = time.time() + 60
+    while len([e for e in run.log.since() if e.kind == "step"]) < 5 and time.time() < deadline:
+        time.sleep(0.01)
+    before = run.log.last("step").data["eta"]
+    run.pause()
+    time.sleep(2.0)
+    run.resume()
+    seen = len(run.log.since())
+    while not [e for e in run.log.since(seen) if e.kind == "step"] and time.time() < deadline:
+        time.sleep(0.01)
+    after = next(e for e in run.log.since(seen) if e.kind == "step").data["eta"]
+    run.stop()
+    run.join(30)
+    assert run.control.paused_seconds >= 1.9
+    assert after < before + 1.0  # a 2 s pause over ~5 steps would have multiplied the ETA (94 s -> 221 s seen)
