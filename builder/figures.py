@@ -52,11 +52,11 @@ def feature_map_grid(maps: dict, node: str, sample: int = 0, max_channels: int =
 def attention_heatmaps(weights: np.ndarray, node: str, sample: int = 0, tokens: list[str] | None = None) -> go.Figure:
     """One heatmap per head: row = query position, column = key position, colour = attention weight. Each head
     has its own scale, 0 to its largest weight (near-uniform attention, ~1/T everywhere, would be white on a
-    fixed 0–1 scale); each title gives that maximum beside the uniform level 1/T."""
+    fixed 0–1 scale); each title gives that maximum, the figure's title the uniform level 1/T."""
     w = weights[sample]
     heads, tq, tk = w.shape
     rows, cols = _grid(heads, 4)
-    titles = [f"head {h}: max {w[h].max():.2f} (uniform {1 / tk:.2f})" for h in range(heads)]
+    titles = [f"head {h} · max {w[h].max():.2f}" for h in range(heads)]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.09,
                         vertical_spacing=min(0.3, 0.5 / rows))  # fmt: skip
     labels_k = tokens[:tk] if tokens else list(range(tk))
@@ -70,7 +70,8 @@ def attention_heatmaps(weights: np.ndarray, node: str, sample: int = 0, tokens: 
         fig.update_xaxes(title_text="key" if r == rows - 1 else None, type="category", row=r + 1, col=c + 1)
         fig.update_yaxes(title_text="query" if c == 0 else None, type="category", autorange="reversed",
                          row=r + 1, col=c + 1)  # fmt: skip
-    fig.update_layout(title=f"Attention of {node!r}: where each position looks, per head (each on 0 to its max)",
+    fig.update_layout(title=f"Attention of {node!r}: where each position looks, per head (each head on 0 to its "
+                            f"max; uniform attention would be 1/{tk} = {1 / tk:.2f} everywhere)",
                       height=320 * rows + 80)  # fmt: skip
     return fig
 

@@ -32,7 +32,8 @@ def test_attention_heatmaps_one_per_head_with_axis_labels():
     assert fig.layout.yaxis2.title.text is None  # only the first column says "query": no overlap with the next head
     for h in range(4):  # each head on 0 to its own max, said in its title beside the uniform level
         assert fig.data[h].zmin == 0 and fig.data[h].zmax == float(w["encoder1"][0, h].max())
-        assert fig.layout.annotations[h].text == f"head {h}: max {w['encoder1'][0, h].max():.2f} (uniform 0.03)"
+        assert fig.layout.annotations[h].text == f"head {h} · max {w['encoder1'][0, h].max():.2f}"
+    assert "uniform attention would be 1/40 = 0.03 everywhere" in fig.layout.title.text
 
 
 def test_near_uniform_attention_still_shows_its_structure():
