@@ -49,7 +49,9 @@ def test_gate_heatmaps_and_unit_lines():
     gates = recurrent_gates(build_model(design, seed=0), design, "layer", torch.randn(1, 7, 2))
     fig = figures.gate_heatmaps(gates)
     titles = [a.text for a in fig.layout.annotations]
-    assert titles[:2] == ["input gate i  (0 to 1)", "forget gate f  (0 to 1)"] and titles[3] == "output gate o  (0 to 1)"
+    assert (
+        titles[:2] == ["input gate i  (0 to 1)", "forget gate f  (0 to 1)"] and titles[3] == "output gate o  (0 to 1)"
+    )
     entry = gates["layers"][0]
     for k, g in [(2, "cell"), (4, "c"), (5, "h")]:  # the states: symmetric, on their own largest magnitude
         top = float(np.abs(entry[g][0]).max())
