@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from builder import validate
 from ui.text import plain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,3 +114,23 @@ def test_node_form_handles_every_parameter_kind():
         ed.selected = node
         at.run()
         assert not at.exception, (node, at.exception)
+
+
+def test_the_canvas_last_action_is_never_replayed_on_the_next_design():
+    at = app()
+    at.session_state["canvas"] = {"seq": 1, "nonce": "del-x", "action": "delete", "nodes": ["x"]}
+    at.run()
+    assert [n.id for n in at.session_state["editor"].design.nodes] == ["out"]
+    at.selectbox(key="build-template").set_value("alexnet")
+    at.button(key="load-template").click().run()  # the canvas still returns the delete until its next action
+    design = at.session_state["editor"].design
+    assert not at.exception and "x" in {n.id for n in design.nodes} and validate(design).valid
+    from builder.workspace import Workspace
+
+    saved = Workspace().load(at.session_state["design_id"])
+    assert any(n.type == "Input" for n in saved.nodes)  # and it was saved whole
+    at.session_state["canvas"] = {"seq": 2, "nonce": "undo-1", "action": "undo"}
+    at.run()
+    at.selectbox(key="build-template").set_value("perceptron_xor")
+    at.button(key="load-template").click().run()
+    assert not any("nothing to undo" in w.value for w in at.warning)  # no replayed undo on the new design

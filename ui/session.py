@@ -40,6 +40,10 @@ def editor() -> Editor:
 def _open(design: Design, design_id: str | None, saved: bool = False) -> None:
     ss = st.session_state
     ss["editor"] = Editor(design)
+    # the canvas keeps returning its last action until it sends a new one: that action was made on the design
+    # being left, so the new editor marks it as seen (else a deleted node or an undo replays on this design)
+    ss["editor"].last_nonce = (ss.get("canvas") or {}).get("nonce")
+    ss.pop("canvas-message", None)
     ss["design_id"] = design_id or workspace().new_id(design.name)
     ss["saved"] = dumps(design) if saved else dumps(blank())  # a blank, untouched design is not worth a file
     ss.pop("run_id", None)
