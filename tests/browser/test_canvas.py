@@ -144,3 +144,24 @@ def test_click_to_add_shift_multiselect_and_delete(page):
     assert c.locator("[data-testid=node-tanh1]").count() == 0
     c.locator("[data-testid=undo]").click()
     wait_node(c, "tanh1")
+
+
+def test_a_delete_on_one_design_is_not_replayed_on_the_next(page):
+    """In a new design, delete node x, then load AlexNet: its copy keeps its Input (it was saved without one)."""
+    c = canvas(page)
+    wait_node(c, "x")
+    page.get_by_role("button", name="New design").click()
+    wait_node(c, "x")
+    c.locator("[data-testid=node-x]").click()
+    page.locator("code", has_text="x").first.wait_for(timeout=30000)
+    c.locator("[data-testid=delete]").click()
+    c.locator("[data-testid=node-x]").wait_for(state="detached", timeout=30000)
+    page.get_by_label("Template").click()
+    page.keyboard.type("AlexNet")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Load template").click()
+    wait_node(c, "conv1", timeout=60000)
+    wait_node(c, "x")  # AlexNet's own Input is there
+    page.get_by_text("The design has no Input node").wait_for(state="detached", timeout=5000)
+    assert page.get_by_text("The design has no Input node").count() == 0
+    assert page.get_by_text("nothing to undo").count() == 0
