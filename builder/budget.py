@@ -29,7 +29,11 @@ class MemoryBudgetError(MemoryError):
 
 
 def gb(n: float) -> str:
-    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.1f} MB"
+    """Bytes as a person reads them: 1.3 GB, 44.6 MB, 18.4 kB, 40 B."""
+    for unit, size in (("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n:.0f} B"
 
 
 @dataclass(frozen=True)

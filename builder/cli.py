@@ -54,6 +54,44 @@ def cmd_validate(args) -> int:
     return 1 if errors else 0
 
 
+def cmd_summary(args) -> int:
+    """A torchinfo-style table: layer, input and output shapes, params, MACs, activation memory; totals."""
+    from .budget import gb
+    from .summary import summarize
+
+    try:
+        design = load_design(args.design)
+    except DesignFormatError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    nets = design.networks.items() if design.networks and not design.nodes else [(None, design)]
+    status = 0
+    for name, net in nets:
+        report = validate(net)
+        if not report.valid:
+            for issue in report.errors:
+                print(f"error: {issue.message}", file=sys.stderr)
+            status = 1
+            continue
+        s = summarize(report)
+        if args.json:
+            print(json.dumps({"network": name, **s.to_json(), "training_bytes": s.training_bytes(args.batch_size)}))
+            continue
+        rows = [["layer", "type", "input shape", "output shape", "params", "MACs", "activations"]]
+        for r in s.rows:
+            rows.append([r.node, r.type, ", ".join(r.inputs) or "-", r.output, f"{r.params:,}", f"{r.macs:,}",
+                         gb(r.activation_bytes) if r.type != "Output" else "-"])  # fmt: skip
+        print(f"{design.name}{f' / {name}' if name else ''}: {len(s.rows)} layers")
+        print(_table(rows, {4, 5, 6}))
+        print(f"total params: {s.params:,} (trainable {s.trainable:,}, non-trainable {s.params - s.trainable:,})")
+        print(f"MACs per sample: {s.macs:,}")
+        print(
+            f"parameter memory: {gb(s.param_bytes)} · activations per sample: {gb(s.activation_bytes)} · "
+            f"training at batch {args.batch_size} (Adam): about {gb(s.training_bytes(args.batch_size))}"
+        )
+    return status
+
+
 def cmd_export(args) -> int:
     if not (args.python or args.onnx or args.train):
         print("error: say what to write: --python model.py, --onnx model.onnx and/or --train train.py",
@@ -257,6 +295,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("design", help="design JSON file")
     p.add_argument("--json", action="store_true", help="print a machine-readable report")
     p.set_defaults(func=cmd_validate)
+    p = sub.add_parser("summary", help="a torchinfo-style summary: shapes in and out, params, MACs, memory per layer")
+    p.add_argument("design", help="design JSON file")
+    p.add_argument("--batch-size", type=int, default=64, dest="batch_size", help="for the training memory estimate")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_summary)
     p = sub.add_parser("export", help="write readable PyTorch source and/or a verified ONNX file")
     p.add_argument("design", help="design JSON file")
     p.add_argument("--python", metavar="FILE.py", help="the model's source (weights go to FILE.pt beside it)")

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from builder import Design, generate
+from builder.budget import estimate, gb
 from builder.design import dumps
 from builder.registry import fmt_shape
 from builder.validate import ERROR, Validation
@@ -20,17 +21,24 @@ def human(n: int) -> str:
 
 
 def node_table(report: Validation) -> pd.DataFrame:
+    """torchinfo's columns (the CLI's `summary`): input and output shapes, params, MACs, activation memory."""
     flagged = {i.node for i in report.issues if i.severity == ERROR}
     rows = [
-        {"node": nid, "type": info.type, "output shape": fmt_shape(info.shape), "params": info.params,
-         "MACs": info.macs, "ok": "✗" if nid in flagged else "✓"}
+        {"node": nid, "type": info.type,
+         "input shape": ", ".join(fmt_shape(report.nodes[s].shape) for s in report.inputs.get(nid, [])) or "-",
+         "output shape": fmt_shape(info.shape), "params": info.params, "MACs": info.macs,
+         "activations / sample": gb(info.activation_bytes) if info.type != "Output" else "-",
+         "ok": "✗" if nid in flagged else "✓"}
         for nid, info in report.nodes.items()
     ]  # fmt: skip
     return pd.DataFrame(rows)
 
 
 def totals(design: Design, report: Validation) -> None:
-    cols = st.columns(4)
+    cols = st.columns(5)
+    cols[4].metric("Activations / sample", gb(report.activation_bytes),
+                   help=f"float32 outputs of every layer for one sample; training at batch 64 with Adam needs about "
+                   f"{gb(estimate(report).training(64))} (weights, gradients, optimizer state, activations)")  # fmt: skip
     cols[0].metric("Nodes", len(design.nodes))
     cols[1].metric("Parameters", human(report.params), help=f"{report.params:,} trainable parameters")
     cols[2].metric("MACs / sample", human(report.macs), help="multiply-accumulates of conv, linear, recurrent "
