@@ -300,3 +300,23 @@ def test_flatten_adaptive_pools_and_norms_take_torchs_arguments():
     assert validate(chain(("Flatten", {"start_dim": -2}), shape=(3, 4, 5))).nodes["n1"].shape == (3, 20)
     assert not validate(chain(("AdaptiveMaxPool1d", {"output_size": [None]}), shape=(3, 6))).valid  # as in torch
     assert "dim 0 is the batch" in only(validate(chain(("Flatten", {"start_dim": -4}), shape=(3, 4, 5)))).message
+
+
+def test_same_padding_with_reflect_or_circular_follows_torch():
+    """Found by the fuzz test: padding='same' skipped the padding-mode limits (torch refuses a 1×1 reflect)."""
+    import itertools
+
+    import torch
+
+    from tests.util import layer_design
+
+    for mode, k, size, dil in itertools.product(["reflect", "circular", "replicate"], [1, 2, 3, 5], [1, 2, 3], [1, 2]):
+        d = layer_design("Conv2d", {"padding": "same", "padding_mode": mode, "kernel_size": k, "dilation": dil},
+                         [(1, size, size)])  # fmt: skip
+        conv = torch.nn.Conv2d(1, 16, k, padding="same", padding_mode=mode, dilation=dil)  # torch's own verdict
+        try:
+            conv(torch.zeros(2, 1, size, size))
+            torch_ok = True
+        except RuntimeError:
+            torch_ok = False
+        assert validate(d).valid == torch_ok, (mode, k, size, dil)

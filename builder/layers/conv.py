@@ -73,23 +73,27 @@ class ConvNd(ConvBase):
         c, sizes = shape[0], shape[1:]
         check_groups(p, c)
         k, s, d = self.geometry(p)
-        if p.padding == "same":
-            if any(x != 1 for x in s):
-                raise ShapeError(
-                    f"padding='same' needs stride 1 but stride={p.stride}. Expected stride=1. Use a number for "
-                    "padding with a strided conv (kernel_size // 2 keeps size/stride).", "padding",
-                )  # fmt: skip
-            return TensorType((p.out_channels, *sizes))
-        pad = (0,) * self.rank if p.padding == "valid" else as_tuple(p.padding, self.rank)
+        if p.padding == "same" and any(x != 1 for x in s):
+            raise ShapeError(
+                f"padding='same' needs stride 1 but stride={p.stride}. Expected stride=1. Use a number for "
+                "padding with a strided conv (kernel_size // 2 keeps size/stride).", "padding",
+            )  # fmt: skip
+        if p.padding == "same":  # torch pads d·(k−1) in all, the larger half on the right
+            pad = tuple(-(-dd * (kk - 1) // 2) for kk, dd in zip(k, d))
+        else:
+            pad = (0,) * self.rank if p.padding == "valid" else as_tuple(p.padding, self.rank)
         if p.padding_mode != "zeros":
             for size, pd in zip(sizes, pad):
                 # torch's limits: reflect needs padding < size, circular padding <= size, replicate none
                 if (p.padding_mode == "reflect" and pd >= size) or (p.padding_mode == "circular" and pd > size):
                     want = "smaller than" if p.padding_mode == "reflect" else "at most"
                     raise ShapeError(
-                        f"padding={p.padding} with padding_mode='{p.padding_mode}' needs padding {want} the input "
-                        f"size {size}. Reduce padding, or use padding_mode='zeros' or 'replicate'.", "padding",
+                        f"padding={p.padding!r} ({pd} on a side) with padding_mode='{p.padding_mode}' needs padding "
+                        f"{want} the input size {size}. Reduce padding, or use padding_mode='zeros' or "
+                        "'replicate'.", "padding",
                     )  # fmt: skip
+        if p.padding == "same":
+            return TensorType((p.out_channels, *sizes))
         kernel_fits(self, sizes, k, pad, d)
         out = tuple(conv_out(*a) for a in zip(sizes, k, s, pad, d))
         return TensorType((p.out_channels, *out))
