@@ -5,7 +5,7 @@ Run: streamlit run app.py
 
 import streamlit as st
 
-from ui import session
+from ui import guide, session
 from ui.text import md
 
 st.set_page_config(page_title="LayerLoom", page_icon="🧶", layout="wide")
@@ -24,5 +24,6 @@ page = st.navigation(pages)
 session.editor()  # the tab's design (from ?design=… after a reload or a restart), before any page runs
 if st.session_state.get("session-message"):  # a design that could not be opened or saved, on any page
     st.error(md(st.session_state.pop("session-message")))
+guide.first_visit(has_designs=session.workspace().has_designs())
 page.run()
 session.autosave()  # every edit lands in the workspace

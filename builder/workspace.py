@@ -229,6 +229,10 @@ class Workspace:
         except KeyError:
             return False
 
+    def has_designs(self) -> bool:
+        """Whether any design is saved (cheap: no file is read)."""
+        return next(self.designs_dir.glob("*.json"), None) is not None
+
     def designs(self) -> list[DesignEntry]:
         """Every saved design, most recently edited first (malformed files are listed by their id)."""
         out = []

@@ -165,3 +165,6 @@ def test_a_delete_on_one_design_is_not_replayed_on_the_next(page):
     page.get_by_text("The design has no Input node").wait_for(state="detached", timeout=5000)
     assert page.get_by_text("The design has no Input node").count() == 0
     assert page.get_by_text("nothing to undo").count() == 0
+    saved_as = page.get_by_text("Every edit is saved to the workspace as").inner_text()
+    design_id = saved_as.split(" as ", 1)[1].split(";", 1)[0].strip()
+    assert design_id.startswith("alexnet-") and page.url.endswith(f"?design={design_id}")  # the address names it
