@@ -25,6 +25,15 @@ def _table(rows: list[list[str]], right: set[int]) -> str:
     return "\n".join(lines)
 
 
+def _design(path: str):
+    """The design file, or None after saying on stderr what is wrong with it (the commands then exit 2)."""
+    try:
+        return load_design(path)
+    except DesignFormatError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return None
+
+
 def cmd_validate(args) -> int:
     try:
         design = load_design(args.design)
@@ -59,10 +68,8 @@ def cmd_summary(args) -> int:
     from .budget import gb
     from .summary import summarize
 
-    try:
-        design = load_design(args.design)
-    except DesignFormatError as e:
-        print(f"error: {e}", file=sys.stderr)
+    design = _design(args.design)
+    if design is None:
         return 2
     nets = design.networks.items() if design.networks and not design.nodes else [(None, design)]
     status = 0
@@ -97,10 +104,8 @@ def cmd_export(args) -> int:
         print("error: say what to write: --python model.py, --onnx model.onnx and/or --train train.py",
               file=sys.stderr)  # fmt: skip
         return 2
-    try:
-        design = load_design(args.design)
-    except DesignFormatError as e:
-        print(f"error: {e}", file=sys.stderr)
+    design = _design(args.design)
+    if design is None:
         return 2
     from .export import ExportError, export_onnx, export_python
     from .validate import DesignError
@@ -148,10 +153,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_train(args) -> int:
-    try:
-        design = load_design(args.design)
-    except DesignFormatError as e:
-        print(f"error: {e}", file=sys.stderr)
+    design = _design(args.design)
+    if design is None:
         return 2
     from .train import Run, TrainError
 

@@ -143,18 +143,20 @@ def test_gan_files_export_one_network_with_its_trained_weights(tmp_path):
     )
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 5 MB tmpfs, nearly filled (needs root, as in CI's container; skipped where mounting is not allowed)."""
+@pytest.fixture(params=[40, 150, 300], ids=["40kB-free", "150kB-free", "300kB-free"])
+def small_disk(tmp_path, request):
+    """A 5 MB tmpfs, nearly filled (needs root, as in CI's container; skipped where mounting is not allowed).
+    With 40 kB free the first checkpoint fails; with 300 kB, whichever file comes later (TensorBoard's events,
+    a checkpoint, probes.pt)."""
     mount = tmp_path / "disk"
     mount.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=5m", "tmpfs", str(mount)], capture_output=True).returncode:
         pytest.skip("cannot mount a tmpfs here")
     try:
         filler = mount / "filler"
-        with open(filler, "wb") as f:  # leave ~40 kB: enough for run.json, not for the first checkpoint
+        with open(filler, "wb") as f:
             try:
-                f.write(b"\0" * (5 * 2**20 - 40 * 2**10))
+                f.write(b"\0" * (5 * 2**20 - request.param * 2**10))
             except OSError:
                 pass
         yield mount

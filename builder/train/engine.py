@@ -27,7 +27,7 @@ import torch
 from .. import budget
 from ..compile import build_model, node_at
 from ..data import check_compatibility, get_spec, load_dataset
-from ..design import Design, DesignFormatError, DiskFull, atomic_write, from_dict
+from ..design import Design, DesignFormatError, DiskFull, atomic_write, disk_full, from_dict
 from ..paths import workspace_root
 from ..validate import ERROR, Issue, validate
 from .config import resolve_config
@@ -285,6 +285,10 @@ class Trainer:
                               "(halve it), or use a smaller model.")  # fmt: skip
             self.log.emit("failed", message=result.message, node=None)
         except Exception as e:  # anything else: say what and where in the design
+            if disk_full(e) or disk_full(e.__cause__):  # e.g. TensorBoard's event writer on a full disk
+                result.message = str(DiskFull(self.run_dir, e))
+                self.log.emit("failed", message=result.message, node=None)
+                return result
             model = getattr(self, "model", None)
             node = node_at(model, e.__traceback__) if model is not None else None
             where = f" (in node {node!r})" if node else ""
@@ -571,6 +575,22 @@ def _amp(cfg, device):
     if not cfg.amp or device.type != "cuda":
         return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def _quiet_event_writer_on_a_full_disk() -> None:
+    """TensorBoard's event-writer thread re-raises a write error, so Python prints its traceback, and then hands
+    the error to the training thread, which reports it ("no space left on the device…"): skip the print."""
+    previous = threading.excepthook
+
+    def hook(args):
+        if type(args.thread).__name__ == "_AsyncWriterThread" and disk_full(args.exc_value):
+            return
+        previous(args)
+
+    threading.excepthook = hook
+
+
+_quiet_event_writer_on_a_full_disk()
 
 
 def _writer(run_dir: Path):
