@@ -358,14 +358,14 @@ def test_markup_in_a_design_name_reaches_the_page_escaped():
 
 def test_a_first_visit_explains_the_pages_until_dismissed_and_the_help_stays_one_click_away():
     at = app()
-    text = " ".join(m.value for m in at.markdown)
+    text = " ".join(m.value for m in at.sidebar.markdown)
     assert "Welcome to LayerLoom" in text and all(p in text for p in ("**Build**", "**Data**", "**Train**",
                                                                       "**Visualize**", "**Export**"))  # fmt: skip
-    assert [e.label for e in at.sidebar.expander] == [
-        "How LayerLoom works"
-    ]  # one click away (AppTest shows the sidebar on a first run)
+    assert not [m for m in at.main.markdown if "Welcome" in m.value]  # in the sidebar: the page does not move
     at.button(key="help-dismiss").click().run()
-    assert not at.exception and "Welcome to LayerLoom" not in " ".join(m.value for m in at.markdown)
+    assert not at.exception and at.session_state["help-dismissed"]
     again = app()
     load_template(again, "lenet5")  # once a design is saved, a new tab goes straight to work
-    assert "Welcome to LayerLoom" not in " ".join(m.value for m in app().markdown)
+    later = app()
+    assert [e.label for e in later.sidebar.expander] == ["How LayerLoom works"]  # one click away
+    assert "Welcome to LayerLoom" not in " ".join(m.value for m in later.sidebar.markdown)

@@ -18,16 +18,19 @@ TEXT = "\n".join(f"- **{name}** — {what}" for name, what in PAGES) + (
 
 
 def first_visit(has_designs: bool) -> None:
-    """The help as a panel on a first visit (no design saved yet, not dismissed in this tab), and always a
-    'How LayerLoom works' entry in the sidebar."""
+    """On a first visit (no design was saved when this tab opened) the help stands open in the sidebar until
+    *Got it*; after that, and on later visits, it is the 'How LayerLoom works' entry there. It lives in the sidebar
+    so opening or closing it never moves the page's content (the canvas stays where the user is working)."""
+    ss = st.session_state
+    ss.setdefault("first-visit", not has_designs)  # decided once per tab: the first edit does not hide it
+    if ss["first-visit"] and not ss.get("help-dismissed"):
+        with st.sidebar.container(border=True, key="first-visit-help"):
+            st.markdown("**Welcome to LayerLoom** — build a network, check its shapes, train it and look inside."
+                        "\n\n" + TEXT)  # fmt: skip
+            st.button("Got it", key="help-dismiss", icon=":material/check:", on_click=_dismiss)
+        return
     with st.sidebar.expander("How LayerLoom works", icon=":material/help:"):
         st.markdown(TEXT)
-    if has_designs or st.session_state.get("help-dismissed"):
-        return
-    with st.container(border=True, key="first-visit"):
-        st.markdown("**Welcome to LayerLoom** — build a network, check its shapes, train it and look inside.\n\n"
-                    + TEXT)  # fmt: skip
-        st.button("Got it", key="help-dismiss", icon=":material/check:", on_click=_dismiss)
 
 
 def _dismiss() -> None:
