@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 MAX_PARAMS = 2**31 - 1  # 8 GiB of float32 weights
 MAX_SAMPLE_BYTES = 2**30  # 1 GiB of activations for one sample
@@ -49,7 +50,7 @@ class Estimate:
 
 def estimate(report) -> Estimate:
     """Bytes of a validated design (a :class:`builder.Validation`), from its shape pass."""
-    per_node = {nid: report.nodes[nid].activation_bytes for nid in report.order if report.nodes[nid].type != "Output"}
+    per_node = report.activations
     biggest = max(per_node, key=per_node.get, default=None)
     return Estimate(report.params * 4, report.activation_bytes, biggest, per_node.get(biggest, 0))
 
@@ -75,10 +76,12 @@ def available(device: str = "cpu") -> int:
             free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
         except (ValueError, OSError, AttributeError):
             return 2**62  # unknown: do not refuse
-    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    ):  # fmt: skip  (cgroup v2, v1)
         try:
-            limit = open(path, encoding="ascii").read().strip()
-            used = open(path.replace("max", "current").replace("limit_in_bytes", "usage_in_bytes")).read()
+            limit, used = Path(limit_file).read_text().strip(), Path(usage_file).read_text().strip()
             if limit.isdigit() and int(limit) < 2**60:
                 free = min(free, int(limit) - int(used))
         except (OSError, ValueError):
@@ -89,9 +92,10 @@ def available(device: str = "cpu") -> int:
 def _biggest(report, e: Estimate) -> str:
     if e.biggest is None:
         return ""
+    from .registry import fmt_shape
+
     info = report.nodes[e.biggest]
-    shape = "(N, " + ", ".join(map(str, info.shape)) + ")"
-    return f" The largest activation is {info.type} {e.biggest!r}: {shape}, {gb(e.biggest_bytes)} per sample."
+    return f" The largest activation is {info.type} {e.biggest!r}: {fmt_shape(info.shape)}, {gb(e.biggest_bytes)} per sample."
 
 
 def check_build(report, device: str = "cpu", free: int | None = None) -> None:
@@ -122,7 +126,6 @@ def check_training(report, batch: int, optimizer: str, device: str = "cpu", free
 def eval_batch(report, free: int, limit: int = 1024) -> int:
     """The largest evaluation batch (at most ``limit``) whose two largest activations fit in a quarter of
     ``free``: evaluation keeps only a few activations alive at once."""
-    sizes = sorted((report.nodes[n].activation_bytes for n in report.order if report.nodes[n].type != "Output"),
-                   reverse=True)[:2]  # fmt: skip
+    sizes = sorted(report.activations.values(), reverse=True)[:2]
     per_sample = max(1, sum(sizes))
     return int(max(1, min(limit, free // 4 // per_sample)))

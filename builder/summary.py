@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .budget import OPTIMIZER_STATES, estimate
+from .budget import Estimate, estimate
 from .registry import fmt_shape
 from .validate import Validation
 
@@ -28,12 +28,19 @@ class Summary:
     params: int
     trainable: int  # every parameter LayerLoom builds is trained (buffers such as running means are not counted)
     macs: int
-    param_bytes: int
-    activation_bytes: int  # all activations of one sample
+    memory: Estimate  # weights and one sample's activations, from builder.budget
+
+    @property
+    def param_bytes(self) -> int:
+        return self.memory.weights
+
+    @property
+    def activation_bytes(self) -> int:  # all activations of one sample
+        return self.memory.activations
 
     def training_bytes(self, batch: int, optimizer: str = "adam") -> int:
         """Weights, gradients and optimizer state, plus the activations a batch keeps for the backward pass."""
-        return self.param_bytes * (2 + OPTIMIZER_STATES.get(optimizer, 2)) + self.activation_bytes * batch * 2
+        return self.memory.training(batch, optimizer)
 
     def to_json(self) -> dict:
         return {"rows": [r.__dict__ for r in self.rows], "params": self.params, "trainable": self.trainable,
@@ -43,11 +50,9 @@ class Summary:
 
 def summarize(report: Validation) -> Summary:
     """The summary of a validated design's report (nodes in model order; nodes off the model are left out)."""
-    rows = []
+    rows, kept = [], report.activations
     for nid in report.order:
         info = report.nodes[nid]
         ins = tuple(fmt_shape(report.nodes[s].shape) for s in report.inputs.get(nid, []))
-        kept = 0 if info.type == "Output" else info.activation_bytes
-        rows.append(Row(nid, info.type, ins, fmt_shape(info.shape), info.params, info.macs, kept))
-    e = estimate(report)
-    return Summary(rows, report.params, report.params, report.macs, e.weights, e.activations)
+        rows.append(Row(nid, info.type, ins, fmt_shape(info.shape), info.params, info.macs, kept.get(nid, 0)))
+    return Summary(rows, report.params, report.params, report.macs, estimate(report))

@@ -76,10 +76,15 @@ class Validation:
         return not any(i.severity == ERROR for i in self.issues)
 
     @property
+    def activations(self) -> dict[str, int]:
+        """Bytes of each model node's output for one sample, in model order; an Output is its input's tensor,
+        so it is not counted again."""
+        return {n: self.nodes[n].activation_bytes for n in self.order if self.nodes[n].type != "Output"}
+
+    @property
     def activation_bytes(self) -> int:
-        """Bytes of every activation of one sample (what training keeps per sample for the backward pass); an
-        Output is its input's tensor, so it is not counted again."""
-        return sum(self.nodes[n].activation_bytes for n in self.order if self.nodes[n].type != "Output")
+        """Bytes of every activation of one sample (what training keeps per sample for the backward pass)."""
+        return sum(self.activations.values())
 
     @property
     def errors(self) -> list[Issue]:
@@ -451,6 +456,7 @@ def _validate_networks(design: Design) -> Validation:
         out.nodes.update({f"{name}/{k}": n for k, n in r.nodes.items()})
         out.issues += [i._replace(node=f"{name}/{i.node}" if i.node else None, message=f"[{name}] {i.message}")
                        for i in r.issues]  # fmt: skip
+        out.order += [f"{name}/{k}" for k in r.order]  # so sizes and budgets cover every network
         out.params += r.params
         out.macs += r.macs
     return out

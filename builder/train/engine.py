@@ -112,20 +112,18 @@ def prepare(design: Design, overrides: dict | None = None):
     problems = [i for i in check_compatibility(design, spec, task_for_data) if i.severity == ERROR]
     if problems:
         raise TrainError(f"the design does not fit {spec.name}: " + problems[0].message, problems)
-    _check_memory(design, report, cfg)
+    _check_memory(report, cfg)
     return cfg, spec
 
 
-def _check_memory(design: Design, report, cfg) -> None:
+def _check_memory(report, cfg) -> None:
     """Refuse, before anything is built, a run whose estimated memory exceeds what the device has free."""
     try:
         device = str(resolve_device(cfg.device))
     except Exception:  # an unknown device is reported when the run starts, with the list of devices
         return
-    reports = [validate(net) for net in design.networks.values()] if design.networks else [report]
-    try:
-        for r in reports:
-            budget.check_training(r, cfg.batch_size, cfg.optimizer, device)
+    try:  # (a GAN's report covers both networks, which train together)
+        budget.check_training(report, cfg.batch_size, cfg.optimizer, device)
     except budget.MemoryBudgetError as e:
         raise TrainError(str(e)) from None
 
