@@ -23,7 +23,6 @@ from .registry import DATASETS, DatasetError, DatasetSpec, register
 MAX_BYTES = 100 * 2**20  # an uploaded file
 MAX_CELLS = 5_000_000  # CSV rows × columns
 MAX_COLUMNS = 10_000
-MAX_FIELD = 131_072  # characters in one CSV field (the csv module's own limit)
 MAX_ARRAY_BYTES = 1 * 2**30  # an NPZ's X and y, decompressed
 MAX_IMAGES = 50_000
 MAX_UNZIPPED = 1 * 2**30  # bytes read out of an image zip
@@ -317,7 +316,9 @@ def load_saved_uploads(workspace: str | Path) -> list[DatasetSpec]:
 
 def _load_saved(path: Path) -> DatasetSpec:
     raw = path.read_bytes()
-    with zipfile.ZipFile(io.BytesIO(raw)) if zipfile.is_zipfile(io.BytesIO(raw)) else _not_npz() as z:
+    if not zipfile.is_zipfile(io.BytesIO(raw)):
+        raise DatasetError("it is not an NPZ (zip) file; it may be cut short")
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
         names = {n.removesuffix(".npy") for n in z.namelist()}
     if not {"X", "y", "meta"} <= names:
         raise DatasetError(f"it lacks {', '.join(sorted({'X', 'y', 'meta'} - names))}")
@@ -329,7 +330,3 @@ def _load_saved(path: Path) -> DatasetSpec:
         raise DatasetError(f"its metadata names no task ({meta[:1]})")
     parsed = {"x": x, "y": y, "task": meta[0], "classes" if meta[0] == "classification" else "targets": meta[1:]}
     return register_upload(title, parsed, replace=True)
-
-
-def _not_npz():
-    raise DatasetError("it is not an NPZ (zip) file; it may be cut short")

@@ -275,24 +275,12 @@ class Trainer:
         except TrainError as e:
             result.message = str(e)
             self.log.emit("failed", message=str(e), node=e.node, step=getattr(e, "step", None))
-        except DiskFull as e:  # the log goes on in memory, so the UI and the CLI still see how the run ended
-            result.message = str(e)
-            self.log.emit("failed", message=result.message, node=None)
         except torch.cuda.OutOfMemoryError:
             result.message = (f"the GPU ran out of memory at batch size {cfg.batch_size}. Lower the batch size "
                               "(halve it), or use a smaller model.")  # fmt: skip
             self.log.emit("failed", message=result.message, node=None)
-        except Exception as e:  # anything else: say what and where in the design
-            if disk_full(e) or disk_full(e.__cause__):  # e.g. TensorBoard's event writer on a full disk
-                result.message = str(DiskFull(self.run_dir, e))
-                self.log.emit("failed", message=result.message, node=None)
-                return result
-            model = getattr(self, "model", None)
-            node = node_at(model, e.__traceback__) if model is not None else None
-            where = f" (in node {node!r})" if node else ""
-            result.message = f"{type(e).__name__}{where}: {e}"
-            self.log.emit("failed", message=result.message, node=node,
-                          traceback="".join(traceback.format_exception(e))[-4000:])  # fmt: skip
+        except Exception as e:
+            self._failed(e, result)
         finally:
             if getattr(self, "saver", None) is not None:
                 try:
@@ -301,6 +289,20 @@ class Trainer:
                     result.message = result.message or str(e)
             self.log.close()
         return result
+
+    def _failed(self, e: Exception, result: RunResult) -> None:
+        """A run that ended in an unexpected error: a full disk says so plainly (the log goes on in memory, so
+        the UI and the CLI still see how the run ended); anything else says what and where in the design."""
+        if disk_full(e) or disk_full(e.__cause__):  # our own writes, torch.save, TensorBoard's event writer
+            result.message = str(e if isinstance(e, DiskFull) else DiskFull(self.run_dir, e))
+            self.log.emit("failed", message=result.message, node=None)
+            return
+        model = getattr(self, "model", None)
+        node = node_at(model, e.__traceback__) if model is not None else None
+        where = f" (in node {node!r})" if node else ""
+        result.message = f"{type(e).__name__}{where}: {e}"
+        self.log.emit("failed", message=result.message, node=node,
+                      traceback="".join(traceback.format_exception(e))[-4000:])  # fmt: skip
 
     def _run(self, device, result: RunResult):
         if self.cfg.task == "gan":

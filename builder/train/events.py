@@ -3,6 +3,7 @@ run folder as JSON lines so a restarted app can read a run back."""
 
 from __future__ import annotations
 
+import errno
 import json
 import threading
 import time
@@ -47,8 +48,8 @@ class RunLog:
         start = self._file.tell()
         try:
             written = self._file.write(line)
-            if written != len(line):
-                raise OSError(28, "short write")
+            if written != len(line):  # a regular file writes short only when the disk is full
+                raise OSError(errno.ENOSPC, "short write")
         except OSError as e:
             try:
                 self._file.truncate(start)
@@ -56,7 +57,7 @@ class RunLog:
                 pass
             self._file.close()
             self._file = None
-            self.write_error = DiskFull(self.path, e) if disk_full(e) or e.errno == 28 else e
+            self.write_error = DiskFull(self.path, e) if disk_full(e) else e
             raise self.write_error from e
 
     def since(self, index: int = 0) -> list[Event]:
