@@ -48,11 +48,15 @@ class Summary:
                 "activation_bytes": self.activation_bytes}  # fmt: skip
 
 
+def row(report: Validation, nid: str) -> Row:
+    """One node's line, from any report (a node whose shape is unknown shows '?')."""
+    info = report.nodes[nid]
+    ins = tuple(fmt_shape(report.nodes[s].shape) for s in report.inputs.get(nid, []))
+    kept = 0 if info.type == "Output" else info.activation_bytes  # an Output is its input's tensor
+    return Row(nid, info.type, ins, fmt_shape(info.shape), info.params, info.macs, kept)
+
+
 def summarize(report: Validation) -> Summary:
     """The summary of a validated design's report (nodes in model order; nodes off the model are left out)."""
-    rows, kept = [], report.activations
-    for nid in report.order:
-        info = report.nodes[nid]
-        ins = tuple(fmt_shape(report.nodes[s].shape) for s in report.inputs.get(nid, []))
-        rows.append(Row(nid, info.type, ins, fmt_shape(info.shape), info.params, info.macs, kept.get(nid, 0)))
+    rows = [row(report, nid) for nid in report.order]
     return Summary(rows, report.params, report.params, report.macs, estimate(report))

@@ -25,11 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .design import Design, DesignFormatError, load_design, save_design
-from .paths import workspace_root
+from .paths import DESIGN_ID, RUN_ID, workspace_root
 from .train.events import Event, RunLog
 
-ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # a design id: always matched whole (fullmatch)
-RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # a run folder's name (as the engine makes them)
+ID = DESIGN_ID  # (the name the app's session uses)
 ENDED = ("finished", "stopped", "failed")
 
 _live: dict[str, object] = {}  # run id -> Run, for runs started in this process

@@ -40,11 +40,11 @@ if st.button("Export", type="primary", key="export-go", icon=":material/package_
         weights = run.path / ("best.pt" if (run.path / "best.pt").exists() else "last.pt")
     with st.spinner("Writing model.py, exporting and verifying ONNX, writing train.py…"):
         try:
-            st.session_state["export"] = (choice, export_bundle(source, folder, weights, network), target.name)
+            st.session_state["export"] = (choice, export_bundle(source, folder, weights, network))
         except (OSError, MemoryError) as e:  # a full disk, a model too big for this machine: earlier files stay
             st.error(md(e))
 if st.session_state.get("export", (None,))[0] == choice:  # the files of what is chosen now, not a former choice
-    _, bundle, _name = st.session_state["export"]
+    _, bundle = st.session_state["export"]
     export_view.downloads(bundle, key="export")
     st.caption(f"Written to `{bundle.folder}`.")
 

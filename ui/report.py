@@ -8,7 +8,7 @@ import streamlit as st
 from builder import Design, generate
 from builder.budget import estimate, gb
 from builder.design import dumps
-from builder.registry import fmt_shape
+from builder.summary import row
 from builder.validate import ERROR, Validation
 from ui.text import md
 
@@ -23,14 +23,13 @@ def human(n: int) -> str:
 def node_table(report: Validation) -> pd.DataFrame:
     """torchinfo's columns (the CLI's `summary`): input and output shapes, params, MACs, activation memory."""
     flagged = {i.node for i in report.issues if i.severity == ERROR}
-    rows = [
-        {"node": nid, "type": info.type,
-         "input shape": ", ".join(fmt_shape(report.nodes[s].shape) for s in report.inputs.get(nid, [])) or "-",
-         "output shape": fmt_shape(info.shape), "params": info.params, "MACs": info.macs,
-         "activations / sample": gb(info.activation_bytes) if info.type != "Output" else "-",
-         "ok": "✗" if nid in flagged else "✓"}
-        for nid, info in report.nodes.items()
-    ]  # fmt: skip
+    rows = []
+    for nid in report.nodes:
+        r = row(report, nid)
+        rows.append({"node": nid, "type": r.type, "input shape": ", ".join(r.inputs) or "-", "output shape": r.output,
+                     "params": r.params, "MACs": r.macs,
+                     "activations / sample": gb(r.activation_bytes) if r.type != "Output" else "-",
+                     "ok": "✗" if nid in flagged else "✓"})  # fmt: skip
     return pd.DataFrame(rows)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import shutil
 import threading
 import time
@@ -28,14 +27,13 @@ from .. import budget
 from ..compile import build_model, node_at
 from ..data import check_compatibility, get_spec, load_dataset
 from ..design import Design, DesignFormatError, DiskFull, atomic_write, disk_full, from_dict
-from ..paths import workspace_root
+from ..paths import RUN_ID, workspace_root
 from ..validate import ERROR, Issue, validate
 from .config import resolve_config
 from .devices import resolve_device
 from .events import RunLog
 from .tasks import Task
 
-RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # a run's folder name under workspace/runs/
 DIVERGENCE = 1e3  # a loss this many times its starting value counts as diverged
 NICE = 5  # background runs (the app's) run at a lower CPU priority than the server that shows them
 
