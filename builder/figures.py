@@ -223,7 +223,7 @@ def curves(epochs: list[dict], metric: str = "loss") -> go.Figure:
             fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=split,
                                      line={"dash": "dot" if split == "train" else "solid"}))  # fmt: skip
     fig.update_layout(title=f"{metric} per epoch", xaxis_title="epoch", yaxis_title=metric)
-    return fig
+    return _whole_epochs(fig)
 
 
 def overlay(runs: list[tuple[str, list[dict]]], metric: str = "loss", split: str = "val",
@@ -243,7 +243,13 @@ def overlay(runs: list[tuple[str, list[dict]]], metric: str = "loss", split: str
     what = " and ".join(metrics)
     fig.update_layout(title=f"{split} {what} per epoch, run by run", xaxis_title="epoch",
                       yaxis_title=what if len(metrics) == 1 else "value", legend={"orientation": "h", "y": -0.25})  # fmt: skip
-    return fig
+    return _whole_epochs(fig)
+
+
+def _whole_epochs(fig: go.Figure) -> go.Figure:
+    """Epoch ticks on whole epochs (no "1.5"), about ten of them at most."""
+    last = max((max(t.x) for t in fig.data if t.x is not None and len(t.x)), default=1)
+    return fig.update_xaxes(tick0=1, dtick=max(1, math.ceil(last / 10)))
 
 
 def class_balance(counts: dict[str, list[int]], classes: list[str]) -> go.Figure:

@@ -87,6 +87,9 @@ def test_decision_boundary_histograms_confusion_and_curves():
     ]
     curves = figures.curves(epochs)
     assert [t.name for t in curves.data] == ["train", "val"] and list(curves.data[1].y) == [1.2, 0.7]
+    assert (curves.layout.xaxis.tick0, curves.layout.xaxis.dtick) == (1, 1)  # whole epochs, no "1.5"
+    long = figures.curves([{"epoch": e, "train": {"loss": 1.0 / e}} for e in range(1, 101)])
+    assert long.layout.xaxis.dtick == 10
 
 
 def test_gan_and_reconstruction_views():

@@ -42,7 +42,7 @@ def totals(design: Design, report: Validation) -> None:
     cols[1].metric("Parameters", human(report.params), help=f"{report.params:,} trainable parameters")
     cols[2].metric("MACs / sample", human(report.macs), help="multiply-accumulates of conv, linear, recurrent "
                    "and attention layers for one sample")  # fmt: skip
-    cols[3].metric("Weights (float32)", f"{report.params * 4 / 2**20:.2f} MB")
+    cols[3].metric("Weights (float32)", gb(report.params * 4))
 
 
 def issues(report: Validation) -> None:
