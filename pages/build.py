@@ -8,7 +8,10 @@ from ui import session
 from ui.canvas import canvas
 from ui.design_bar import design_bar
 from ui.param_form import node_form
+from ui.router import through_app
 from ui.text import md
+
+through_app()  # first, before anything is drawn: see ui/router.py
 
 editor = session.editor()
 

@@ -4,7 +4,10 @@ import streamlit as st
 
 from builder.data import check_compatibility, list_datasets
 from ui import data_view, session
+from ui.router import through_app
 from ui.text import code, md
+
+through_app()  # first, before anything is drawn: see ui/router.py
 
 editor = session.editor()
 ws = session.workspace()

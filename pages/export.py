@@ -7,7 +7,10 @@ from builder.export import onnx_problems
 from builder.export.bundle import export_bundle
 from builder.workspace import DamagedRun, Workspace
 from ui import export_view, session
+from ui.router import through_app
 from ui.text import md
+
+through_app()  # first, before anything is drawn: see ui/router.py
 
 editor = session.editor()
 design, design_id, ws = editor.design, st.session_state["design_id"], session.workspace()

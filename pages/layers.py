@@ -5,6 +5,9 @@ import streamlit as st
 
 from builder import REGISTRY
 from builder.registry import CATEGORIES
+from ui.router import through_app
+
+through_app()  # first, before anything is drawn: see ui/router.py
 
 st.title("Layer catalogue")
 query = st.text_input("Search layers", key="layer-search", placeholder="conv, attention, norm…").strip().lower()

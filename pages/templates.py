@@ -5,6 +5,9 @@ import streamlit as st
 from builder import validate
 from builder.templates import list_templates
 from ui import report, session
+from ui.router import through_app
+
+through_app()  # first, before anything is drawn: see ui/router.py
 
 
 @st.cache_data

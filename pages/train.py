@@ -6,8 +6,11 @@ from builder.data import list_datasets
 from builder.train import TrainError, devices
 from ui import runs as runs_ui
 from ui import session
+from ui.router import through_app
 from ui.text import code, md
 from ui.train_form import settings_form
+
+through_app()  # first, before anything is drawn: see ui/router.py
 
 editor = session.editor()
 design, design_id, ws = editor.design, st.session_state["design_id"], session.workspace()

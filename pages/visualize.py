@@ -6,7 +6,10 @@ from builder.workspace import DamagedRun
 from ui import runs as runs_ui
 from ui import session
 from ui import visualize as viz
+from ui.router import through_app
 from ui.text import md
+
+through_app()  # first, before anything is drawn: see ui/router.py
 
 editor = session.editor()
 design_id, ws = st.session_state["design_id"], session.workspace()

@@ -1,11 +1,9 @@
 """A real Streamlit server on 127.0.0.1 and Debian's chromium driven by Playwright (skipped when absent)."""
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -79,21 +77,16 @@ def browser():
 
 
 @pytest.fixture
-def page(server, request):
-    from playwright.sync_api import sync_playwright
-
-    profile = tempfile.mkdtemp()
-    with sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=FLAGS,
-                                                   viewport={"width": 1500, "height": 1200}, accept_downloads=True)  # fmt: skip
-        pg = ctx.new_page()
-        pg.goto(server)
-        yield pg
-        if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
-            ARTIFACTS.mkdir(exist_ok=True)
-            pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-        ctx.close()
-    shutil.rmtree(profile, ignore_errors=True)
+def page(server, browser, request):
+    """A fresh context (a new user) on the session's chromium, at the app's URL; a screenshot when the test fails."""
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1200}, accept_downloads=True)
+    pg = ctx.new_page()
+    pg.goto(server)
+    yield pg
+    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    ctx.close()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -19,7 +19,7 @@ def node(page, nid, timeout=60000):
 
 
 def open_page(page, name):
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
+    page.get_by_test_id("stTopNav").get_by_role("link", name=name).click()
     page.get_by_role("heading", name=name, exact=True).wait_for(timeout=60000)
 
 

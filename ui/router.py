@@ -1,0 +1,48 @@
+"""The app's router: the page config, LayerLoom's navigation, the tab's design, then the page.
+
+Every page runs through :func:`main`, even the first deep link after a server start. Streamlit keeps its first
+multipage mode for an app with a ``pages/`` folder until some script has called ``st.navigation``: in that mode a
+link such as ``/train?design=…`` runs ``pages/train.py`` by itself, without app.py, under a navigation made from
+the file names ("app, build, check, …", hidden by ``client.showSidebarNavigation = false`` in
+.streamlit/config.toml) and in a narrow layout. Each page calls :func:`through_app` first: in that mode it runs
+the router in place (which runs the same page, now routed) and stops the unrouted run, in the same script run,
+so nothing is drawn twice and no widget event is lost.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+from ui import guide, session
+from ui.text import md
+
+PAGES = (  # (file, title, icon); the first is the start page
+    ("pages/build.py", "Build", ":material/account_tree:"),
+    ("pages/data.py", "Data", ":material/dataset:"),
+    ("pages/train.py", "Train", ":material/model_training:"),
+    ("pages/visualize.py", "Visualize", ":material/insights:"),
+    ("pages/export.py", "Export", ":material/download:"),
+    ("pages/templates.py", "Templates", ":material/grid_view:"),
+    ("pages/check.py", "Check a design", ":material/rule:"),
+    ("pages/layers.py", "Layer catalogue", ":material/menu_book:"),
+)
+
+
+def main() -> None:
+    st.set_page_config(page_title="LayerLoom", page_icon="🧶", layout="wide")
+    pages = [st.Page(path, title=title, icon=icon, default=k == 0) for k, (path, title, icon) in enumerate(PAGES)]
+    page = st.navigation(pages, position="top")  # the sidebar is left to the help
+    session.editor()  # the tab's design (from ?design=… after a reload or a restart), before any page runs
+    if st.session_state.get("session-message"):  # a design that could not be opened or saved, on any page
+        st.error(md(st.session_state.pop("session-message")))
+    guide.first_visit(has_designs=session.workspace().has_designs())
+    page.run()
+    session.autosave()  # every edit lands in the workspace
+
+
+def through_app() -> None:
+    """Called first by every page: in Streamlit's unrouted mode, route this run and end the unrouted one."""
+    if PagesManager.uses_pages_directory:  # a private flag; tests/browser/test_navigation.py pins what it means
+        main()  # st.navigation clears the flag, so the page it runs passes straight through here
+        st.stop()
