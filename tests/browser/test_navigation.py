@@ -23,7 +23,6 @@ new MutationObserver(() => {
 """
 PAGES = {"build": "Build", "data": "Data", "train": "Train", "visualize": "Visualize", "export": "Export",
          "templates": "Templates", "check": "Check a design", "layers": "Layer catalogue"}  # fmt: skip
-TITLES = {"templates": "Templates", "visualize": "Visualize"}  # the heading each page opens with
 
 
 @pytest.mark.parametrize("path", list(PAGES))
@@ -41,7 +40,8 @@ def test_a_deep_link_after_a_restart_shows_layerloom_navigation_from_the_first_p
         assert navs, "no navigation was ever drawn"
         assert not [n for n in navs if n.startswith("sidebar")], f"Streamlit's file list was shown: {navs}"
         assert "app" not in {s.strip() for n in navs for s in n.split(":", 1)[1].split(",")}, navs
-        assert page.get_by_test_id("stTopNav").get_by_role("link", name=PAGES[path]).get_attribute("aria-current") == "page"
+        current = page.get_by_test_id("stTopNav").get_by_role("link", name=PAGES[path])
+        assert current.get_attribute("aria-current") == "page"
         main = page.locator("[data-testid=stMainBlockContainer]").bounding_box()
         assert main["width"] > 1000, f"narrow layout ({main['width']:.0f} px): app.py's page config did not apply"
         assert "design=deep-link" in page.url  # the address still names the design
