@@ -10,6 +10,7 @@ import json
 import math
 import re
 
+from . import layout
 from .design import Design, DesignFormatError, Edge, Node, check_values, encodable, id_problem
 from .registry import REGISTRY
 
@@ -178,6 +179,13 @@ class Editor:
             p = (a.get("positions") or {}).get(n.id)
             if p is not None:
                 n.position = _position(p)
+
+    def _layout(self, d: Design, a: dict) -> None:
+        """Every node placed by builder.layout, wrapped to fit the canvas the action came from (its flow area)."""
+        view = float(a.get("width", layout.VIEW[0])), float(a.get("height", layout.VIEW[1]))
+        if not all(math.isfinite(v) and 50 <= v <= 100_000 for v in view):
+            raise EditError(f"auto-layout needs the canvas width and height in px (50 to 100,000), received {view}")
+        layout.apply(d, view)
 
     def _set_params(self, d: Design, a: dict) -> None:
         node = d.node(a["id"])

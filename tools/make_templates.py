@@ -11,11 +11,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import networkx as nx
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from builder import layout  # noqa: E402
 from builder.design import Design, Edge, Node, save_design  # noqa: E402
 
 OUT = ROOT / "assets" / "templates"
@@ -50,11 +49,7 @@ class G:
 
     def design(self) -> Design:
         d = Design(self.name, self.nodes, self.edges, self.description, metadata=self.metadata)
-        g = d.graph()
-        for depth, layer in enumerate(nx.topological_generations(g)):
-            for row, nid in enumerate(sorted(layer, key=[n.id for n in self.nodes].index)):
-                d.node(nid).position = {"x": 220 * depth, "y": 110 * row}
-        return d
+        return layout.apply(d)  # wrapped to fit the canvas of a 1440×900 window
 
 
 TEMPLATES = {}
