@@ -71,6 +71,7 @@ class Editor:
         self.last_nonce: str | None = None
         self.version = 0  # bumped when a whole other design is loaded: the canvas then fits it in view
         self.network: str | None = self._first_network(design)
+        self.view_size: tuple[float, float] | None = None  # the canvas's flow area (w, h) in px, once it said
 
     @staticmethod
     def _first_network(design: Design) -> str | None:
@@ -106,6 +107,12 @@ class Editor:
         kind = action.get("action")
         if kind == "select":
             self.selected = action.get("id")
+            return None
+        if kind == "view":  # the canvas's size (sent when it appears or resizes): not an edit, nothing to undo
+            try:
+                self.view_size = _view(action)
+            except (EditError, TypeError, ValueError) as e:
+                return str(e)
             return None
         if kind in ("undo", "redo"):
             source, target = (
@@ -182,10 +189,8 @@ class Editor:
 
     def _layout(self, d: Design, a: dict) -> None:
         """Every node placed by builder.layout, wrapped to fit the canvas the action came from (its flow area)."""
-        view = float(a.get("width", layout.VIEW[0])), float(a.get("height", layout.VIEW[1]))
-        if not all(math.isfinite(v) and 50 <= v <= 100_000 for v in view):
-            raise EditError(f"auto-layout needs the canvas width and height in px (50 to 100,000), received {view}")
-        layout.apply(d, view)
+        self.view_size = _view(a)
+        layout.apply(d, self.view_size)
 
     def _set_params(self, d: Design, a: dict) -> None:
         node = d.node(a["id"])
@@ -210,6 +215,13 @@ class Editor:
             e.target = new if e.target == old else e.target
         if self.selected == old:
             self.selected = new
+
+
+def _view(a: dict) -> tuple[float, float]:
+    view = float(a.get("width", layout.VIEW[0])), float(a.get("height", layout.VIEW[1]))
+    if not all(math.isfinite(v) and 50 <= v <= 100_000 for v in view):
+        raise EditError(f"the canvas width and height must be px from 50 to 100,000, received {view}")
+    return view
 
 
 def _position(p: dict) -> dict:

@@ -14,8 +14,8 @@ import networkx as nx
 
 from .design import Design
 
-NODE_W, NODE_H = 180, 96  # the canvas draws each node in this box (px at zoom 1)
-GAP_X, GAP_Y, BAND_GAP = 50, 30, 70
+NODE_W, NODE_H = 160, 96  # the canvas draws each node in this box (px at zoom 1)
+GAP_X, GAP_Y, BAND_GAP = 100, 30, 50  # room for the shape label on each edge
 VIEW = (860, 640)  # the flow area at a 1440×900 window, used when the canvas size is not known
 MAX_SCALE = 1.0  # a drawing is never blown up past its natural size: beyond 1 wide rows are worth more
 SWEEPS = 4

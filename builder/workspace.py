@@ -18,13 +18,14 @@ import functools
 import json
 import os
 import re
+import shutil
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .design import Design, DesignFormatError, load_design, save_design
+from .design import Design, DesignFormatError, atomic_write, load_design, save_design
 from .paths import DESIGN_ID, RUN_ID, workspace_root
 from .train.events import Event, RunLog
 
@@ -120,6 +121,7 @@ class RunInfo:
     epochs: list[dict] = field(default_factory=list)  # the ``epoch`` events' data, in order
     end: dict = field(default_factory=dict)  # the data of the final event (metrics, message)
     problems: list[str] = field(default_factory=list)  # what is damaged in the run's files (skipped or unreadable)
+    title: str = ""  # the name the user gave the run (Workspace.rename_run); empty: it is named by its settings
 
     @property
     def label(self) -> str:
@@ -131,6 +133,8 @@ class RunInfo:
 
     @property
     def short_label(self) -> str:
+        if self.title:
+            return self.title
         lr = self.config.get("lr")
         return (
             f"{optimizer_name(self.config)} lr={lr:g}" if isinstance(lr, (int, float)) else optimizer_name(self.config)
@@ -169,6 +173,13 @@ def _run_meta(path: Path) -> dict | str | None:
         return _read_meta(path, path.stat().st_mtime_ns)
     except OSError:
         return None
+
+
+MAX_TITLE = 80
+
+
+class RunBusy(ValueError):
+    """A run that is still training cannot be deleted."""
 
 
 def check_run_id(run_id) -> str:
@@ -318,7 +329,8 @@ class Workspace:
             status = "interrupted"
         return RunInfo(run_id, folder, (meta.get("meta") or {}).get("design_id"), str(meta["design"].get("name", "?")),
                        meta.get("config", {}), meta.get("created", 0.0), status,
-                       [e.data for e in events if e.kind == "epoch"], ended.data if ended else {}, problems)  # fmt: skip
+                       [e.data for e in events if e.kind == "epoch"], ended.data if ended else {}, problems,
+                       str((meta.get("meta") or {}).get("title") or ""))  # fmt: skip
 
     def runs(self, design_id: str | None = None) -> list[RunInfo]:
         """Runs, newest first; only those of ``design_id`` when given."""
@@ -337,6 +349,43 @@ class Workspace:
             if info is not None:
                 out.append(info)
         return sorted(out, key=lambda r: -r.created)
+
+    def _idle(self, run_id: str) -> None:
+        live = self.live(run_id)
+        if live is not None and live.alive:
+            raise RunBusy(f"the run {run_id!r} is still training: stop it first")
+
+    def rename_run(self, run_id: str, title: str) -> None:
+        """Give the run a name of the user's (shown in its history and overlays); an empty title removes it."""
+        title = " ".join(str(title).split())
+        if len(title) > MAX_TITLE:
+            raise ValueError(f"a run's name is at most {MAX_TITLE} characters, received {len(title)}")
+        path = self.runs_dir / check_run_id(run_id) / "run.json"
+        meta = _run_meta(path)
+        if not isinstance(meta, dict):
+            raise DamagedRun(meta or f"no run {run_id!r} in the workspace {self.root}")
+        meta = {**meta, "meta": {**(meta.get("meta") or {}), "title": title}}
+        atomic_write(path, json.dumps(meta, indent=1, ensure_ascii=False))
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete the run's folder (checkpoints, logs, TensorBoard files). A run still training is refused."""
+        self._idle(check_run_id(run_id))
+        folder = self.runs_dir / run_id
+        if not folder.is_dir():
+            raise KeyError(f"no run {run_id!r} in the workspace {self.root}")
+        shutil.rmtree(folder)
+
+    def delete_design(self, design_id: str) -> list[str]:
+        """Delete the saved design and every run of it; returns the deleted run ids. Nothing is deleted when one
+        of its runs is still training (RunBusy)."""
+        path = self._design_path(design_id)
+        runs = [r.run_id for r in self.runs(design_id)]
+        for run_id in runs:
+            self._idle(run_id)
+        for run_id in runs:
+            shutil.rmtree(self.runs_dir / run_id, ignore_errors=True)
+        path.unlink(missing_ok=True)
+        return runs
 
     @staticmethod
     def run_design(info: RunInfo) -> Design:

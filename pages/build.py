@@ -1,4 +1,4 @@
-"""Build: the canvas, the selected node's form, every issue, and a summary. The start page."""
+"""Build: the canvas (most of the page), beside it every issue and the selected node's form; then a summary."""
 
 import streamlit as st
 
@@ -21,18 +21,18 @@ if action and action.get("nonce") != editor.last_nonce:
     editor.last_nonce = action["nonce"]
     st.session_state["canvas-message"] = editor.apply(action)
 
-st.title("Build")
 design_bar(editor)
 design = editor.view  # the design, or the chosen network of a GAN
 report = validate(design)
-if st.session_state.get("canvas-message"):
-    st.warning(md(st.session_state["canvas-message"]))
 
-left, right = st.columns([3, 1])
-with left:
-    canvas(design, report, editor.selected, key="canvas", version=editor.version)
-with right:
-    st.subheader("Issues")
+left, right = st.columns([4.4, 1.1])
+with left:  # a new design or network gets a fresh, fitted canvas
+    canvas(design, report, editor.selected, key="canvas", notice=st.session_state.get("canvas-message"),
+           version=f"{st.session_state['design_id']}:{editor.version}:{editor.network}")  # fmt: skip
+with right, st.container(height=640, border=False, key="build-side"):  # scrolls by itself: the canvas stays put
+    errors = sum(i.severity == "error" for i in report.issues)
+    st.markdown(f"**Issues** · {errors} error{'s' * (errors != 1)}, {len(report.issues) - errors} warning"
+                f"{'s' * (len(report.issues) - errors != 1)}" if report.issues else "**Issues**")  # fmt: skip
     if not report.issues:
         st.success("Valid: every shape fits.")
     for k, issue in enumerate(report.issues):
@@ -40,7 +40,7 @@ with right:
         if issue.node and st.button(f"Select {md(issue.node)}", key=f"issue-{k}"):
             editor.selected = issue.node
             st.rerun()
-    st.subheader("Node")
+    st.markdown("**Node**")
     node_form(editor)
 
 report_ui.totals(design, report)

@@ -67,7 +67,14 @@ def test_a_wide_view_keeps_a_short_chain_on_one_row():
 def test_branches_share_a_layer_and_are_ordered_to_avoid_crossings():
     nodes = [Node(i, "ReLU", {}) for i in ("x", "b1", "b2", "c1", "c2", "cat")]
     # b1 feeds c2 and b2 feeds c1: the barycentre sweep must put c1 and c2 in b2's and b1's order
-    edges = [Edge("x", "b1"), Edge("x", "b2"), Edge("b1", "c2"), Edge("b2", "c1"), Edge("c1", "cat"), Edge("c2", "cat", 1)]
+    edges = [
+        Edge("x", "b1"),
+        Edge("x", "b2"),
+        Edge("b1", "c2"),
+        Edge("b2", "c1"),
+        Edge("c1", "cat"),
+        Edge("c2", "cat", 1),
+    ]
     ranks = L.layers(Design("branches", nodes, edges))
     assert ranks[0] == ["x"] and sorted(ranks[1]) == ["b1", "b2"] and ranks[-1] == ["cat"]
     assert ranks[2] == ["c2", "c1"] if ranks[1] == ["b1", "b2"] else ranks[2] == ["c1", "c2"]
@@ -92,7 +99,11 @@ def test_auto_layout_is_one_undoable_edit_that_fits_the_canvas_it_came_from():
     assert len({p["y"] for p in tall.values()}) > len({p["y"] for p in wide.values()})
     ed.apply({"action": "undo"})
     assert {n.id: n.position for n in ed.design.nodes} == wide
-    assert "width" in ed.apply({"action": "layout", "width": -5, "height": 100})
+    assert "width and height" in ed.apply({"action": "layout", "width": -5, "height": 100})
+    # the canvas's size alone is remembered (templates are laid out for it) and is not an edit
+    assert ed.apply({"action": "view", "width": 640, "height": 600}) is None
+    assert ed.view_size == (640, 600) and len(ed.undo_stack) == 2
+    assert "width and height" in ed.apply({"action": "view", "width": float("nan"), "height": 600})
 
 
 @settings(max_examples=60, deadline=None)

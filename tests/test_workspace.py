@@ -155,3 +155,43 @@ def test_a_truncated_probe_snapshot_says_so(tmp_path):
     probes.write_bytes(probes.read_bytes()[:100])
     with pytest.raises(DamagedRun, match="probes.pt of .* cannot be read"):
         ws.snapshot(r.run_id)
+
+
+def test_a_run_can_be_renamed_and_deleted_and_a_design_goes_with_its_runs(tmp_path):
+    from builder.workspace import RunBusy
+
+    ws = Workspace(tmp_path)
+    design = load_template("mlp_xor")
+    ws.save("mine-1", design)
+    ws.save("keep-2", design)
+    done = [ws.start(design, {"epochs": 1}, design_id="mine-1") for _ in range(2)]
+    kept = ws.start(design, {"epochs": 1}, design_id="keep-2")
+    for r in (*done, kept):
+        assert r.join(120).status == "finished"
+    ws.rename_run(done[0].run_id, "  wide   net, try 2 ")
+    info = ws.run(done[0].run_id)
+    assert info.title == "wide net, try 2" and info.short_label == "wide net, try 2" and "wide net" in info.label
+    assert Workspace(tmp_path).run(done[0].run_id).epochs == info.epochs  # the run's files are otherwise untouched
+    ws.rename_run(done[0].run_id, "")
+    assert ws.run(done[0].run_id).short_label.startswith("Adam")
+    with pytest.raises(ValueError, match="at most 80"):
+        ws.rename_run(done[0].run_id, "x" * 81)
+    with pytest.raises(KeyError):
+        ws.rename_run("../escape", "x")
+
+    ws.delete_run(done[1].run_id)
+    assert [r.run_id for r in ws.runs("mine-1")] == [done[0].run_id]
+    with pytest.raises(KeyError, match="no run"):
+        ws.delete_run(done[1].run_id)
+
+    # a design with a run still training is not deleted at all
+    slow = ws.start(design, {"epochs": 200}, design_id="mine-1")
+    slow.pause()
+    with pytest.raises(RunBusy, match="still training"):
+        ws.delete_design("mine-1")
+    assert ws.has("mine-1") and len(ws.runs("mine-1")) == 2
+    slow.stop()
+    slow.join(120)
+    assert sorted(ws.delete_design("mine-1")) == sorted([done[0].run_id, slow.run_id])
+    assert not ws.has("mine-1") and ws.runs("mine-1") == []
+    assert ws.has("keep-2") and [r.run_id for r in ws.runs("keep-2")] == [kept.run_id]  # other designs stay

@@ -6,10 +6,13 @@ import time
 
 import streamlit as st
 
+from builder import layout
 from builder.design import DesignFormatError, dumps, loads
 from builder.edit import Editor, blank
 from builder.templates import list_templates, load_template
+from builder.workspace import RunBusy
 from ui import session
+from ui.text import code, md
 
 
 @st.cache_data
@@ -19,7 +22,8 @@ def gallery() -> dict[str, tuple[str, str]]:
 
 
 def _load_template() -> None:
-    session.open_design(load_template(st.session_state["build-template"]))
+    """A copy of the template, laid out to fit this tab's canvas (the file's positions suit a 1440×900 window)."""
+    session.open_design(layout.apply(load_template(st.session_state["build-template"]), session.canvas_view()))
 
 
 def _duplicate() -> None:
@@ -45,37 +49,65 @@ def _open_file() -> None:
             st.session_state["session-message"] = f"This file cannot be opened: {e}"
 
 
+@st.dialog("Delete this design?")
+def _confirm_delete(design_id: str, name: str) -> None:
+    ws = session.workspace()
+    runs = ws.runs(design_id)
+    st.markdown(f"**{md(name)}** ({code(design_id)}) and its {len(runs)} run{'s' * (len(runs) != 1)} (checkpoints, "
+                "logs, TensorBoard files) are deleted from the workspace. This cannot be undone; save the design as "
+                "a file first to keep a copy.")  # fmt: skip
+    left, right = st.columns(2)
+    if left.button("Delete", type="primary", key="delete-design-confirm", width="stretch"):
+        try:
+            gone = ws.delete_design(design_id)
+        except RunBusy as e:
+            st.error(md(str(e)))
+            return
+        st.session_state["session-message-info"] = (f"Deleted the design {name!r} and {len(gone)} run"
+                                                     f"{'s' * (len(gone) != 1)}.")  # fmt: skip
+        session.open_design(blank())
+        st.rerun()
+    if right.button("Cancel", key="delete-design-cancel", width="stretch"):
+        st.rerun()
+
+
 def design_bar(editor: Editor) -> None:
+    """One row: the design's name, a template to load, new, duplicate, my designs (open, delete), open and save a
+    file; then one line saying where the design is kept."""
     templates = gallery()
     names = list(templates)
-    cols = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
-    choice = cols[0].selectbox("Template", names, index=names.index("lenet5"), key="build-template",
-                               format_func=lambda n: templates[n][0])  # fmt: skip
-    cols[1].button("Load template", key="load-template", type="primary", width="stretch", on_click=_load_template,
-                   help="opens a copy of the template as a new design; this one stays in the workspace")  # fmt: skip
-    cols[2].button("New design", key="new-design", width="stretch", on_click=session.open_design, args=(blank(),))
-    cols[3].button("Duplicate", key="duplicate-design", width="stretch", on_click=_duplicate,
-                   help="a copy under a new id; this design stays as it is")  # fmt: skip
-    st.caption(templates[choice][1])
-    cols = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
-    name = cols[0].text_input(
-        "Design name", value=editor.design.name, key=f"design-name-{st.session_state['design_id']}"
-    )
+    design_id = st.session_state["design_id"]
+    cols = st.columns([1.6, 2.2, 1.25, 1.1, 1, 1.25], vertical_alignment="bottom")
+    name = cols[0].text_input("Design name", value=editor.design.name, key=f"design-name-{design_id}",
+                              help="renaming keeps the design's id (its file and its runs stay the same)")  # fmt: skip
     if name.strip() and name.strip() != editor.design.name:
         editor.design.name = name.strip()
-    saved = [e for e in session.workspace().designs() if e.id != st.session_state["design_id"]]
+    shown = st.session_state.get("build-template", "lenet5")
+    cols[1].selectbox("Template", names, index=names.index("lenet5"), key="build-template",
+                      format_func=lambda n: templates[n][0], help=templates.get(shown, ("", ""))[1])  # fmt: skip
+    cols[2].button("Load template", key="load-template", type="primary", width="stretch", on_click=_load_template,
+                   help="opens a copy of the template as a new design; this one stays in the workspace")  # fmt: skip
+    cols[3].button("New design", key="new-design", width="stretch", on_click=session.open_design, args=(blank(),))
+    cols[4].button("Duplicate", key="duplicate-design", width="stretch", on_click=_duplicate,
+                   help="a copy under a new id; this design stays as it is")  # fmt: skip
+    saved = [e for e in session.workspace().designs() if e.id != design_id]
     labels = {e.id: f"{e.name} · {time.strftime('%m-%d %H:%M', time.localtime(e.modified))} · {e.id}" for e in saved}
-    cols[1].selectbox("My designs (workspace)", list(labels), index=None, format_func=labels.get, key="my-designs",
-                      placeholder=f"Open one of {len(labels)} saved designs…", on_change=_open_saved)  # fmt: skip
-    with cols[2].popover("Open file", icon=":material/upload_file:", width="stretch"):
-        st.file_uploader("A design file (.json)", type=["json"], key="open-design", on_change=_open_file)
-    cols[3].download_button("Save file", dumps(editor.design), file_name=f"{editor.design.name}.json",
-                            mime="application/json", key="save-design", width="stretch", icon=":material/download:")  # fmt: skip
+    with cols[5].popover("My designs", icon=":material/folder_open:", width="stretch"):
+        st.selectbox("Open a saved design", list(labels), index=None, format_func=labels.get, key="my-designs",
+                     placeholder=f"one of {len(labels)} saved designs…", on_change=_open_saved)  # fmt: skip
+        st.file_uploader("Open a design file (.json)", type=["json"], key="open-design", on_change=_open_file)
+        st.download_button("Save file", dumps(editor.design), file_name=f"{editor.design.name}.json",
+                           mime="application/json", key="save-design", width="stretch", icon=":material/download:",
+                           help="this design as a JSON file (the LayerLoom design format)")  # fmt: skip
+        st.caption(f"This design: **{md(editor.design.name)}** · id {code(design_id)}")
+        if st.button("Delete this design…", key="delete-design", icon=":material/delete:", width="stretch",
+                     disabled=not session.workspace().has(design_id)):  # fmt: skip
+            _confirm_delete(design_id, editor.design.name)
     if editor.design.networks and not editor.design.nodes:
         keys = list(editor.design.networks)
         net = st.radio("Network", keys, index=keys.index(editor.network), horizontal=True, key="network",
                        help="this design holds several networks trained together; edit one at a time")  # fmt: skip
         if net != editor.network:
             editor.show_network(net)
-    st.caption(f"Every edit is saved to the workspace as `{st.session_state['design_id']}`; the page's address "
-               "brings you back to it.")  # fmt: skip
+    st.caption(f"Every edit is saved to the workspace as `{design_id}`; the page's address brings you back to it. "
+               "A template's story is in the ? beside its name.")  # fmt: skip

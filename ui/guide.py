@@ -17,20 +17,26 @@ TEXT = "\n".join(f"- **{name}** — {what}" for name, what in PAGES) + (
 )
 
 
-def first_visit(has_designs: bool) -> None:
-    """On a first visit (no design was saved when this tab opened) the help stands open in the sidebar until
-    *Got it*; after that, and on later visits, it is the 'How LayerLoom works' entry there. It lives in the sidebar
-    so opening or closing it never moves the page's content (the canvas stays where the user is working)."""
+def showing(has_designs: bool) -> bool:
+    """Whether this tab shows the welcome: a first visit (no design was saved when the tab opened), until *Got it*.
+    Decided once per tab, so the first edit (which saves a design) does not hide it."""
     ss = st.session_state
-    ss.setdefault("first-visit", not has_designs)  # decided once per tab: the first edit does not hide it
-    if ss["first-visit"] and not ss.get("help-dismissed"):
+    ss.setdefault("first-visit", not has_designs)
+    return ss["first-visit"] and not ss.get("help-dismissed")
+
+
+def first_visit(has_designs: bool) -> None:
+    """On a first visit the help stands open in the sidebar until *Got it*; later, the sidebar starts collapsed
+    (the canvas gets the width) and opening it (one click, top left) shows the same text. It lives in the sidebar so
+    opening or closing it never moves the page's content (the canvas stays where the user is working)."""
+    if showing(has_designs):
         with st.sidebar.container(border=True, key="first-visit-help"):
             st.markdown("**Welcome to LayerLoom** — build a network, check its shapes, train it and look inside."
                         "\n\n" + TEXT)  # fmt: skip
             st.button("Got it", key="help-dismiss", icon=":material/check:", on_click=_dismiss)
         return
-    with st.sidebar.expander("How LayerLoom works", icon=":material/help:"):
-        st.markdown(TEXT)
+    st.sidebar.subheader("How LayerLoom works")
+    st.sidebar.markdown(TEXT)
 
 
 def _dismiss() -> None:

@@ -17,6 +17,8 @@ from streamlit.runtime.pages_manager import PagesManager
 from ui import guide, session
 from ui.text import md
 
+# less empty space above each page's content: the navigation bar is at the top already
+STYLE = "[data-testid=stMainBlockContainer] { padding-top: 3.6rem; padding-bottom: 2rem; }"
 PAGES = (  # (file, title, icon); the first is the start page
     ("pages/build.py", "Build", ":material/account_tree:"),
     ("pages/data.py", "Data", ":material/dataset:"),
@@ -30,13 +32,18 @@ PAGES = (  # (file, title, icon); the first is the start page
 
 
 def main() -> None:
-    st.set_page_config(page_title="LayerLoom", page_icon="🧶", layout="wide")
+    has_designs = session.workspace().has_designs()
+    st.set_page_config(page_title="LayerLoom", page_icon="🧶", layout="wide",
+                       initial_sidebar_state="expanded" if guide.showing(has_designs) else "collapsed")  # fmt: skip
+    st.html(f"<style>{STYLE}</style>")  # the app's own constant CSS (no data in it)
     pages = [st.Page(path, title=title, icon=icon, default=k == 0) for k, (path, title, icon) in enumerate(PAGES)]
     page = st.navigation(pages, position="top")  # the sidebar is left to the help
     session.editor()  # the tab's design (from ?design=… after a reload or a restart), before any page runs
     if st.session_state.get("session-message"):  # a design that could not be opened or saved, on any page
         st.error(md(st.session_state.pop("session-message")))
-    guide.first_visit(has_designs=session.workspace().has_designs())
+    if st.session_state.get("session-message-info"):  # done, and worth a word (a deletion): it does not move the page
+        st.toast(md(st.session_state.pop("session-message-info")), icon=":material/check:")
+    guide.first_visit(has_designs)
     page.run()
     session.autosave()  # every edit lands in the workspace
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from builder import layout
 from builder.design import Design, DesignFormatError, dumps
 from builder.edit import Editor, blank
 from builder.workspace import ID, Workspace
@@ -39,7 +40,9 @@ def editor() -> Editor:
 
 def _open(design: Design, design_id: str | None, saved: bool = False) -> None:
     ss = st.session_state
+    view = ss["editor"].view_size if "editor" in ss else None
     ss["editor"] = Editor(design)
+    ss["editor"].view_size = view  # the same canvas shows the next design
     # the canvas keeps returning its last action until it sends a new one: that action was made on the design
     # being left, so the new editor marks it as seen (else a deleted node or an undo replays on this design)
     ss["editor"].last_nonce = (ss.get("canvas") or {}).get("nonce")
@@ -56,6 +59,12 @@ def open_design(design: Design, new_id: bool = True, design_id: str | None = Non
     if new_id:
         autosave()
     st.query_params["design"] = st.session_state["design_id"]
+
+
+def canvas_view() -> tuple[float, float]:
+    """The canvas's flow area in px as it last reported it (a template is laid out to fit it), else a default."""
+    ed = st.session_state.get("editor")
+    return (ed.view_size if ed is not None else None) or layout.VIEW
 
 
 def autosave() -> None:

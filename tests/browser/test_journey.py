@@ -43,7 +43,7 @@ def test_the_full_journey_survives_a_reload_and_a_restart(browser, own_server, t
     page = ctx.new_page()
     page.goto(own_server["url"])
     node(page, "x")
-    page.get_by_label("Template").click()
+    page.get_by_role("combobox", name="Template").click()
     page.keyboard.type("LeNet-5")
     page.keyboard.press("Enter")
     page.get_by_role("button", name="Load template").click()

@@ -10,7 +10,7 @@ from tests.browser.test_journey import node, open_page
 
 
 def load_template(page, title, first_node):
-    page.get_by_label("Template").click()
+    page.get_by_role("combobox", name="Template").click()
     page.keyboard.type(title)
     page.keyboard.press("Enter")
     page.get_by_role("button", name="Load template").click()

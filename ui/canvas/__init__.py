@@ -7,9 +7,16 @@ from pathlib import Path
 
 import streamlit.components.v1 as components
 
-from builder import REGISTRY
+from builder import REGISTRY, layout
+from builder.design import Node
 from builder.registry import CATEGORIES
 from builder.validate import Validation
+
+FACE_ALWAYS = ("kernel_size", "stride", "padding")  # shown on a node even at their defaults: they set its shape
+FACE_MAX = 4
+SHORT = {"out_channels": "out", "out_features": "out", "kernel_size": "k", "stride": "s", "padding": "p",
+         "hidden_size": "hidden", "num_heads": "heads", "num_layers": "layers", "embedding_dim": "dim",
+         "num_embeddings": "vocab", "return_sequences": "seq", "bidirectional": "bi"}  # fmt: skip
 
 DIST = Path(__file__).parent / "frontend" / "dist"
 _component = components.declare_component("layerloom_canvas", path=str(DIST))
@@ -22,20 +29,65 @@ def palette() -> list[dict]:
              "inputs": {"min": s.min_inputs, "max": s.max_inputs, "names": list(s.port_names)}} for s in specs]  # fmt: skip
 
 
-def node_report(report: Validation) -> dict:
+def _short(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return "×".join(str(v) for v in value) if len(set(map(str, value))) > 1 else str(value[0]) if value else "[]"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def face(node: Node, short: bool = True) -> str:
+    """The parameters that matter on a node's face: the required ones and kernel/stride/padding (set or default),
+    then any other set away from its default: "out=6 · k=5 · s=1 · p=2" (``short``, as drawn on the node) or
+    "out_channels=6 · kernel_size=5 · stride=1 · padding=2" (its tooltip)."""
+    spec = REGISTRY.get(node.type)
+    if spec is None or node.type in ("Input", "Output"):
+        return "shape=" + _short(node.params["shape"]) if node.type == "Input" and "shape" in node.params else ""
+    shown = [k for k, p in spec.params.items() if p.required or k in FACE_ALWAYS]
+    shown += [
+        k
+        for k, v in node.params.items()
+        if k in spec.params and k not in shown and v != spec.params[k].to_json(spec.params[k].default)
+    ]
+    items = []
+    for k in shown[:FACE_MAX]:
+        value = node.params.get(k, spec.params[k].to_json(spec.params[k].default))
+        if k == "stride" and value is None:  # pooling: stride defaults to the kernel size
+            value = (
+                node.params.get("kernel_size", spec.params["kernel_size"].default)
+                if "kernel_size" in spec.params
+                else value
+            )
+        items.append(f"{SHORT.get(k, k) if short else k}={_short(value)}")
+    return " · ".join(items)
+
+
+def node_report(report: Validation, design=None) -> dict:
     issues: dict[str, list[str]] = {}
     warnings: dict[str, list[str]] = {}
     for i in report.issues:
         if i.node:
             (issues if i.severity == "error" else warnings).setdefault(i.node, []).append(i.message)
+    nodes = {n.id: n for n in design.nodes} if design is not None else {}
     return {nid: {"shape": list(info.shape) if info.shape is not None else None, "params": info.params,
-                  "issues": issues.get(nid, []), "warnings": warnings.get(nid, [])}
+                  "issues": issues.get(nid, []), "warnings": warnings.get(nid, []),
+                  "face": face(nodes[nid]) if nid in nodes else "", "detail": face(nodes[nid], short=False) if nid in nodes else ""}
             for nid, info in report.nodes.items()}  # fmt: skip
 
 
-def canvas(design, report: Validation, selected: str | None, key: str, version: int = 0, height: int = 620):
+def canvas(
+    design,
+    report: Validation,
+    selected: str | None,
+    key: str,
+    version: str = "0",
+    height: int = 480,
+    notice: str | None = None,
+):
     """Render the canvas; returns the last action it sent (also in st.session_state[key]). A new ``version``
-    (another design loaded) makes the canvas fit the whole design in view."""
+    (another design or network opened) starts it afresh, fitted to the whole design. ``height`` is the least: the
+    canvas reaches down to the bottom of the window. ``notice`` is shown in its toolbar until the next action."""
     d = design.to_dict()
-    return _component(design={"nodes": d.get("nodes", []), "edges": d.get("edges", [])}, report=node_report(report),
-                      palette=palette(), selected=selected, version=version, height=height, key=key, default=None)  # fmt: skip
+    return _component(design={"nodes": d.get("nodes", []), "edges": d.get("edges", [])},
+                      report=node_report(report, design), palette=palette(), selected=selected, version=str(version),
+                      height=height, node_size={"w": layout.NODE_W, "h": layout.NODE_H}, notice=notice,
+                      name=design.name, key=key, default=None)  # fmt: skip

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fmtShape, inputPorts, keyParams, reaches, refuseReason, toFlow } from "./logic";
+import { SHORTCUTS, findNode, fmtShape, inputPorts, reaches, refuseReason, toFlow } from "./logic";
 
 const nodes = [
   { id: "x", type: "Input", params: {} },
@@ -41,7 +41,23 @@ describe("labels", () => {
   it("formats shapes and params", () => {
     expect(fmtShape([6, 28, 28])).toBe("(N, 6, 28, 28)");
     expect(fmtShape(null)).toBe("?");
-    expect(keyParams({ out_channels: 6, kernel_size: [3, 5] })).toBe("out_channels=6 · kernel_size=[3, 5]");
+  });
+});
+
+describe("finding a node", () => {
+  const many = [{ id: "conv1" }, { id: "layer1_0_conv1" }, { id: "Conv10" }, { id: "fc" }];
+  it("prefers the exact id, then a prefix, then a substring, ignoring case", () => {
+    expect(findNode(many, "conv1")?.id).toBe("conv1");
+    expect(findNode(many, "CONV10")?.id).toBe("Conv10");
+    expect(findNode(many, "lay")?.id).toBe("layer1_0_conv1");
+    expect(findNode(many, "0_conv")?.id).toBe("layer1_0_conv1");
+    expect(findNode(many, "  fc ")?.id).toBe("fc");
+    expect(findNode(many, "nope")).toBeUndefined();
+    expect(findNode(many, "   ")).toBeUndefined();
+  });
+  it("lists every shortcut the canvas handles", () => {
+    const keys = SHORTCUTS.map(([k]) => k).join(" ");
+    for (const k of ["Ctrl+Z", "Delete", "Shift+drag", "F", "Z", "L", "/", "?"]) expect(keys).toContain(k);
   });
 });
 
@@ -50,7 +66,7 @@ describe("serialization to React Flow", () => {
     const flow = toFlow({
       design: { nodes: [{ id: "x", type: "Input", params: {}, position: { x: 5, y: 6 } }, { id: "add", type: "Add", params: {} }],
                 edges: [{ source: "x", target: "add", target_port: 1 }] },
-      report: { x: { shape: [3, 8, 8], params: 0, issues: [], warnings: [] } },
+      report: { x: { shape: [3, 8, 8], params: 0, issues: [], warnings: [], face: "", detail: "" } },
       palette: [{ type: "Add", category: "Structure", doc: "", inputs: { min: 2, max: null, names: [] } }],
       selected: "add",
     });

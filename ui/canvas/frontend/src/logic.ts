@@ -45,20 +45,31 @@ export function refuseReason(
   return null;
 }
 
-/** A few key parameters, as "out_channels=6 · kernel_size=5" for a node's face. */
-export function keyParams(params: Record<string, unknown>, max = 3): string {
-  return Object.entries(params)
-    .slice(0, max)
-    .map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(", ")}]` : String(v)}`)
-    .join(" · ");
+/** The node a search text names: its exact id, else the first id starting with it, else the first containing it
+ * (case-insensitive), or undefined. */
+export function findNode<T extends { id: string }>(nodes: T[], text: string): T | undefined {
+  const q = text.trim().toLowerCase();
+  if (!q) return undefined;
+  return nodes.find((n) => n.id === text.trim()) ?? nodes.find((n) => n.id.toLowerCase() === q)
+    ?? nodes.find((n) => n.id.toLowerCase().startsWith(q)) ?? nodes.find((n) => n.id.toLowerCase().includes(q));
 }
+
+/** The canvas's keyboard and mouse shortcuts, as shown in its shortcuts list. */
+export const SHORTCUTS: [string, string][] = [
+  ["Ctrl+Z", "undo"], ["Ctrl+Shift+Z / Ctrl+Y", "redo"], ["Delete / Backspace", "delete the selected nodes or edge"],
+  ["Ctrl+C, Ctrl+V", "copy and paste the selected nodes"], ["Shift+click", "select several nodes"],
+  ["Shift+drag", "select the nodes in a region"], ["Z", "zoom to the selected nodes (a region)"], ["F", "fit the whole design in view"], ["+ / −", "zoom in, zoom out"],
+  ["L", "auto-layout to fit the canvas"], ["/", "find a node by id"], ["?", "show or hide this list"],
+  ["scroll, drag", "zoom, pan"], ["drag a layer", "from the palette onto the canvas (or click it)"],
+  ["drag out → in", "from a node's right handle to another's left handle to connect"],
+];
 
 /** "(N, 6, 28, 28)" from [6, 28, 28]. */
 export function fmtShape(shape: number[] | null | undefined): string {
   return shape ? `(N, ${shape.join(", ")})`.replace("(N, )", "(N)") : "?";
 }
 
-export type NodeReport = { shape: number[] | null; params: number; issues: string[]; warnings: string[] };
+export type NodeReport = { shape: number[] | null; params: number; issues: string[]; warnings: string[]; face: string; detail: string };
 export type FlowArgs = {
   design: { nodes: DesignNode[]; edges: DesignEdge[] };
   report: Record<string, NodeReport>;
