@@ -81,6 +81,7 @@ history = ws.runs(design_id)
 if history:
     st.subheader("Run history")
     st.dataframe(runs_ui.history_table(history), hide_index=True, width="stretch", key="run-history")
+    runs_ui.manage(ws, history, "train")
     runs_ui.overlay(history, "train")
     cut = [r for r in history if r.status in ("interrupted", "stopped") and (r.path / "last.pt").exists()]
     if cut and not busy:

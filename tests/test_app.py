@@ -372,3 +372,36 @@ def test_a_first_visit_explains_the_pages_until_dismissed_and_the_help_stays_one
     assert "How LayerLoom works" in [h.value for h in later.sidebar.subheader]  # one click away: open the sidebar
     assert "**Build**" in " ".join(m.value for m in later.sidebar.markdown)
     assert "Welcome to LayerLoom" not in " ".join(m.value for m in later.sidebar.markdown)
+
+
+def test_runs_are_renamed_and_deleted_and_a_design_goes_with_its_runs_after_a_confirmation():
+    from builder.workspace import Workspace
+
+    at = app()
+    design_id = load_template(at, "mlp_xor")
+    first, second = train(at, epochs=1), train(at, epochs=1)
+    go(at, "train")
+    at.selectbox(key="train-manage-run").set_value(first).run()
+    at.text_input(key=f"train-title-{first}").set_value("my first try").run()
+    at.button(key="train-rename-run").click().run()
+    assert not at.exception
+    history = table(at, "optimizer")
+    assert history.set_index("run").loc[first, "name"] == "my first try"
+    # deleting asks first; Cancel keeps the run
+    at.selectbox(key="train-manage-run").set_value(second).run()
+    at.button(key="train-delete-run").click().run()
+    assert any("cannot be undone" in m.value for m in at.markdown)
+    at.button(key="delete-run-cancel").click().run()
+    assert {r.run_id for r in Workspace().runs(design_id)} == {first, second}
+    at.selectbox(key="train-manage-run").set_value(second).run()
+    at.button(key="train-delete-run").click().run()
+    at.button(key="delete-run-confirm").click().run()
+    assert not at.exception and [r.run_id for r in Workspace().runs(design_id)] == [first]
+    # the design: its delete names how many runs go with it, and a new design opens
+    go(at, "build")
+    at.button(key="delete-design").click().run()
+    assert any("its 1 run" in m.value for m in at.markdown)
+    at.button(key="delete-design-confirm").click().run()
+    assert not at.exception
+    assert not Workspace().has(design_id) and Workspace().runs(design_id) == []
+    assert at.session_state["design_id"] != design_id and at.query_params["design"] == at.session_state["design_id"]

@@ -49,7 +49,15 @@ def _open_file() -> None:
             st.session_state["session-message"] = f"This file cannot be opened: {e}"
 
 
-@st.dialog("Delete this design?")
+CONFIRM = "confirm-delete-design"  # the design id whose deletion is being confirmed: the dialog stays open until
+# Delete, Cancel or a dismissal (a click inside it reruns the page, so it is shown while this is set)
+
+
+def _forget() -> None:
+    st.session_state.pop(CONFIRM, None)
+
+
+@st.dialog("Delete this design?", on_dismiss=_forget)
 def _confirm_delete(design_id: str, name: str) -> None:
     ws = session.workspace()
     runs = ws.runs(design_id)
@@ -63,11 +71,13 @@ def _confirm_delete(design_id: str, name: str) -> None:
         except RunBusy as e:
             st.error(md(str(e)))
             return
+        _forget()
         st.session_state["session-message-info"] = (f"Deleted the design {name!r} and {len(gone)} run"
                                                      f"{'s' * (len(gone) != 1)}.")  # fmt: skip
         session.open_design(blank())
         st.rerun()
     if right.button("Cancel", key="delete-design-cancel", width="stretch"):
+        _forget()
         st.rerun()
 
 
@@ -100,9 +110,11 @@ def design_bar(editor: Editor) -> None:
                            mime="application/json", key="save-design", width="stretch", icon=":material/download:",
                            help="this design as a JSON file (the LayerLoom design format)")  # fmt: skip
         st.caption(f"This design: **{md(editor.design.name)}** · id {code(design_id)}")
-        if st.button("Delete this design…", key="delete-design", icon=":material/delete:", width="stretch",
-                     disabled=not session.workspace().has(design_id)):  # fmt: skip
-            _confirm_delete(design_id, editor.design.name)
+        st.button("Delete this design…", key="delete-design", icon=":material/delete:", width="stretch",
+                  disabled=not session.workspace().has(design_id), on_click=st.session_state.__setitem__,
+                  args=(CONFIRM, design_id))  # fmt: skip
+    if st.session_state.get(CONFIRM) == design_id:
+        _confirm_delete(design_id, editor.design.name)
     if editor.design.networks and not editor.design.nodes:
         keys = list(editor.design.networks)
         net = st.radio("Network", keys, index=keys.index(editor.network), horizontal=True, key="network",

@@ -11,8 +11,8 @@ from builder import figures
 from builder.data import get_spec
 from builder.data.registry import DatasetError
 from builder.train.metrics import per_class
-from builder.workspace import RunInfo, Workspace, optimizer_name
-from ui.text import md
+from builder.workspace import MAX_TITLE, DamagedRun, RunBusy, RunInfo, Workspace, optimizer_name
+from ui.text import code, md
 
 
 def current_run(ws: Workspace, design_id: str) -> RunInfo | None:
@@ -99,7 +99,7 @@ def history_table(runs: list[RunInfo]) -> pd.DataFrame:
     rows = []
     for r in runs:
         c, best = r.config, r.epochs[-1] if r.epochs else {}
-        row = {"run": r.run_id, "started": time.strftime("%m-%d %H:%M:%S", time.localtime(r.created)),
+        row = {"run": r.run_id, "name": r.title, "started": time.strftime("%m-%d %H:%M:%S", time.localtime(r.created)),
                "status": r.status, "dataset": c.get("dataset"), "optimizer": optimizer_name(c), "lr": c.get("lr"),
                "epochs": f"{len(r.epochs)}/{c.get('epochs')}", "val loss": best.get("val", {}).get("loss")}  # fmt: skip
         row.update({f"test {k}": v for k, v in r.test_metrics.items() if isinstance(v, float)})
@@ -128,3 +128,55 @@ def overlay(runs: list[RunInfo], key: str) -> None:
     split = cols[1].radio("split", splits, horizontal=True, key=f"{key}-overlay-split")
     metric = cols[0].selectbox("metric", split_metrics[split], key=f"{key}-overlay-metric")
     st.plotly_chart(figures.overlay(labels, metric, split), key=f"{key}-overlay-chart")
+
+
+CONFIRM = "confirm-delete-run"  # the run whose deletion is being confirmed (the dialog shows while it is set)
+
+
+def _forget() -> None:
+    st.session_state.pop(CONFIRM, None)
+
+
+@st.dialog("Delete this run?", on_dismiss=_forget)
+def _confirm_delete_run(ws: Workspace, info: RunInfo) -> None:
+    st.markdown(f"The run **{md(info.short_label)}** ({code(info.run_id)}) is deleted with its checkpoints, logs and "
+                "TensorBoard files. This cannot be undone.")  # fmt: skip
+    left, right = st.columns(2)
+    if left.button("Delete", type="primary", key="delete-run-confirm", width="stretch"):
+        try:
+            ws.delete_run(info.run_id)
+        except (RunBusy, KeyError) as e:
+            st.error(md(str(e)))
+            return
+        _forget()
+        if st.session_state.get("run_id") == info.run_id:
+            st.session_state.pop("run_id")
+        st.session_state["session-message-info"] = f"Deleted the run {info.run_id}."
+        st.rerun()
+    if right.button("Cancel", key="delete-run-cancel", width="stretch"):
+        _forget()
+        st.rerun()
+
+
+def manage(ws: Workspace, runs: list[RunInfo], key: str) -> None:
+    """Name a run (shown in the history and the overlays) or delete it (with a confirmation)."""
+    by_id = {r.run_id: r for r in runs}
+    with st.popover("Rename or delete a run", icon=":material/edit:"):
+        run_id = st.selectbox("Run", list(by_id), format_func=lambda i: by_id[i].label, key=f"{key}-manage-run")
+        info = by_id[run_id]
+        title = st.text_input("Name", value=info.title, max_chars=MAX_TITLE, key=f"{key}-title-{run_id}",
+                              placeholder=info.short_label, help="empty: the run is named by its settings")  # fmt: skip
+        cols = st.columns(2)
+        if cols[0].button("Rename", key=f"{key}-rename-run", width="stretch", disabled=title == info.title):
+            try:
+                ws.rename_run(run_id, title)
+            except (ValueError, KeyError, DamagedRun) as e:
+                st.error(md(str(e)))
+            else:
+                st.rerun()
+        busy = info.status in ("running", "paused")
+        cols[1].button("Delete…", key=f"{key}-delete-run", width="stretch", icon=":material/delete:", disabled=busy,
+                       help="stop the run first" if busy else "deletes the run's folder, after a confirmation",
+                       on_click=st.session_state.__setitem__, args=(CONFIRM, run_id))  # fmt: skip
+    if st.session_state.get(CONFIRM) in by_id:
+        _confirm_delete_run(ws, by_id[st.session_state[CONFIRM]])

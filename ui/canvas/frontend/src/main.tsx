@@ -2,10 +2,10 @@
 // Python holds the design and is the single source of truth: every edit is sent as an action, Python applies
 // and validates it, and sends back the design with shapes, issues and where each node sits (builder/layout.py).
 import { createRoot } from "react-dom/client";
-import { useCallback, useEffect, useMemo, useRef, useState, type CSSProperties, type DragEvent, type ReactNode } from "react";
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type CSSProperties, type DragEvent, type ReactNode } from "react";
 import {
   Background, BaseEdge, EdgeLabelRenderer, Handle, MiniMap, Position, ReactFlow, ReactFlowProvider,
-  getBezierPath, getNodesBounds, getViewportForBounds, useReactFlow, type Connection, type EdgeProps, type Node,
+  getBezierPath, getNodesBounds, getViewportForBounds, useNodesInitialized, useReactFlow, type Connection, type EdgeProps, type Node,
   type NodeProps,
 } from "@xyflow/react";
 import { toPng, toSvg } from "html-to-image";
@@ -106,7 +106,7 @@ function IconButton({ icon, label, testid, onClick, L }: { icon: string; label: 
 // -- nodes and edges ------------------------------------------------------------------------------------------------
 type LayerData = ReturnType<typeof toFlow>["nodes"][number]["data"] & { L: Look; size: { w: number; h: number } };
 
-function LayerNode({ data, selected }: NodeProps<Node<LayerData>>) {
+const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<Node<LayerData>>) {
   const { node, report, spec, connected, L, size } = data;
   const issues = report?.issues ?? [];
   const warnings = report?.warnings ?? [];
@@ -128,7 +128,7 @@ function LayerNode({ data, selected }: NodeProps<Node<LayerData>>) {
       <div style={{ ...line, fontWeight: 700, fontSize: 13, lineHeight: "17px" }}>{node.type}</div>
       <div style={{ ...line, color: L.muted }}>{node.id}</div>
       {report?.face && <div data-testid={`face-${node.id}`} style={line}>{report.face}</div>}
-      <div style={{ ...line, fontFamily: "ui-monospace, SFMono-Regular, Menlo, monospace", fontSize: 11.5 }}>{fmtShape(report?.shape)}</div>
+      <div style={{ ...line, fontFamily: "ui-monospace, SFMono-Regular, Menlo, monospace", fontSize: 12 }}>{fmtShape(report?.shape)}</div>
       {bad && <div data-testid={`issue-${node.id}`} style={{ color: L.error, fontWeight: 700 }}>⚠ {issues.length} issue{issues.length > 1 ? "s" : ""}</div>}
       {node.type !== "Output" && (
         <Handle id="out" type="source" position={Position.Right} data-testid={`handle-out-${node.id}`}
@@ -136,9 +136,9 @@ function LayerNode({ data, selected }: NodeProps<Node<LayerData>>) {
       )}
     </div>
   );
-}
+});
 
-function ShapeEdge({ id, source, target, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, label, markerEnd }: EdgeProps) {
+const ShapeEdge = memo(function ShapeEdge({ id, source, target, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, label, markerEnd }: EdgeProps) {
   const [path, x, y] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
   return (
     <>
@@ -152,7 +152,7 @@ function ShapeEdge({ id, source, target, sourceX, sourceY, targetX, targetY, sou
       </EdgeLabelRenderer>
     </>
   );
-}
+});
 
 const nodeTypes = { layer: LayerNode };
 const edgeTypes = { shape: ShapeEdge };
@@ -216,10 +216,24 @@ function download(url: string, name: string) {
 }
 
 function Editor({ args, L }: { args: Args; L: Look }) {
+  // a redraw keeps the objects of every node and edge that did not change, so React and React Flow re-render only
+  // what an edit touched (a 429-node DenseNet redraws a handful of nodes, not all of them)
+  const cache = useRef(new Map<string, { key: string; value: any }>());
   const flow = useMemo(() => {
     const f = toFlow(args);
-    for (const n of f.nodes) Object.assign(n.data, { L, size: args.node_size });
-    return f;
+    const keep = <T extends { id: string }>(kind: string, item: T, key: string): T => {
+      const hit = cache.current.get(kind + item.id);
+      if (hit && hit.key === key) return hit.value as T;
+      cache.current.set(kind + item.id, { key, value: item });
+      return item;
+    };
+    const nodes = f.nodes.map((n) => {
+      Object.assign(n.data, { L, size: args.node_size });
+      const d = n.data;
+      return keep("n:", n, JSON.stringify([n.position, n.selected, d.node, d.report, d.connected]));
+    });
+    const edges = f.edges.map((e) => keep("e:", e, JSON.stringify(e)));
+    return { nodes, edges };
   }, [args, L]);
   const [nodes, setNodes] = useState(flow.nodes);
   const [message, setMessage] = useState<string | null>(null);
@@ -234,10 +248,20 @@ function Editor({ args, L }: { args: Args; L: Look }) {
     prevSelected.current = args.selected;
     setNodes((old) => {
       const kept = new Map(old.map((n) => [n.id, n.selected]));
-      return flow.nodes.map((n) => ({ ...n, selected: changed ? n.selected : (kept.get(n.id) ?? n.selected) }));
+      return flow.nodes.map((n) => {
+        const selected = changed ? n.selected : (kept.get(n.id) ?? n.selected);
+        return selected === n.selected ? n : { ...n, selected };  // unchanged nodes keep their object
+      });
     });
   }, [flow, args.selected]);
   useEffect(() => { setMessage(args.notice); }, [args.notice]);
+  // fit the design in view once its nodes are measured: once per mount, i.e. once per opened design (React Flow's
+  // fitView prop would fit again whenever Python redraws, undoing the user's zoom and every jump to a node)
+  const measured = useNodesInitialized();
+  const fitted = useRef(false);
+  useEffect(() => {
+    if (measured && !fitted.current) { fitted.current = true; fitView({ padding: 0.05, maxZoom: 1 }); }
+  }, [measured, fitView]);
 
   // every action the user makes clears the last message: it was about the previous action
   const act = useCallback((action: object) => { setMessage(null); sendAction(action); }, []);
@@ -388,7 +412,7 @@ function Editor({ args, L }: { args: Args; L: Look }) {
         {help && <Shortcuts L={L} onClose={() => setHelp(false)} />}
         <div ref={pane} style={{ flex: 1, minHeight: 0 }} onDrop={onDrop} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "move"; }}>
           <ReactFlow nodes={nodes} edges={flow.edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes} onNodesChange={onNodesChange}
-            onConnect={onConnect} fitView fitViewOptions={{ padding: 0.05, maxZoom: 1 }} minZoom={0.05} maxZoom={2.5}
+            onConnect={onConnect} minZoom={0.05} maxZoom={2.5}
             deleteKeyCode={["Delete", "Backspace"]}
             onNodesDelete={(ns) => act({ action: "delete", nodes: ns.map((n) => n.id), edges: [] })}
             onEdgesDelete={(es) => act({ action: "delete", nodes: [], edges: es.map((e) => ({ source: e.source, target: e.target, target_port: Number((e.targetHandle ?? "in-0").slice(3)) })) })}
