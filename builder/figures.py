@@ -226,6 +226,16 @@ def curves(epochs: list[dict], metric: str = "loss") -> go.Figure:
     return _whole_epochs(fig)
 
 
+def lr_schedule(lrs: list[float], schedule: str) -> go.Figure:
+    """The learning rate at each epoch of a run, before it starts (builder.train.engine.lr_schedule)."""
+    fig = go.Figure(go.Scatter(x=list(range(1, len(lrs) + 1)), y=lrs, mode="lines+markers" if len(lrs) <= 40 else "lines",
+                               name="lr", line={"shape": "hv"}))  # fmt: skip
+    fig.update_layout(title=f"learning rate by epoch (schedule: {schedule})", xaxis_title="epoch",
+                      yaxis_title="lr", height=260, margin={"t": 40, "b": 40, "l": 60, "r": 20}, showlegend=False,
+                      yaxis={"exponentformat": "e", "rangemode": "tozero"})  # fmt: skip
+    return _whole_epochs(fig)
+
+
 def overlay(runs: list[tuple[str, list[dict]]], metric: str = "loss", split: str = "val",
             metrics: list[str] | None = None) -> go.Figure:  # fmt: skip
     """Several runs' curves on one chart — e.g. one network trained with SGD, Momentum, Nesterov, AdaGrad,

@@ -23,7 +23,9 @@ current = {**{"dataset": design.metadata.get("dataset", "digits")}, **(design.tr
 devs = devices()
 names = {d["id"]: f"{d['id']} — {d['name']}" + (f", {d['memory'] / 2**30:.0f} GiB" if d.get("memory") else "")
          for d in devs}  # fmt: skip
-values = settings_form(current, [s.name for s in list_datasets() if s.group != "Files"], list(names), names)
+values = settings_form(
+    current, [s.name for s in list_datasets() if s.group != "Files"], list(names), names, design=design
+)
 info = runs_ui.current_run(ws, design_id)
 run = ws.live(info.run_id) if info else None
 sequence = st.session_state.get("sequence")
@@ -57,7 +59,12 @@ if right.button("Stop", disabled=not busy, key="train-stop"):
     st.rerun()
 
 
-@st.fragment(run_every=1.0 if busy else None)
+# while a run has no epoch yet the view polls 4× a second (the first point shows as soon as it exists), then once a
+# second; an idle page does not poll at all
+waiting = busy and info is not None and not info.epochs
+
+
+@st.fragment(run_every=(0.25 if waiting else 1.0) if busy else None)
 def live():
     """Polls the run log (the worker never calls Streamlit) and redraws progress, curves and results."""
     info = runs_ui.current_run(ws, design_id)

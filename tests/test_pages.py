@@ -136,3 +136,19 @@ def test_the_canvas_last_action_is_never_replayed_on_the_next_design():
     assert (
         "canvas-message" not in at.session_state or not at.session_state["canvas-message"]
     )  # no replayed undo ("nothing to undo") on the new design
+
+
+def test_the_train_page_draws_the_learning_rate_the_chosen_schedule_gives_each_epoch():
+    import json
+
+    at = app()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="train-schedule").set_value("step").run()
+    at.number_input(key="train-epochs").set_value(6).run()
+    at.number_input(key="train-step_size").set_value(2).run()
+    chart = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                 if "learning rate by epoch" in json.loads(c.proto.spec)["layout"]["title"]["text"])  # fmt: skip
+    lr = at.number_input(key="train-lr").value
+    assert chart["data"][0]["y"] == pytest.approx([lr, lr, lr * 0.1, lr * 0.1, lr * 0.01, lr * 0.01])
+    at.selectbox(key="train-schedule").set_value("plateau").run()
+    assert not at.exception and any("known only as the run goes" in c.value for c in at.caption)

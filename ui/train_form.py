@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from builder.train.config import SCHEMA
+from builder import figures
+from builder.train.config import SCHEMA, resolve_config
+from builder.train.engine import lr_schedule
 
 BASIC = ("dataset", "task", "optimizer", "lr", "epochs", "batch_size")
 ADVANCED = ("loss", "momentum", "nesterov", "weight_decay", "l1", "label_smoothing", "grad_clip", "schedule",
@@ -28,8 +30,9 @@ def _widget(name: str, value, key: str):
 
 
 def settings_form(current: dict, datasets: list[str], devices: list[str], names: dict[str, str] | None = None,
-                  key: str = "train") -> dict:  # fmt: skip
-    """Widgets for the settings; returns the chosen values (the engine checks them again before starting)."""
+                  key: str = "train", design=None) -> dict:  # fmt: skip
+    """Widgets for the settings; returns the chosen values (the engine checks them again before starting). With
+    ``design``, the learning rate the chosen schedule gives each epoch is drawn under the schedule settings."""
     SCHEMA["dataset"].choices = tuple(datasets)
     SCHEMA["device"].choices = ("auto", *devices)
     values = {}
@@ -42,6 +45,8 @@ def settings_form(current: dict, datasets: list[str], devices: list[str], names:
         for i, name in enumerate(ADVANCED):
             with cols[i % 3]:
                 values[name] = _widget(name, current.get(name, SCHEMA[name].default), f"{key}-{name}")
+        if design is not None:
+            _schedule(design, values, key)
     names = {"auto": "auto (the first GPU, else the CPU)", **(names or {})}
     cols = st.columns([2, 1])
     values["device"] = cols[0].selectbox("device", SCHEMA["device"].choices, key=f"{key}-device",
@@ -51,3 +56,15 @@ def settings_form(current: dict, datasets: list[str], devices: list[str], names:
     values["amp"] = cols[1].checkbox("AMP (mixed precision)", value=bool(current.get("amp", False)) and cuda,
                                      disabled=not cuda, key=f"{key}-amp", help=SCHEMA["amp"].help)  # fmt: skip
     return values
+
+
+def _schedule(design, values: dict, key: str) -> None:
+    cfg, issues = resolve_config(design, {k: v for k, v in values.items() if k != "dataset"})
+    if issues:
+        return  # the engine names them when Start is pressed
+    lrs = lr_schedule(cfg)
+    if lrs is None:
+        st.caption("plateau: the learning rate drops by `gamma` when the validation loss stops improving for "
+                   "`plateau_patience` epochs, so it is known only as the run goes (it is logged per epoch).")  # fmt: skip
+        return
+    st.plotly_chart(figures.lr_schedule(lrs, cfg.schedule), key=f"{key}-lr-schedule")

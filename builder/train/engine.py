@@ -152,6 +152,23 @@ def _scheduler(cfg, opt, steps_per_epoch):
     return None
 
 
+def lr_schedule(cfg, max_epochs: int = 2000) -> list[float] | None:
+    """The learning rate at the start of each epoch under ``cfg``'s schedule, from the same optimizer and scheduler
+    a run builds (one step per epoch; OneCycle's per-batch curve has the same shape). None for ``plateau``: it
+    follows the validation loss, so it cannot be known ahead. Epochs beyond ``max_epochs`` are not drawn."""
+    if cfg.schedule == "plateau":
+        return None
+    opt = _optimizer(cfg, [torch.nn.Parameter(torch.zeros(1))])
+    sched = _scheduler(cfg, opt, steps_per_epoch=1)
+    lrs = []
+    for _ in range(min(cfg.epochs, max_epochs)):
+        lrs.append(opt.param_groups[0]["lr"])
+        if sched is not None:
+            opt.step()  # an optimizer step first, as in training (torch warns otherwise)
+            sched.step()
+    return lrs
+
+
 def _augment(x: torch.Tensor, cfg, gen: torch.Generator) -> torch.Tensor:
     """Random horizontal flips and padded random crops, per sample, for (N, C, H, W) images."""
     if x.dim() != 4:

@@ -270,3 +270,37 @@ def test_paused_time_is_left_out_of_the_elapsed_time_and_the_eta(tmp_path):
     assert run.control.paused_seconds >= 1.9
     # counting the 2 s pause as training time would add 2 s × (steps left / steps done) ≈ 1,300 s to the ETA here
     assert after < 2 * before + 10
+
+
+@pytest.mark.parametrize("schedule", ["none", "step", "cosine", "onecycle"])
+def test_the_schedule_drawn_before_a_run_is_the_one_the_run_follows(tmp_path, schedule):
+    from builder.train.config import resolve_config
+    from builder.train.engine import lr_schedule
+
+    design = load_template("mlp_xor")
+    settings = {"epochs": 5, "schedule": schedule, "step_size": 2, "gamma": 0.5, "lr": 0.1, "batch_size": 1000}
+    cfg, issues = resolve_config(design, settings)
+    assert not issues
+    drawn = lr_schedule(cfg)
+    result = train(design, settings, workspace=tmp_path)
+    assert result.status == "finished", result.message
+    from builder.train.events import RunLog
+
+    steps = [e.data for e in RunLog.read(tmp_path / "runs" / result.run_id / "events.jsonl") if e.kind == "step"]
+    first_lr = {}
+    for s in steps:
+        first_lr.setdefault(s["epoch"], s["lr"])
+    if schedule == "onecycle":  # per batch in a run, per epoch in the drawing: the same curve, sampled differently
+        assert drawn[0] < max(drawn) and drawn[-1] < drawn[0] and max(drawn) == pytest.approx(0.1, rel=0.05)
+    else:
+        assert drawn == pytest.approx([first_lr[e] for e in sorted(first_lr)], rel=1e-6)
+    if schedule == "step":
+        assert drawn == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
+
+
+def test_a_plateau_schedule_cannot_be_drawn_ahead():
+    from builder.train.config import resolve_config
+    from builder.train.engine import lr_schedule
+
+    cfg, _ = resolve_config(load_template("mlp_xor"), {"schedule": "plateau"})
+    assert lr_schedule(cfg) is None
