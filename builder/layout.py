@@ -16,7 +16,7 @@ from .design import Design
 
 NODE_W, NODE_H = 160, 96  # the canvas draws each node in this box (px at zoom 1)
 GAP_X, GAP_Y, BAND_GAP = 100, 30, 50  # room for the shape label on each edge
-VIEW = (860, 640)  # the flow area at a 1440×900 window, used when the canvas size is not known
+VIEW = (854, 665)  # the flow area at a 1440×900 window (sidebar closed), used until the canvas says its size
 MAX_SCALE = 1.0  # a drawing is never blown up past its natural size: beyond 1 wide rows are worth more
 SWEEPS = 4
 

@@ -178,6 +178,15 @@ def _run_meta(path: Path) -> dict | str | None:
 MAX_TITLE = 80
 
 
+@functools.lru_cache(maxsize=4096)
+def _design_name(path: str, mtime_ns: int) -> str:
+    """A saved design's name, read once per version of its file (the design bar lists every design each rerun)."""
+    try:
+        return str(json.loads(Path(path).read_text(encoding="utf-8")).get("name", Path(path).stem))
+    except (OSError, ValueError, AttributeError):
+        return f"{Path(path).stem} (unreadable)"
+
+
 class RunBusy(ValueError):
     """A run that is still training cannot be deleted."""
 
@@ -248,10 +257,10 @@ class Workspace:
         out = []
         for path in self.designs_dir.glob("*.json"):
             try:
-                name = json.loads(path.read_text(encoding="utf-8")).get("name", path.stem)
-            except (OSError, ValueError, AttributeError):
-                name = f"{path.stem} (unreadable)"
-            out.append(DesignEntry(path.stem, str(name), path.stat().st_mtime, path))
+                stat = path.stat()
+            except OSError:
+                continue  # deleted meanwhile
+            out.append(DesignEntry(path.stem, _design_name(str(path), stat.st_mtime_ns), stat.st_mtime, path))
         return sorted(out, key=lambda e: -e.modified)
 
     # -- uploaded datasets --------------------------------------------------------------------------------------

@@ -151,6 +151,7 @@ def test_optimizer_overlay_and_two_sessions_see_only_their_own_runs():
     assert len(overlay.value) == 2
     spec = json.loads(a.get("plotly_chart")[-1].proto.spec)
     assert sorted(t["name"].split(" ")[0] for t in spec["data"]) == ["Adam", "SGD"]
+    assert all(" · finished · " in t["name"] for t in spec["data"])  # the runs' real status, not "running"
     history_b = table(go(b, "train"), "optimizer")
     assert len(history_b) == 1 and history_b.loc[0, "dataset"] == "digits"
     assert a.session_state["design_id"] == da and b.session_state["design_id"] == db

@@ -101,8 +101,9 @@ def test_auto_layout_is_one_undoable_edit_that_fits_the_canvas_it_came_from():
     assert {n.id: n.position for n in ed.design.nodes} == wide
     assert "width and height" in ed.apply({"action": "layout", "width": -5, "height": 100})
     # the canvas's size alone is remembered (templates are laid out for it) and is not an edit
+    before = len(ed.undo_stack)
     assert ed.apply({"action": "view", "width": 640, "height": 600}) is None
-    assert ed.view_size == (640, 600) and len(ed.undo_stack) == 2
+    assert ed.view_size == (640, 600) and len(ed.undo_stack) == before
     assert "width and height" in ed.apply({"action": "view", "width": float("nan"), "height": 600})
 
 

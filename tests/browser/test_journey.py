@@ -20,7 +20,10 @@ def node(page, nid, timeout=60000):
 
 def open_page(page, name):
     page.get_by_test_id("stTopNav").get_by_role("link", name=name).click()
-    page.get_by_role("heading", name=name, exact=True).wait_for(timeout=60000)
+    if name == "Build":  # the canvas is the page (no heading takes its room)
+        page.frame_locator(FRAME).locator(".react-flow__pane").wait_for(timeout=60000)
+    else:
+        page.get_by_role("heading", name=name, exact=True).wait_for(timeout=60000)
 
 
 def stop(proc):
