@@ -34,7 +34,10 @@ def test_a_deep_link_after_a_restart_shows_layerloom_navigation_from_the_first_p
         page.add_init_script(RECORD)
         page.goto(f"{url}/{path}?design=deep-link")
         page.get_by_test_id("stTopNav").get_by_role("link", name=PAGES[path]).wait_for(timeout=60000)
-        page.locator("h1").first.wait_for(timeout=60000)
+        # the page itself is drawn: its title, or on Build (the canvas is the page) the canvas
+        page.locator("iframe[title='ui.canvas.layerloom_canvas']" if path == "build" else "h1").first.wait_for(
+            timeout=60000
+        )
         page.wait_for_timeout(500)
         navs = page.evaluate("window.__navs")
         assert navs, "no navigation was ever drawn"
