@@ -100,11 +100,18 @@ class Editor:
         self.version += 1
 
     def _push(self) -> None:
-        self.undo_stack = [*self.undo_stack[-(HISTORY - 1) :], self.design.copy()]
+        """Keep the current design for undo. Not a copy: every caller replaces ``self.design`` with another object
+        right after (an action's edited copy, or a loaded design), so the kept one is never changed again."""
+        self.undo_stack = [*self.undo_stack[-(HISTORY - 1) :], self.design]
         self.redo_stack = []
 
     def apply(self, action: dict) -> str | None:
         kind = action.get("action")
+        if isinstance(action.get("view"), dict):  # the canvas's size rides along with every action
+            try:
+                self.view_size = _view(action["view"])
+            except (EditError, TypeError, ValueError):
+                pass  # a malformed size changes nothing; the action itself still applies
         if kind == "select":
             self.selected = action.get("id")
             return None

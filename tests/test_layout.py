@@ -105,6 +105,10 @@ def test_auto_layout_is_one_undoable_edit_that_fits_the_canvas_it_came_from():
     assert ed.apply({"action": "view", "width": 640, "height": 600}) is None
     assert ed.view_size == (640, 600) and len(ed.undo_stack) == before
     assert "width and height" in ed.apply({"action": "view", "width": float("nan"), "height": 600})
+    # and every other action carries it too (a standalone size report may be dropped by Streamlit)
+    assert ed.apply({"action": "select", "id": "n1", "view": {"width": 900, "height": 500}}) is None
+    assert ed.view_size == (900, 500) and ed.selected == "n1"
+    assert ed.apply({"action": "select", "id": "n2", "view": {"width": "x"}}) is None and ed.view_size == (900, 500)
 
 
 @settings(max_examples=60, deadline=None)

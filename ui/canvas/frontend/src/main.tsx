@@ -5,8 +5,8 @@ import { createRoot } from "react-dom/client";
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type CSSProperties, type DragEvent, type ReactNode } from "react";
 import {
   Background, BaseEdge, EdgeLabelRenderer, Handle, MiniMap, Position, ReactFlow, ReactFlowProvider,
-  getBezierPath, getNodesBounds, getViewportForBounds, useNodesInitialized, useReactFlow, type Connection, type EdgeProps, type Node,
-  type NodeProps,
+  getBezierPath, getNodesBounds, getViewportForBounds, useNodesInitialized, useReactFlow, useStore, type Connection, type EdgeProps, type Node,
+  type NodeProps, type ReactFlowState,
 } from "@xyflow/react";
 import { toPng, toSvg } from "html-to-image";
 import "@xyflow/react/dist/style.css";
@@ -31,9 +31,16 @@ type Args = {
 // -- Streamlit's component protocol (a few postMessage calls) ----------------------------------------------------
 const post = (type: string, data: object) => window.parent.postMessage({ isStreamlitMessage: true, type, ...data }, "*");
 let seq = 0;
+// Streamlit keeps only a component's latest value: two values sent before Python reads the first lose the first.
+// So the canvas's size rides along with every action, and is sent on its own only when no action was sent for a
+// while (a lost size report is harmless; a lost edit is not).
+let paneSize: { width: number; height: number } | null = null;
+let lastSent = 0;
+const QUIET_MS = 2000;
 function sendAction(action: object) {
   seq += 1;
-  post("streamlit:setComponentValue", { value: { seq, nonce: `${Date.now()}-${seq}`, ...action }, dataType: "json" });
+  lastSent = Date.now();
+  post("streamlit:setComponentValue", { value: { seq, nonce: `${Date.now()}-${seq}`, view: paneSize, ...action }, dataType: "json" });
 }
 
 /** The app's own fonts (the iframe does not inherit the page's @font-face rules; it is same-origin, so copy them). */
@@ -106,8 +113,14 @@ function IconButton({ icon, label, testid, onClick, L }: { icon: string; label: 
 // -- nodes and edges ------------------------------------------------------------------------------------------------
 type LayerData = ReturnType<typeof toFlow>["nodes"][number]["data"] & { L: Look; size: { w: number; h: number } };
 
+// Below this zoom a node's text would be under 4 px: nodes draw only their type and state, and edges drop their
+// shape labels (a fitted DenseNet-121 then has a third of the DOM to redraw). Zoom in and everything is back.
+const DETAIL_ZOOM = 0.3;
+const zoomedOut = (s: ReactFlowState) => s.transform[2] < DETAIL_ZOOM;  // a boolean: re-renders only on crossing
+
 const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<Node<LayerData>>) {
   const { node, report, spec, connected, L, size } = data;
+  const overview = useStore(zoomedOut);
   const issues = report?.issues ?? [];
   const warnings = report?.warnings ?? [];
   const ports = node.type === "Input" || !spec ? [] : inputPorts(spec.inputs, connected);
@@ -125,11 +138,19 @@ const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<Node<Lay
           title={`input ${port}${name !== String(port) ? ` (${name})` : ""}`}
           style={{ top: `${((port + 1) * 100) / (ports.length + 1)}%`, width: 10, height: 10, background: "#5f6368" }} />
       ))}
-      <div style={{ ...line, fontWeight: 700, fontSize: 13, lineHeight: "17px" }}>{node.type}</div>
-      <div style={{ ...line, color: L.muted }}>{node.id}</div>
-      {report?.face && <div data-testid={`face-${node.id}`} style={line}>{report.face}</div>}
-      <div style={{ ...line, fontFamily: "ui-monospace, SFMono-Regular, Menlo, monospace", fontSize: 12 }}>{fmtShape(report?.shape)}</div>
-      {bad && <div data-testid={`issue-${node.id}`} style={{ color: L.error, fontWeight: 700 }}>⚠ {issues.length} issue{issues.length > 1 ? "s" : ""}</div>}
+      {overview ? (
+        <div style={{ ...line, fontWeight: 700, fontSize: 30, lineHeight: "60px", height: 60 }}>
+          {bad && <span data-testid={`issue-${node.id}`} style={{ color: L.error }}>⚠ </span>}{node.type}
+        </div>
+      ) : (
+        <>
+          <div style={{ ...line, fontWeight: 700, fontSize: 13, lineHeight: "17px" }}>{node.type}</div>
+          <div style={{ ...line, color: L.muted }}>{node.id}</div>
+          {report?.face && <div data-testid={`face-${node.id}`} style={line}>{report.face}</div>}
+          <div style={{ ...line, fontFamily: "ui-monospace, SFMono-Regular, Menlo, monospace", fontSize: 12 }}>{fmtShape(report?.shape)}</div>
+          {bad && <div data-testid={`issue-${node.id}`} style={{ color: L.error, fontWeight: 700 }}>⚠ {issues.length} issue{issues.length > 1 ? "s" : ""}</div>}
+        </>
+      )}
       {node.type !== "Output" && (
         <Handle id="out" type="source" position={Position.Right} data-testid={`handle-out-${node.id}`}
           style={{ width: 10, height: 10, background: L.accent }} />
@@ -140,16 +161,17 @@ const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<Node<Lay
 
 const ShapeEdge = memo(function ShapeEdge({ id, source, target, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, label, markerEnd }: EdgeProps) {
   const [path, x, y] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
+  const overview = useStore(zoomedOut);
   return (
     <>
       <BaseEdge id={id} path={path} markerEnd={markerEnd} />
-      <EdgeLabelRenderer>
+      {!overview && <EdgeLabelRenderer>
         <div data-testid={`edge-label-${source}-${target}`} className="nodrag nopan"
           style={{ position: "absolute", transform: `translate(-50%, -50%) translate(${x}px, ${y}px)`, fontSize: 11, zIndex: 1001,
                    fontFamily: "ui-monospace, SFMono-Regular, Menlo, monospace", background: "#eef0f4", padding: "1px 4px", borderRadius: 4 }}>
           {label}
         </div>
-      </EdgeLabelRenderer>
+      </EdgeLabelRenderer>}
     </>
   );
 });
@@ -215,6 +237,19 @@ function download(url: string, name: string) {
   a.remove();
 }
 
+/** Fits the design in view once its nodes are measured: once per mount, i.e. once per opened design (React Flow's
+ * fitView prop would fit again whenever Python redraws, undoing the user's zoom and every jump to a node). A child
+ * of its own, so the store updates it listens to re-render only it, not the editor. */
+function FitOnce() {
+  const measured = useNodesInitialized();
+  const { fitView } = useReactFlow();
+  const fitted = useRef(false);
+  useEffect(() => {
+    if (measured && !fitted.current) { fitted.current = true; fitView({ padding: 0.05, maxZoom: 1 }); }
+  }, [measured, fitView]);
+  return null;
+}
+
 function Editor({ args, L }: { args: Args; L: Look }) {
   // a redraw keeps the objects of every node and edge that did not change, so React and React Flow re-render only
   // what an edit touched (a 429-node DenseNet redraws a handful of nodes, not all of them)
@@ -241,27 +276,20 @@ function Editor({ args, L }: { args: Args; L: Look }) {
   const [query, setQuery] = useState("");
   const pane = useRef<HTMLDivElement>(null);
   const { screenToFlowPosition, fitView, getNodes, zoomIn, zoomOut } = useReactFlow();
-  const prevSelected = useRef(args.selected);
-  useEffect(() => {
-    // keep the user's local (multi-)selection across redraws, unless Python selected another node (an issue click)
-    const changed = prevSelected.current !== args.selected;
-    prevSelected.current = args.selected;
-    setNodes((old) => {
-      const kept = new Map(old.map((n) => [n.id, n.selected]));
-      return flow.nodes.map((n) => {
-        const selected = changed ? n.selected : (kept.get(n.id) ?? n.selected);
-        return selected === n.selected ? n : { ...n, selected };  // unchanged nodes keep their object
-      });
-    });
-  }, [flow, args.selected]);
-  useEffect(() => { setMessage(args.notice); }, [args.notice]);
-  // fit the design in view once its nodes are measured: once per mount, i.e. once per opened design (React Flow's
-  // fitView prop would fit again whenever Python redraws, undoing the user's zoom and every jump to a node)
-  const measured = useNodesInitialized();
-  const fitted = useRef(false);
-  useEffect(() => {
-    if (measured && !fitted.current) { fitted.current = true; fitView({ padding: 0.05, maxZoom: 1 }); }
-  }, [measured, fitView]);
+  // Python's redraw becomes the nodes in the same render (not in an effect after it, which drew every redraw twice,
+  // the first time with new edges on old nodes), keeping the user's local (multi-)selection unless Python selected
+  // another node (an issue click); a new notice from Python shows, until the next action
+  const [seen, setSeen] = useState({ flow, selected: args.selected, notice: args.notice });
+  if (seen.flow !== flow || seen.selected !== args.selected || seen.notice !== args.notice) {
+    const changed = seen.selected !== args.selected;
+    const kept = new Map(nodes.map((n) => [n.id, n.selected]));
+    setNodes(flow.nodes.map((n) => {
+      const selected = changed ? n.selected : (kept.get(n.id) ?? n.selected);
+      return selected === n.selected ? n : { ...n, selected };  // unchanged nodes keep their object
+    }));
+    if (seen.notice !== args.notice) setMessage(args.notice);
+    setSeen({ flow, selected: args.selected, notice: args.notice });
+  }
 
   // every action the user makes clears the last message: it was about the previous action
   const act = useCallback((action: object) => { setMessage(null); sendAction(action); }, []);
@@ -344,10 +372,14 @@ function Editor({ args, L }: { args: Args; L: Look }) {
     let last = "", timer = 0;
     const report = () => {
       const { width, height } = el.getBoundingClientRect();
-      const size = `${Math.round(width)}x${Math.round(height)}`;
-      if (width < 50 || height < 50 || size === last) return;
+      if (width < 50 || height < 50) return;
+      paneSize = { width: Math.round(width), height: Math.round(height) };
+      const size = `${paneSize.width}x${paneSize.height}`;
+      if (size === last) return;
+      const quiet = Date.now() - lastSent;
+      if (quiet < QUIET_MS) { timer = window.setTimeout(report, QUIET_MS - quiet + 50); return; }  // an edit may be in flight
       last = size;
-      sendAction({ action: "view", width: Math.round(width), height: Math.round(height) });
+      sendAction({ action: "view", ...paneSize });
     };
     const observer = new ResizeObserver(() => { clearTimeout(timer); timer = window.setTimeout(report, 400); });
     observer.observe(el);
@@ -421,6 +453,7 @@ function Editor({ args, L }: { args: Args; L: Look }) {
             onPaneClick={() => setMessage(null)}
             selectionKeyCode="Shift" multiSelectionKeyCode="Shift" proOptions={{ hideAttribution: false }}>
             <Background gap={20} color="#d9dce3" />
+            <FitOnce />
             {nodes.length > 30 && (  // a map of a big design; on a small one it would only hide nodes
               <MiniMap pannable zoomable position="bottom-right" nodeColor={(n) => ((n.data as LayerData).report?.issues?.length ? L.error : "#9aa0ac")}
                 style={{ width: 160, height: 110, border: `1px solid ${L.line}` }} />
