@@ -75,6 +75,7 @@ def test_find_a_node_by_id_and_zoom_to_a_region_of_resnet18(screen):
     c = load(screen, "ResNet-18", "layer1_0_add")
     fitted = frame(screen).evaluate(MEASURE)
     assert fitted["nodes"] == len(fitted["inside"]) == 71  # the whole design fitted first
+    assert frame(screen).evaluate("document.querySelectorAll('.react-flow__minimap-node').length") == 71  # and mapped
     search = c.locator("[data-testid=node-search]")
     search.fill("layer3_1_1")  # a prefix: the first node it names
     search.press("Enter")

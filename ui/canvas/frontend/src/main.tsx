@@ -72,10 +72,11 @@ function fitHeight(min: number): number {
 }
 
 // -- look -----------------------------------------------------------------------------------------------------------
-type Look = { accent: string; text: string; muted: string; panel: string; bg: string; line: string; font: string; error: string; warn: string };
+type Look = { accent: string; select: string; text: string; muted: string; panel: string; bg: string; line: string; font: string; error: string; warn: string };
 function look(t: Theme): Look {
   return {
-    accent: t.primaryColor || "#ff4b4b", text: t.textColor || "#31333f", muted: "#6b6f7b",
+    // selection and outputs in blue: the theme's primary colour is red here, and red on the canvas means an error
+    accent: t.primaryColor || "#ff4b4b", select: "#1a73e8", text: t.textColor || "#31333f", muted: "#6b6f7b",
     panel: t.secondaryBackgroundColor || "#f0f2f6", bg: t.backgroundColor || "#ffffff", line: "#d6d8de",
     font: t.font || '"Source Sans", "Source Sans Pro", sans-serif', error: "#d93025", warn: "#b26a00",
   };
@@ -125,14 +126,14 @@ const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<Node<Lay
   const warnings = report?.warnings ?? [];
   const ports = node.type === "Input" || !spec ? [] : inputPorts(spec.inputs, connected);
   const bad = issues.length > 0;
-  const border = bad ? L.error : selected ? L.accent : warnings.length ? L.warn : "#a3a8b4";
+  const border = bad ? L.error : selected ? L.select : warnings.length ? L.warn : "#a3a8b4";
   const line: CSSProperties = { overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" };
   return (
     <div data-testid={`node-${node.id}`} title={[...issues, ...warnings].join("\n") || `${node.type} '${node.id}'\n${report?.detail ?? ""}\n\n${spec?.doc ?? ""}`}
       data-state={bad ? "error" : warnings.length ? "warning" : "ok"}
       style={{ boxSizing: "border-box", width: size.w, maxHeight: size.h, padding: "5px 10px", borderRadius: 8, fontSize: 12, lineHeight: "15px",
                fontFamily: L.font, color: L.text, background: bad ? "#fdecea" : L.bg, border: `2px solid ${border}`,
-               boxShadow: selected ? `0 0 0 3px ${L.accent}33` : "0 1px 2px #0000001a" }}>
+               boxShadow: selected ? `0 0 0 3px ${L.select}55` : "0 1px 2px #0000001a" }}>
       {ports.map(({ port, name }) => (
         <Handle key={port} id={`in-${port}`} type="target" position={Position.Left} data-testid={`handle-in-${node.id}-${port}`}
           title={`input ${port}${name !== String(port) ? ` (${name})` : ""}`}
@@ -153,7 +154,7 @@ const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<Node<Lay
       )}
       {node.type !== "Output" && (
         <Handle id="out" type="source" position={Position.Right} data-testid={`handle-out-${node.id}`}
-          style={{ width: 10, height: 10, background: L.accent }} />
+          style={{ width: 10, height: 10, background: L.select }} />
       )}
     </div>
   );
@@ -264,6 +265,8 @@ function Editor({ args, L }: { args: Args; L: Look }) {
     };
     const nodes = f.nodes.map((n) => {
       Object.assign(n.data, { L, size: args.node_size });
+      // the minimap draws only nodes with known sizes, and a controlled node object from Python has none measured
+      Object.assign(n, { initialWidth: args.node_size.w, initialHeight: Math.round(args.node_size.h * 0.8) });
       const d = n.data;
       return keep("n:", n, JSON.stringify([n.position, n.selected, d.node, d.report, d.connected]));
     });
