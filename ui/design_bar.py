@@ -11,7 +11,7 @@ from builder.design import DesignFormatError, dumps, loads
 from builder.edit import Editor, blank
 from builder.templates import list_templates, load_template
 from builder.workspace import RunBusy
-from ui import session
+from ui import confirm, session
 from ui.text import code, md
 
 
@@ -49,36 +49,22 @@ def _open_file() -> None:
             st.session_state["session-message"] = f"This file cannot be opened: {e}"
 
 
-CONFIRM = "confirm-delete-design"  # the design id whose deletion is being confirmed: the dialog stays open until
-# Delete, Cancel or a dismissal (a click inside it reruns the page, so it is shown while this is set)
+CONFIRM = "confirm-delete-design"  # the design id whose deletion is being confirmed (ui/confirm.py)
 
 
-def _forget() -> None:
-    st.session_state.pop(CONFIRM, None)
+def _delete(design_id: str, name: str) -> str:
+    gone = session.workspace().delete_design(design_id)
+    session.open_design(blank())
+    return f"Deleted the design {name!r} and {len(gone)} run{'s' * (len(gone) != 1)}."
 
 
-@st.dialog("Delete this design?", on_dismiss=_forget)
 def _confirm_delete(design_id: str, name: str) -> None:
-    ws = session.workspace()
-    runs = ws.runs(design_id)
-    st.markdown(f"**{md(name)}** ({code(design_id)}) and its {len(runs)} run{'s' * (len(runs) != 1)} (checkpoints, "
-                "logs, TensorBoard files) are deleted from the workspace. This cannot be undone; save the design as "
-                "a file first to keep a copy.")  # fmt: skip
-    left, right = st.columns(2)
-    if left.button("Delete", type="primary", key="delete-design-confirm", width="stretch"):
-        try:
-            gone = ws.delete_design(design_id)
-        except RunBusy as e:
-            st.error(md(str(e)))
-            return
-        _forget()
-        st.session_state["session-message-info"] = (f"Deleted the design {name!r} and {len(gone)} run"
-                                                     f"{'s' * (len(gone) != 1)}.")  # fmt: skip
-        session.open_design(blank())
-        st.rerun()
-    if right.button("Cancel", key="delete-design-cancel", width="stretch"):
-        _forget()
-        st.rerun()
+    runs = session.workspace().runs(design_id)
+    confirm.show(CONFIRM, design_id, "Delete this design?",
+                 f"**{md(name)}** ({code(design_id)}) and its {len(runs)} run{'s' * (len(runs) != 1)} (checkpoints, "
+                 "logs, TensorBoard files) are deleted from the workspace. This cannot be undone; save the design as "
+                 "a file first to keep a copy.", lambda: _delete(design_id, name), key="delete-design",
+                 errors=(RunBusy,))  # fmt: skip
 
 
 def design_bar(editor: Editor) -> None:
@@ -111,7 +97,7 @@ def design_bar(editor: Editor) -> None:
                            help="this design as a JSON file (the LayerLoom design format)")  # fmt: skip
         st.caption(f"This design: **{md(editor.design.name)}** · id {code(design_id)}")
         st.button("Delete this design…", key="delete-design", icon=":material/delete:", width="stretch",
-                  disabled=not session.workspace().has(design_id), on_click=st.session_state.__setitem__,
+                  disabled=not session.workspace().has(design_id), on_click=confirm.ask,
                   args=(CONFIRM, design_id))  # fmt: skip
     if st.session_state.get(CONFIRM) == design_id:
         _confirm_delete(design_id, editor.design.name)

@@ -12,6 +12,7 @@ from builder.data import get_spec
 from builder.data.registry import DatasetError
 from builder.train.metrics import per_class
 from builder.workspace import MAX_TITLE, DamagedRun, RunBusy, RunInfo, Workspace, optimizer_name
+from ui import confirm
 from ui.text import code, md
 
 
@@ -130,32 +131,14 @@ def overlay(runs: list[RunInfo], key: str) -> None:
     st.plotly_chart(figures.overlay(labels, metric, split), key=f"{key}-overlay-chart")
 
 
-CONFIRM = "confirm-delete-run"  # the run whose deletion is being confirmed (the dialog shows while it is set)
+CONFIRM = "confirm-delete-run"  # the run whose deletion is being confirmed (ui/confirm.py)
 
 
-def _forget() -> None:
-    st.session_state.pop(CONFIRM, None)
-
-
-@st.dialog("Delete this run?", on_dismiss=_forget)
-def _confirm_delete_run(ws: Workspace, info: RunInfo) -> None:
-    st.markdown(f"The run **{md(info.short_label)}** ({code(info.run_id)}) is deleted with its checkpoints, logs and "
-                "TensorBoard files. This cannot be undone.")  # fmt: skip
-    left, right = st.columns(2)
-    if left.button("Delete", type="primary", key="delete-run-confirm", width="stretch"):
-        try:
-            ws.delete_run(info.run_id)
-        except (RunBusy, KeyError) as e:
-            st.error(md(str(e)))
-            return
-        _forget()
-        if st.session_state.get("run_id") == info.run_id:
-            st.session_state.pop("run_id")
-        st.session_state["session-message-info"] = f"Deleted the run {info.run_id}."
-        st.rerun()
-    if right.button("Cancel", key="delete-run-cancel", width="stretch"):
-        _forget()
-        st.rerun()
+def _delete_run(ws: Workspace, run_id: str) -> str:
+    ws.delete_run(run_id)
+    if st.session_state.get("run_id") == run_id:
+        st.session_state.pop("run_id")
+    return f"Deleted the run {run_id}."
 
 
 def manage(ws: Workspace, runs: list[RunInfo], key: str) -> None:
@@ -177,6 +160,10 @@ def manage(ws: Workspace, runs: list[RunInfo], key: str) -> None:
         busy = info.status in ("running", "paused")
         cols[1].button("Delete…", key=f"{key}-delete-run", width="stretch", icon=":material/delete:", disabled=busy,
                        help="stop the run first" if busy else "deletes the run's folder, after a confirmation",
-                       on_click=st.session_state.__setitem__, args=(CONFIRM, run_id))  # fmt: skip
-    if st.session_state.get(CONFIRM) in by_id:
-        _confirm_delete_run(ws, by_id[st.session_state[CONFIRM]])
+                       on_click=confirm.ask, args=(CONFIRM, run_id))  # fmt: skip
+    asked = by_id.get(st.session_state.get(CONFIRM))
+    if asked is not None:
+        confirm.show(CONFIRM, asked.run_id, "Delete this run?",
+                     f"The run **{md(asked.short_label)}** ({code(asked.run_id)}) is deleted with its checkpoints, "
+                     "logs and TensorBoard files. This cannot be undone.", lambda: _delete_run(ws, asked.run_id),
+                     key="delete-run", errors=(RunBusy, KeyError))  # fmt: skip
