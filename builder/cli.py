@@ -71,7 +71,7 @@ def cmd_summary(args) -> int:
     design = _design(args.design)
     if design is None:
         return 2
-    nets = design.networks.items() if design.networks and not design.nodes else [(None, design)]
+    nets = design.networks.items() if design.multi else [(None, design)]
     status = 0
     for name, net in nets:
         report = validate(net)
@@ -129,10 +129,13 @@ def cmd_export(args) -> int:
         if args.train:
             from .export.train_script import export_train_script
 
-            path = export_train_script(design, args.train)
-            results["train"] = {"path": str(path)}
+            script = export_train_script(design, args.train)
+            path, data = script.path, script.data_path
+            results["train"] = {"path": str(path), "data": str(data) if data else None,
+                                "data_problem": script.data_problem or None}  # fmt: skip
             if not args.json:
-                print(f"wrote {path}: python {path}, or torchrun --nproc_per_node=N {path}")
+                beside = f" and its dataset, {data}" if data else f" ({script.data_problem})"
+                print(f"wrote {path}{beside}: python {path}, or torchrun --nproc_per_node=N {path}")
         if args.onnx:
             r = export_onnx(design, args.onnx, weights=args.weights)
             results["onnx"] = r.to_json()

@@ -162,6 +162,8 @@ class Generated:
     outputs: list[str]  # Output node ids, in return order
     line_nodes: dict[int, str] = field(default_factory=dict)  # source line -> node id, for tracebacks
     validation: Validation | None = field(default=None, repr=False, compare=False)  # the checked report
+    body: str = ""  # the helpers, the model class and build_model(), without imports or __main__ block
+    imports: tuple[str, ...] = ()  # the modules the body needs ("math", "torch"; nn comes from torch)
 
 
 def generate(design: Design, validation: Validation | None = None, main: bool = True) -> Generated:
@@ -172,8 +174,8 @@ def generate(design: Design, validation: Validation | None = None, main: bool = 
         raise DesignError(v.issues)
     table = {n.id: n for n in design.nodes}
     attrs = identifiers([n.id for n in design.nodes])
-    inputs = sorted(n.id for n in design.nodes if n.type == "Input")
-    outputs = sorted(n.id for n in design.nodes if n.type == "Output")
+    inputs = design.input_ids
+    outputs = design.output_ids
     cls = class_name(design.name)
 
     init: list[tuple[list[str], str]] = []  # (lines, node id)
@@ -197,9 +199,11 @@ def generate(design: Design, validation: Validation | None = None, main: bool = 
         fwd.append((lines, nid))
 
     lines = ['"""LayerLoom model: generated from a design. Needs only torch."""', ""]
-    if "PositionalEncoding" in used_helpers:
+    imports = ("math", "torch") if "PositionalEncoding" in used_helpers else ("torch",)
+    if "math" in imports:
         lines += ["import math", ""]
     lines += ["import torch", "from torch import nn", "", ""]
+    body_start = len(lines)
     if used_helpers:
         from . import helpers  # imports torch: only when source is written
 
@@ -223,9 +227,10 @@ def generate(design: Design, validation: Validation | None = None, main: bool = 
     else:
         lines += render("return ", f"({', '.join(returns)})", 8)
     lines += ["", "", "def build_model():", f'    """A fresh, randomly initialized {cls}."""', f"    return {cls}()"]
+    body = "\n".join(lines[body_start:]) + "\n"
     if main:
         lines += _main_block(design, v, inputs, outputs)
-    return Generated("\n".join(lines) + "\n", cls, attrs, inputs, outputs, line_nodes, validation=v)
+    return Generated("\n".join(lines) + "\n", cls, attrs, inputs, outputs, line_nodes, v, body, imports)
 
 
 def _docstring(design, v, inputs, outputs) -> list[str]:

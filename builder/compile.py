@@ -12,12 +12,11 @@ import linecache
 import sys
 import traceback
 
-import torch
 from torch import nn
 
-from .budget import check_build
-from .codegen import Generated, generate
+from .codegen import Generated
 from .design import Design
+from .plan import Plan, plan
 
 
 @functools.lru_cache(maxsize=256)
@@ -37,20 +36,11 @@ def load_source(generated: Generated) -> type[nn.Module]:
     return cls
 
 
-def build_model(design: Design, seed: int | None = None) -> nn.Module:
-    """Build the design's model by executing its generated source. Same seed -> same initial weights.
-    Raises DesignError for an invalid design, MemoryBudgetError when its weights exceed the free memory."""
-    if design.networks and not design.nodes:
-        names = ", ".join(design.networks)
-        raise ValueError(f"this file holds several networks ({names}); build one: design.networks['<name>']")
-    generated = generate(design)
-    check_build(generated.validation)  # weights that do not fit are refused before torch allocates them
-    cls = load_source(generated)
-    if seed is None:
-        return cls()
-    with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone
-        torch.manual_seed(seed)
-        return cls()
+def build_model(design: Design | Plan, seed: int | None = None) -> nn.Module:
+    """Build the design's model by executing its generated source. Same seed -> same initial weights (the
+    caller's random state is left alone). Raises DesignError for an invalid design, MemoryBudgetError when its
+    weights exceed the free memory. Several models of one design: ``plan(design).new_model(seed)``."""
+    return plan(design).new_model(seed)
 
 
 def node_at(model_or_cls, tb=None) -> str | None:

@@ -82,6 +82,23 @@ class Design:
     metadata: dict = field(default_factory=dict)
     networks: dict[str, Design] = field(default_factory=dict)  # several networks in one file (GAN)
 
+    @property
+    def multi(self) -> bool:
+        """A file of several networks (a GAN's generator and discriminator) and no top-level graph."""
+        return bool(self.networks) and not self.nodes
+
+    def ids_of(self, node_type: str) -> list[str]:
+        """The ids of every node of ``node_type``, sorted: the order of a model's inputs and outputs."""
+        return sorted(n.id for n in self.nodes if n.type == node_type)
+
+    @property
+    def input_ids(self) -> list[str]:
+        return self.ids_of("Input")
+
+    @property
+    def output_ids(self) -> list[str]:
+        return self.ids_of("Output")
+
     def node(self, node_id: str) -> Node:
         for n in self.nodes:
             if n.id == node_id:

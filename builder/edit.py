@@ -76,7 +76,7 @@ class Editor:
     @staticmethod
     def _first_network(design: Design) -> str | None:
         """A file holding several networks (a GAN) is edited one network at a time; None for a plain design."""
-        return next(iter(design.networks)) if design.networks and not design.nodes else None
+        return next(iter(design.networks)) if design.multi else None
 
     @property
     def view(self) -> Design:

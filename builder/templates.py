@@ -23,7 +23,7 @@ class Template:
     def designs(self) -> list[tuple[str, Design]]:
         """(label, single-network design) pairs: the design itself, or each network of a multi-network file."""
         d = self.load()
-        if d.networks and not d.nodes:
+        if d.multi:
             return [(f"{self.name}/{key}", net) for key, net in d.networks.items()]
         return [(self.name, d)]
 

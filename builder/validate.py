@@ -378,7 +378,7 @@ def _linear_warning(node, v: Validation, table, add):
 
 def validate(design: Design) -> Validation:
     """Check a design; return shapes, counts and every issue. Never raises for a bad design."""
-    if design.networks and not design.nodes:
+    if design.multi:
         return _validate_networks(design)
     v = Validation()
 
@@ -450,9 +450,14 @@ def _design_limits(v: Validation, table, add) -> None:
 
 def _validate_networks(design: Design) -> Validation:
     """A multi-network file: validate each network; node ids are reported as 'network/node'."""
+    return combine({name: validate(sub) for name, sub in design.networks.items()})
+
+
+def combine(reports: dict[str, Validation]) -> Validation:
+    """One report of several networks' (a GAN's): node ids become 'network/node', messages start '[network]',
+    sizes add up (so budgets cover every network)."""
     out = Validation()
-    for name, sub in design.networks.items():
-        r = validate(sub)
+    for name, r in reports.items():
         out.nodes.update({f"{name}/{k}": n for k, n in r.nodes.items()})
         out.issues += [i._replace(node=f"{name}/{i.node}" if i.node else None, message=f"[{name}] {i.message}")
                        for i in r.issues]  # fmt: skip

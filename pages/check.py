@@ -24,7 +24,7 @@ if raw.strip():
         st.error(f"This file cannot be read: {md(e)}", icon=":material/error:")
     else:
         st.subheader(md(design.name))
-        if design.networks and not design.nodes:
+        if design.multi:
             for net_name, net in design.networks.items():
                 st.markdown(f"#### Network `{net_name}`")
                 report.show(net, validate(net), key=f"check-{net_name}")

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from builder import generate, validate
 from builder.export import onnx_problems
 from builder.export.bundle import export_bundle
+from builder.plan import plan
 from builder.workspace import DamagedRun, Workspace
 from ui import export_view, session
 from ui.router import through_app
@@ -16,7 +16,7 @@ editor = session.editor()
 design, design_id, ws = editor.design, st.session_state["design_id"], session.workspace()
 st.title("Export")
 network = None
-if design.networks and not design.nodes:
+if design.multi:
     network = st.radio("Network", list(design.networks), horizontal=True, key="export-network")
 runs = [r for r in ws.runs(design_id) if r.status not in ("failed", "damaged")]
 run = export_view.weights_choice(runs, key="export-weights")
@@ -25,8 +25,9 @@ try:
 except DamagedRun as e:
     st.error(f"Run {md(run.run_id)} cannot be exported: {md(e)}")
     st.stop()
-target = source.networks[network] if network else source
-report = validate(target)
+whole = plan(source)  # checked once: the page, the code shown and every export take this plan
+target = whole.network(network) if network else whole
+report = target.report
 if not report.valid:
     st.error("The design has errors, so there is nothing to export yet: fix them on the Build page.")
     for issue in report.errors:
@@ -43,7 +44,7 @@ if st.button("Export", type="primary", key="export-go", icon=":material/package_
         weights = run.path / ("best.pt" if (run.path / "best.pt").exists() else "last.pt")
     with st.spinner("Writing model.py, exporting and verifying ONNX, writing train.py…"):
         try:
-            st.session_state["export"] = (choice, export_bundle(source, folder, weights, network))
+            st.session_state["export"] = (choice, export_bundle(whole, folder, weights, network))
         except (OSError, MemoryError) as e:  # a full disk, a model too big for this machine: earlier files stay
             st.error(md(e))
 if st.session_state.get("export", (None,))[0] == choice:  # the files of what is chosen now, not a former choice
@@ -52,7 +53,7 @@ if st.session_state.get("export", (None,))[0] == choice:  # the files of what is
     st.caption(f"Written to `{bundle.folder}`.")
 
 st.subheader("The code")
-st.code(generate(target, report).source, language="python", line_numbers=True)
+st.code(target.source, language="python", line_numbers=True)
 
 st.subheader("TensorBoard")
 logdir = run.path if run else ws.runs_dir

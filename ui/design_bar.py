@@ -101,7 +101,7 @@ def design_bar(editor: Editor) -> None:
                   args=(CONFIRM, design_id))  # fmt: skip
     if st.session_state.get(CONFIRM) == design_id:
         _confirm_delete(design_id, editor.design.name)
-    if editor.design.networks and not editor.design.nodes:
+    if editor.design.multi:
         keys = list(editor.design.networks)
         net = st.radio("Network", keys, index=keys.index(editor.network), horizontal=True, key="network",
                        help="this design holds several networks trained together; edit one at a time")  # fmt: skip

@@ -9,11 +9,17 @@ from builder.workspace import RunInfo
 from ui.text import md
 
 MIME = {"model.py": "text/x-python", "train.py": "text/x-python", "model.onnx": "application/octet-stream",
-        "model.pt": "application/octet-stream"}  # fmt: skip
+        "model.pt": "application/octet-stream", "data.npz": "application/octet-stream"}  # fmt: skip
 WHAT = {"model.py": "the model as readable PyTorch (the exact source LayerLoom runs); `python model.py` runs it",
         "model.pt": "the trained weights: `model.load_state_dict(torch.load('model.pt'))`",
         "model.onnx": "the model for onnxruntime, TensorRT, OpenVINO… verified against PyTorch below",
-        "train.py": "a standalone training script (plain PyTorch; `torchrun` for several GPUs)"}  # fmt: skip
+        "train.py": "a standalone training script (plain PyTorch, the same recipe as here; `torchrun` for several "
+                    "GPUs): `python train.py` trains on data.npz beside it",
+        "data.npz": "the dataset exactly as it trains here (split and normalized): X_train, y_train, X_val, y_val, "
+                    "X_test, y_test"}  # fmt: skip
+
+
+MAX_DOWNLOAD = 64 * 2**20  # bigger files are named by their path in the workspace instead
 
 
 def weights_choice(runs: list[RunInfo], key: str) -> RunInfo | None:
@@ -38,9 +44,14 @@ def best_metric(run: RunInfo) -> str:
 
 
 def downloads(bundle: Bundle, key: str) -> None:
-    for file in ("model.py", "model.pt", "model.onnx", "train.py"):
+    for file in ("model.py", "model.pt", "model.onnx", "train.py", "data.npz"):
         cols = st.columns([1, 3])
-        if file in bundle.files:
+        if file in bundle.files and bundle.files[file].stat().st_size > MAX_DOWNLOAD:
+            path = bundle.files[file]  # a download button holds the file in the server's memory: not for this size
+            cols[0].button(file, disabled=True, key=f"{key}-{file}-big", width="stretch")
+            cols[1].caption(f"{WHAT[file]} · {path.stat().st_size / 2**20:,.0f} MB, too big to download here (over "
+                            f"{MAX_DOWNLOAD // 2**20} MB): copy it from `{path}`")  # fmt: skip
+        elif file in bundle.files:
             path = bundle.files[file]
             cols[0].download_button(
                 file,

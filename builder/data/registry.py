@@ -83,19 +83,18 @@ class DatasetError(ValueError):
 
 
 def get_spec(name: str) -> DatasetSpec:
-    _ensure_loaded()
     if name not in DATASETS:
         raise DatasetError(f"unknown dataset {name!r}; available: {', '.join(sorted(DATASETS))}")
     return DATASETS[name]
 
 
 def list_datasets() -> list[DatasetSpec]:
-    _ensure_loaded()
     return list(DATASETS.values())
 
 
-def _ensure_loaded():
-    from . import files, images, sequences, tabular, text  # noqa: F401  (registers the specs)
+def forget_loaded() -> None:
+    """Drop every cached split (a dataset was registered again under the same name)."""
+    _load.cache_clear()
 
 
 def load_dataset(name: str, seed: int = 0, **options) -> Dataset:
@@ -136,11 +135,20 @@ def _load(name: str, seed: int, options: tuple) -> Dataset:
         std = xs[0].std(axis=axes, keepdims=True) + 1e-8
         xs = [(v - mean) / std for v in xs]
         mean, std = mean.reshape(-1).astype(np.float32), std.reshape(-1).astype(np.float32)
-    xs = [np.ascontiguousarray(v, dtype=np.float32 if spec.dtype == "float32" else np.int64) for v in xs]
+    xs = [_canonical(v, np.float32 if spec.dtype == "float32" else np.int64) for v in xs]
     y_mean, y_std = 0.0, 1.0
     if spec.task in ("regression", "forecasting"):
         y_mean, y_std = float(ys[0].mean()), float(ys[0].std() + 1e-8)
         ys = [(v - y_mean) / y_std for v in ys]
     label = spec.task in ("classification", "sequence_labeling")
-    ys = [np.ascontiguousarray(v, dtype=np.int64 if label else np.float32) for v in ys]
+    ys = [_canonical(v, np.int64 if label else np.float32) for v in ys]
     return Dataset(spec, xs[0], ys[0], xs[1], ys[1], xs[2], ys[2], mean, std, vocab, y_mean, y_std)
+
+
+def _canonical(a: np.ndarray, dtype) -> np.ndarray:
+    """C-contiguous with the plain strides: numpy calls an (N, 1, H, W) array contiguous whatever its size-1 dim's
+    stride, but torch then sees a channels-last tensor, and convolutions take another (not bit-equal) path than
+    for the same data read back from a file."""
+    a = np.ascontiguousarray(a, dtype=dtype)
+    plain = tuple(int(np.prod(a.shape[k + 1 :])) * a.itemsize for k in range(a.ndim))
+    return a if a.strides == plain else a.copy(order="C")

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..design import atomic_write
-from .registry import DATASETS, DatasetError, DatasetSpec, register
+from .registry import DATASETS, DatasetError, DatasetSpec, forget_loaded, register
 
 MAX_BYTES = 100 * 2**20  # an uploaded file
 MAX_CELLS = 5_000_000  # CSV rows × columns
@@ -292,9 +292,7 @@ def register_upload(name: str, parsed: dict, workspace: str | Path | None = None
         np.savez(buf, X=x, y=y, meta=meta, name=np.asarray([name]))
         atomic_write(folder / f"{clean}.npz", buf.getvalue())
     DATASETS.pop(key, None)
-    from .registry import _load
-
-    _load.cache_clear()
+    forget_loaded()
     return register(DatasetSpec(key, name, f"Uploaded: {len(x)} samples of shape {tuple(x.shape[1:])}.",
                                 parsed["task"], tuple(x.shape[1:]), "float32", lambda seed: (x, y),
                                 classes=tuple(parsed.get("classes", ())), targets=tuple(parsed.get("targets", ())),

@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 
 from ..design import Design
+from ..plan import Plan, plan
 from ..validate import DesignError
 from .onnx import OnnxExport, export_onnx
 from .python import export_python
@@ -23,7 +24,8 @@ from .weights import ExportError
 @dataclass
 class Bundle:
     folder: Path
-    files: dict[str, Path] = field(default_factory=dict)  # file name -> path: model.py, model.pt, model.onnx, train.py
+    files: dict[str, Path] = field(default_factory=dict)  # file name -> path: model.py, model.pt, model.onnx,
+    # train.py and data.npz
     onnx: OnnxExport | None = None
     problems: dict[str, str] = field(default_factory=dict)  # file name -> why it was not written
 
@@ -39,13 +41,15 @@ def network_weights(checkpoint: str | os.PathLike, network: str | None) -> dict 
     return model[network]
 
 
-def export_bundle(design: Design, folder: str | os.PathLike, weights=None, network: str | None = None,
+def export_bundle(design: Design | Plan, folder: str | os.PathLike, weights=None, network: str | None = None,
                   onnx: bool = True) -> Bundle:  # fmt: skip
-    """Write the exports of ``design`` (or of its ``network``) into ``folder``; see :class:`Bundle`."""
+    """Write the exports of ``design`` (or of its ``network``) into ``folder``; see :class:`Bundle`. The design
+    is checked once: every export takes the same plan."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     out = Bundle(folder)
-    target = design.networks[network] if network else design
+    whole = plan(design)
+    target = whole.network(network) if network else whole
     state = network_weights(weights, network) if weights is not None else None
     try:
         py = export_python(target, folder / "model.py", weights=state)
@@ -66,7 +70,13 @@ def export_bundle(design: Design, folder: str | os.PathLike, weights=None, netwo
                                     "together: python -m builder train design.json")  # fmt: skip
         return out
     try:
-        out.files["train.py"] = export_train_script(design, folder / "train.py")
+        script = export_train_script(whole, folder / "train.py")
     except (DesignError, ExportError) as e:
         out.problems["train.py"] = str(e)
+        return out
+    out.files["train.py"] = script.path
+    if script.data_path is not None:
+        out.files["data.npz"] = script.data_path
+    else:
+        out.problems["data.npz"] = script.data_problem
     return out

@@ -25,9 +25,10 @@ import numpy as np
 
 from ..codegen import VERSION
 from ..design import Design, dumps, load_design
+from ..plan import Plan, plan
 from ..registry import REGISTRY
-from ..validate import DesignError, Validation, validate
-from .weights import ExportError, load_weights, single_network
+from ..validate import Validation, validate
+from .weights import ExportError, single_network
 
 OPSET = 17  # legacy exporter: LayerNormalization is native from 17
 DYNAMO_OPSET = 18  # the dynamo exporter's minimum
@@ -69,8 +70,10 @@ class OnnxExport:
         }  # fmt: skip
 
 
-def onnx_problems(design: Design, report: Validation | None = None) -> list[tuple[str, str]]:
+def onnx_problems(design: Design | Plan, report: Validation | None = None) -> list[tuple[str, str]]:
     """(node id, reason) for every node that cannot be exported to ONNX, before any export work."""
+    if isinstance(design, Plan):
+        design, report = design.design, design.report
     report = report or validate(design)
     out = []
     for nid in report.order:
@@ -127,15 +130,13 @@ def _example(report: Validation, design: Design, nid: str, batch: int, length: i
     return torch.randn((batch, *shape), generator=gen)
 
 
-def export_onnx(design: Design | str | os.PathLike | dict, path, weights=None) -> OnnxExport:
+def export_onnx(design: Design | Plan | str | os.PathLike | dict, path, weights=None) -> OnnxExport:
     """Export to one .onnx file with dynamic batch (and sequence length where the design allows), named
     inputs/outputs and LayerLoom metadata; verify it with onnx.checker and onnxruntime at a batch size (and
     length) different from the traced one. Raises ExportError, naming the nodes, when it cannot."""
     start = time.perf_counter()
-    design = single_network(design if isinstance(design, Design) else load_design(design))
-    report = validate(design)
-    if not report.valid:
-        raise DesignError(report.issues)
+    p = single_network(plan(design if isinstance(design, (Design, Plan)) else load_design(design))).require()
+    design, report = p.design, p.report
     problems = onnx_problems(design, report)
     if problems:
         raise ExportError("cannot export to ONNX:\n" + "\n".join(f"- {msg}" for _, msg in problems))
@@ -144,14 +145,9 @@ def export_onnx(design: Design | str | os.PathLike | dict, path, weights=None) -
     import onnxruntime as ort
     import torch
 
-    from ..compile import build_model
-
-    model = build_model(design, seed=0)
-    if weights is not None:
-        model.load_state_dict(load_weights(weights, design))
+    model = p.load(weights) if weights is not None else p.new_model(seed=0)
     model.eval()
-    inputs = sorted(n.id for n in design.nodes if n.type == "Input")
-    outputs = sorted(n.id for n in design.nodes if n.type == "Output")
+    inputs, outputs = p.inputs, p.outputs
     new_length, follow = _sequence_axes(design, report, inputs, outputs)
     dynamic: dict[str, dict[int, str]] = {name: {0: "batch"} for name in inputs + outputs}
     if new_length is not None:
@@ -213,7 +209,7 @@ def _verify(file, model, report, design, inputs, new_length, ort, torch):
             ref = model(*xs)
         ref = ref if isinstance(ref, tuple) else (ref,)
         got = session.run(None, {i: x.numpy() for i, x in zip(inputs, xs) if i in present})
-        for name, r, g in zip(sorted(n.id for n in design.nodes if n.type == "Output"), ref, got):
+        for name, r, g in zip(design.output_ids, ref, got):
             r = r.numpy()
             if r.shape != g.shape:
                 raise ExportError(f"output {name!r}: onnxruntime gives shape {g.shape}, torch {r.shape}")

@@ -6,9 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..codegen import generate
 from ..design import Design, atomic_write, load_design
-from ..validate import validate
+from ..plan import Plan, plan
 from .weights import load_weights, single_network
 
 
@@ -20,7 +19,7 @@ class PythonExport:
     params: int
 
 
-def export_python(design: Design | str | os.PathLike | dict, path, weights=None) -> PythonExport:
+def export_python(design: Design | Plan | str | os.PathLike | dict, path, weights=None) -> PythonExport:
     """Write ``path`` (model.py) and, with ``weights``, ``path`` with suffix .pt (model.pt) beside it.
 
     The file is exactly the source ``build_model`` executes; its ``__main__`` block loads the .pt file next to
@@ -28,13 +27,12 @@ def export_python(design: Design | str | os.PathLike | dict, path, weights=None)
     """
     import torch
 
-    design = single_network(design if isinstance(design, Design) else load_design(design))
-    report = validate(design)
-    generated = generate(design, report)  # raises DesignError with every issue when invalid
+    p = single_network(plan(design if isinstance(design, (Design, Plan)) else load_design(design)))
+    generated = p.generated  # raises DesignError with every issue when invalid
     path = Path(path)
     weights_path = None
     if weights is not None:
-        state = load_weights(weights, design)
+        state = load_weights(weights, p)
         weights_path = atomic_write(path.with_suffix(".pt"), lambda tmp: torch.save(state, tmp))
     atomic_write(path, generated.source)
-    return PythonExport(path, weights_path, generated.class_name, report.params)
+    return PythonExport(path, weights_path, generated.class_name, p.report.params)

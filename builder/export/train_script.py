@@ -1,151 +1,71 @@
-"""Export a standalone training script: the model's own source plus a loop that reproduces the design's
-training settings, and that runs unchanged on one process or under ``torchrun --nproc_per_node=N`` with
-DistributedDataParallel (gloo on CPU, nccl on CUDA). It needs torch, and either LayerLoom's ``builder`` package
-(for the bundled dataset named in its settings) or an .npz file given with ``--data``."""
+"""Export a standalone training script, and the data it trains on.
+
+train.py = the model's own source + LayerLoom's training recipe (:mod:`builder.train.recipe`, copied as source,
+so the script trains exactly as the engine does) + a short main() that runs on one process or under
+``torchrun --nproc_per_node=N`` with DistributedDataParallel (gloo on CPU, nccl on CUDA). Its settings are the
+design's training section resolved by the task (the loss "auto" is already the task's loss). Beside it,
+data.npz holds the dataset exactly as the engine trains on it (split and normalized; plain arrays), and
+train.py reads it by default: it needs torch and numpy, nothing from LayerLoom. With the same seed, one epoch
+of train.py gives the validation loss the engine gives (tests/export/test_train_script.py).
+"""
 
 from __future__ import annotations
 
+import inspect
+import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..codegen import doc_text, generate
-from ..design import Design, load_design
+from ..codegen import doc_text
+from ..design import Design, atomic_write, load_design
+from ..plan import Plan, plan
 from ..registry import literal
-from .weights import ExportError, single_network
+from .weights import ExportError
 
-SUPPORTED = ("classification", "regression", "forecasting", "sequence_labeling", "autoencoder", "denoising")
+MAX_DATA_BYTES = 512 * 2**20  # data.npz: the bundled sets are at most ~30 MB; CIFAR-10 as float32 is ~740 MB
+MARKER = "# -- recipe "  # train.py contains recipe.py from the line after this one
+ENGINE_ONLY = ("device", "amp", "log_every", "probe_every", "histogram_every", "dataset_options")
 
-LOOP = '''
-
-
-def load_data(args):
-    """{split: (x, y)} from an .npz (X_train, y_train, X_val, y_val[, X_test, y_test]) or the named dataset."""
-    if args.data:
-        with np.load(args.data, allow_pickle=False) as z:
-            return {
-                s: (z[f"X_{s}"], z[f"y_{s}"])
-                for s in ("train", "val")
-                if f"X_{s}" in z.files
-            }
-    from builder.data import load_dataset  # LayerLoom's bundled datasets
-
-    d = load_dataset(
-        CONFIG["dataset"], seed=CONFIG["seed"], **CONFIG["dataset_options"]
-    )
-    return {s: d.split(s) for s in ("train", "val")}
+MAIN = '''
 
 
-def make_optimizer(params):
-    c = CONFIG
-    if c["optimizer"] == "sgd":
-        return torch.optim.SGD(
-            params,
-            lr=c["lr"],
-            momentum=c["momentum"],
-            nesterov=c["nesterov"],
-            weight_decay=c["weight_decay"],
-        )
-    if c["optimizer"] == "adagrad":
-        return torch.optim.Adagrad(params, lr=c["lr"], weight_decay=c["weight_decay"])
-    if c["optimizer"] == "rmsprop":
-        return torch.optim.RMSprop(
-            params, lr=c["lr"], momentum=c["momentum"], weight_decay=c["weight_decay"]
-        )
-    cls = torch.optim.AdamW if c["optimizer"] == "adamw" else torch.optim.Adam
-    return cls(params, lr=c["lr"], betas=c["betas"], weight_decay=c["weight_decay"])
+# -- the script ----------------------------------------------------------------------
 
 
-def loss_fn(out, x, y):
-    task, name = CONFIG["task"], CONFIG["loss"]
-    if task in ("autoencoder", "denoising"):
-        return F.mse_loss(out, x)
-    if name in ("auto", "cross_entropy") and task in (
-        "classification",
-        "sequence_labeling",
-    ):
-        out = out.transpose(1, 2) if out.dim() == 3 else out
-        return F.cross_entropy(out, y, label_smoothing=CONFIG["label_smoothing"])
-    if name == "nll":
-        return F.nll_loss(out.transpose(1, 2) if out.dim() == 3 else out, y)
-    if name == "bce_with_logits":
-        return F.binary_cross_entropy_with_logits(out, y.float().reshape(out.shape))
-    fn = {"l1": F.l1_loss, "huber": F.huber_loss}.get(name, F.mse_loss)
-    return fn(out, y.reshape(out.shape))
+def load_data(path):
+    """{split: (x, y)} from an .npz with X_train, y_train, X_val, y_val (plain arrays)."""
+    with np.load(path, allow_pickle=False) as z:
+        return {s: (z[f"X_{s}"], z[f"y_{s}"]) for s in ("train", "val")}
 
 
-def make_schedule(opt, steps_per_epoch, epochs):
-    c, sched = CONFIG, torch.optim.lr_scheduler
-    if c["schedule"] == "step":
-        return sched.StepLR(opt, c["step_size"], c["gamma"])
-    if c["schedule"] == "cosine":
-        return sched.CosineAnnealingLR(opt, epochs)
-    if c["schedule"] == "onecycle":
-        cycle = c["optimizer"] in ("adam", "adamw") or c["momentum"] > 0
-        return sched.OneCycleLR(
-            opt,
-            c["lr"],
-            epochs=epochs,
-            steps_per_epoch=steps_per_epoch,
-            cycle_momentum=cycle,
-        )
-    if c["schedule"] == "plateau":
-        return sched.ReduceLROnPlateau(
-            opt, factor=c["gamma"], patience=c["plateau_patience"]
-        )
-    return None
-
-
-def augment(xb, gen):
-    """Random horizontal flips and padded random crops for (N, C, H, W) images."""
-    if xb.dim() != 4:
-        return xb
-    if CONFIG["augment_flip"]:
-        flip = torch.rand(len(xb), generator=gen, device=xb.device) < 0.5
-        xb = torch.where(flip[:, None, None, None], xb.flip(-1), xb)
-    p = CONFIG["augment_crop"]
-    if p:
-        h, w = xb.shape[-2:]
-        dy, dx = torch.randint(
-            0, 2 * p + 1, (2,), generator=gen, device=xb.device
-        ).tolist()
-        xb = F.pad(xb, (p, p, p, p))[..., dy : dy + h, dx : dx + w]
-    return xb
-
-
-def train_epoch(net, model, opt, sched, x, y, shard, gen, steps):
-    """One pass over this rank's share; returns (sum of losses, samples) as a tensor."""
-    batch, noise = CONFIG["batch_size"], CONFIG["input_noise"]
-    noise = noise or (0.3 if CONFIG["task"] == "denoising" else 0.0)
-    weights = [p for n, p in model.named_parameters() if n.endswith("weight")]
-    total = torch.zeros(2, device=x.device)
+def train_epoch(net, step, x, y, order):
+    """One pass over this process's batches; (sum of losses, samples) as a tensor."""
     net.train()
-    for b in range(steps):
-        idx = shard[b * batch : (b + 1) * batch]
-        xb, yb = x[idx], y[idx]
-        inp = augment(xb, gen) if xb.is_floating_point() else xb
-        inp = inp + noise * torch.randn_like(inp) if noise else inp
-        loss = loss_fn(net(inp), xb, yb)
-        if CONFIG["l1"]:
-            loss = loss + CONFIG["l1"] * sum(w.abs().sum() for w in weights)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if CONFIG["grad_clip"]:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), CONFIG["grad_clip"])
-        opt.step()
-        if CONFIG["schedule"] == "onecycle":
-            sched.step()
-        total += torch.stack([loss.detach() * len(idx), torch.tensor(float(len(idx)))])
+    total = torch.zeros(2, device=x.device)
+    for idx in order:
+        loss, _ = step(x[idx], y[idx])
+        total += torch.stack([loss * len(idx), loss.new_tensor(float(len(idx)))])
     return total
 
 
-def main():
+def arguments():
+    here = Path(__file__).resolve().parent
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=CONFIG["epochs"])
-    parser.add_argument("--data", help=".npz with X_train, y_train, X_val, y_val")
+    parser.add_argument(
+        "--data",
+        default=str(here / "data.npz"),
+        help=".npz with X_train, y_train, X_val, y_val (default: data.npz beside this file)",
+    )
     parser.add_argument(
         "--out", default="model.pt", help="where rank 0 saves the state_dict"
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def setup():
+    """(rank, world size, device): torchrun sets WORLD_SIZE; else one process."""
     distributed = "WORLD_SIZE" in os.environ
     if distributed:
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
@@ -155,44 +75,51 @@ def main():
     if torch.cuda.is_available():
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)
-    torch.manual_seed(CONFIG["seed"])
-    data = load_data(args)
+    return rank, world, device
+
+
+def main():
+    args = arguments()
+    if not Path(args.data).is_file():
+        raise SystemExit(
+            f"no data file {args.data}: give --data FILE.npz (X_train, y_train, X_val, "
+            "y_val), or export again from LayerLoom, which writes data.npz here"
+        )
+    rank, world, device = setup()
+    c = dict(CONFIG, epochs=args.epochs)
+    data = load_data(args.data)
     x, y = (torch.as_tensor(a).to(device) for a in data["train"])
     vx, vy = (torch.as_tensor(a).to(device) for a in data["val"])
-    model = build_model().to(device)
+    model = new_model(build_model, c["seed"]).to(device)
     net = model
-    if distributed:
+    if world > 1:
         net = DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
-    steps = max(len(x) // (CONFIG["batch_size"] * world), 1)
-    opt = make_optimizer(model.parameters())
-    sched = make_schedule(opt, steps, args.epochs)
-    gen = torch.Generator(device=device).manual_seed(CONFIG["seed"])
-    best, stale = float("inf"), 0
+    gen = torch.Generator(device=device).manual_seed(c["seed"])
+    steps = -(-(len(x) // world) // c["batch_size"])  # batches per epoch, on each rank
+    opt = make_optimizer(c, net.parameters())
+    sched = make_schedule(c, opt, steps)
+    loss_fn = make_loss(c)
+    step = make_step(net, opt, sched, c, loss_fn, gen)
+    best, stale, history = float("inf"), 0, []
     for epoch in range(1, args.epochs + 1):
-        perm = torch.randperm(len(x), generator=gen, device=device)
-        shard = perm[
-            rank::world
-        ]  # the same permutation on every rank; each takes its share
-        total = train_epoch(net, model, opt, sched, x, y, shard, gen, steps)
-        if distributed:
+        order = batches(len(x), c, gen, device, rank, world)
+        total = train_epoch(net, step, x, y, order)
+        if world > 1:
             dist.all_reduce(total)
-        model.eval()
-        with torch.no_grad():
-            val = float(loss_fn(model(vx), vx, vy))
-        if sched is not None and CONFIG["schedule"] == "plateau":
-            sched.step(val)
-        elif sched is not None and CONFIG["schedule"] != "onecycle":
-            sched.step()
+        val, _ = evaluate(model, c, loss_fn, vx, vy, c["eval_batch"])
+        end_epoch(c, sched, val)
+        train_loss = float(total[0] / total[1])
+        history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val})
         if rank == 0:
-            train_loss = float(total[0] / total[1])
             print(f"epoch {epoch}: train loss {train_loss:.4f}, val loss {val:.4f}")
         best, stale = (val, 0) if val < best else (best, stale + 1)
-        if CONFIG["early_stopping"] and stale >= CONFIG["early_stopping"]:
+        if c["early_stopping"] and stale >= c["early_stopping"]:
             break
     if rank == 0:
         torch.save(model.state_dict(), args.out)
-        print(f"saved {args.out}")
-    if distributed:
+        Path(args.out).with_suffix(".json").write_text(json.dumps(history, indent=1))
+        print(f"saved {args.out} and its losses, {Path(args.out).with_suffix('.json')}")
+    if world > 1:
         dist.barrier()  # every rank finishes together before the group goes away
         dist.destroy_process_group()
 
@@ -202,40 +129,109 @@ if __name__ == "__main__":
 '''
 
 
-def export_train_script(design: Design | str | os.PathLike | dict, path) -> Path:
-    """Write the standalone training script for ``design`` (its training section, resolved) to ``path``."""
-    from ..train.config import resolve_config
+@dataclass(frozen=True)
+class TrainScript:
+    path: Path
+    data_path: Path | None  # data.npz beside it (None when not written)
+    data_problem: str = ""  # why data.npz was not written
 
-    design = single_network(design if isinstance(design, Design) else load_design(design))
-    cfg, issues = resolve_config(design)
+
+def recipe_source() -> str:
+    """The recipe module's code, from the line after its marker: what train.py contains."""
+    from ..train import recipe
+
+    text = inspect.getsource(recipe)
+    return text[text.index("\n", text.index(MARKER)) + 1 :].strip("\n") + "\n"
+
+
+def script_text(p: Plan, settings: dict) -> str:
+    """train.py's text for plan ``p`` trained with the recipe ``settings``."""
+    config = "CONFIG = {\n" + "".join(f'    "{k}": {_value(v)},\n' for k, v in settings.items()) + "}\n"
+    body = p.generated.body
+    imports = ["argparse", "json", *(["math"] if "math" in p.generated.imports else []), "os"]
+    doc = (f'"""Train the {settings["task"]} model {doc_text(p.design.name)!r} on {settings["dataset"]}.\n\n'
+           "Run: python train.py (it reads data.npz beside it), or torchrun --nproc_per_node=N\n"
+           'train.py (DistributedDataParallel). Exported by LayerLoom; needs torch and numpy.\n"""\n\n')  # fmt: skip
+    head = doc + "".join(f"import {m}\n" for m in imports) + "from pathlib import Path\n\n"
+    head += "import numpy as np\nimport torch\nimport torch.distributed as dist\nimport torch.nn.functional as F\n"
+    head += "from torch import nn\nfrom torch.nn.parallel import DistributedDataParallel as DDP\n\n"
+    recipe = "\n\n\n# -- the training recipe (LayerLoom's builder/train/recipe.py) ----------------------\n\n\n"
+    return head + config + "\n\n" + body.rstrip("\n") + recipe + recipe_source().rstrip("\n") + MAIN
+
+
+def resolve(design: Design | Plan | str | os.PathLike | dict):
+    """(plan, checked settings, the recipe's settings, why the data cannot be written or "") for an export of
+    ``design``'s training; ExportError when no train.py can be written."""
+    from ..data import get_spec
+    from ..registry import Params
+    from ..tasks import TaskMismatch, get_task
+    from ..train.config import resolve_config
+    from ..validate import ERROR
+
+    p = plan(design if isinstance(design, (Design, Plan)) else load_design(design))
+    if p.multi:
+        names = ", ".join(p.networks)
+        raise ExportError(f"train.py covers single-network designs; this file holds several networks ({names}), and "
+                          "a GAN trains with both together: python -m builder train design.json")  # fmt: skip
+    p.require()
+    cfg, issues = resolve_config(p.design)
     if issues:
         raise ExportError("the training settings have errors: " + "; ".join(i.message for i in issues))
-    if cfg.task not in SUPPORTED:
-        raise ExportError(f"train.py export covers {', '.join(SUPPORTED)}; this design's task is {cfg.task}")
-    model = generate(design, main=False).source
-    settings = {k: v for k, v in cfg.items() if k not in ("device", "amp", "log_every", "histogram_every")}
-    config = "CONFIG = {\n" + "".join(f'    "{k}": {_value(v)},\n' for k, v in settings.items()) + "}\n"
-    body = model.split("from torch import nn\n\n\n", 1)[1]  # helpers, the model class, build_model()
-    imports = ["argparse", *(["math"] if "math." in body else []), "os"]
-    script = (
-        f'"""Train the {cfg.task} model {doc_text(design.name)!r} on {cfg.dataset}.\n\n'
-        "Run: python train.py, or torchrun --nproc_per_node=N train.py (DistributedDataParallel).\n"
-        'Exported by LayerLoom.\n"""\n\n'
-        + "".join(f"import {m}\n" for m in imports)
-        + "\nimport numpy as np\nimport torch\nimport torch.distributed as dist\nimport torch.nn.functional as F\n"
-        "from torch import nn\nfrom torch.nn.parallel import DistributedDataParallel as DDP\n\n"
-        + config
-        + "\n\n"
-        + body
-    ).rstrip("\n") + LOOP
+    task = get_task(cfg.task)
+    if task.name == "gan":
+        raise ExportError("train.py covers single-network tasks; a GAN trains a generator and a discriminator "
+                          "together, from one file holding both: python -m builder train design.json")  # fmt: skip
+    try:
+        c = Params({**cfg, **task.recipe(p, cfg)})
+    except TaskMismatch as e:
+        raise ExportError(f"train.py cannot be written: {e}") from None
+    misfit = [i for i in task.fits(p, get_spec(cfg.dataset)) if i.severity == ERROR]
+    why = ""
+    if misfit:
+        why = (f"no data.npz: the design does not fit its training dataset, {cfg.dataset} ({misfit[0].message.rstrip('.')}"
+               "). Run train.py with --data FILE.npz holding data it fits.")  # fmt: skip
+    return p, cfg, c, why
+
+
+def export_train_script(design: Design | Plan | str | os.PathLike | dict, path, data: bool = True) -> TrainScript:
+    """Write train.py for ``design`` (its training section, resolved) to ``path``, and with ``data`` the
+    dataset it trains on as data.npz beside it (not when the design does not fit it: the script is still
+    written, to train on another .npz)."""
+    from .. import budget
+
+    p, cfg, c, misfit = resolve(design)
+    settings = {k: v for k, v in c.items() if k not in ENGINE_ONLY}
+    settings["eval_batch"] = budget.eval_batch(p.report, budget.available("cpu"))
     path = Path(path)
-    path.write_text(script, encoding="utf-8")
-    return path
+    atomic_write(path, script_text(p, settings))
+    if not data or misfit:
+        return TrainScript(path, None, misfit)
+    try:
+        return TrainScript(path, write_data(cfg, path.with_name("data.npz")))
+    except ExportError as e:
+        return TrainScript(path, None, str(e))
+
+
+def write_data(cfg, path: Path) -> Path:
+    """The run's dataset (split and normalized as the engine sees it) as plain arrays in an .npz."""
+    import numpy as np
+
+    from ..data import load_dataset
+
+    d = load_dataset(cfg.dataset, seed=cfg.seed, **cfg.dataset_options)
+    arrays = {f"{a}_{s}": d.split(s)[i] for s in ("train", "val", "test") for i, a in enumerate("Xy")}
+    size = sum(a.nbytes for a in arrays.values())
+    if size > MAX_DATA_BYTES:
+        raise ExportError(f"data.npz would be {size / 2**20:,.0f} MiB, over the {MAX_DATA_BYTES // 2**20} MiB limit for "
+                          f"an exported dataset: run train.py with --data FILE.npz of {cfg.dataset}")  # fmt: skip
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return atomic_write(path, buf.getvalue())
 
 
 def _value(v) -> str:
     if isinstance(v, dict):
         return "{" + ", ".join(f"{literal(k)}: {_value(x)}" for k, x in v.items()) + "}"
-    if isinstance(v, tuple):
+    if isinstance(v, (tuple, list)):
         return "[" + ", ".join(_value(x) for x in v) + "]"
     return literal(v)

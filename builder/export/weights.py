@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from ..design import Design
+from ..plan import Plan, plan
 
 CHECKPOINT_KEYS = ("model", "state_dict", "model_state_dict", "model_state")
 
@@ -16,14 +17,17 @@ class ExportError(RuntimeError):
     """An export that cannot be done or did not verify; the message says why and what to do."""
 
 
-def load_weights(weights: str | os.PathLike | dict, design: Design) -> dict[str, torch.Tensor]:
+def load_weights(weights: str | os.PathLike | dict, design: Design | Plan) -> dict[str, torch.Tensor]:
     """The design's state_dict from a checkpoint file, a state_dict file, or a dict of either.
 
     Files are read with ``torch.load(weights_only=True)``: tensors and plain containers only, no code. The
     weights must fit the design exactly (strict), or the message lists the keys that do not.
     """
-    from ..compile import build_model
+    return load_into(weights, plan(design)).state_dict()
 
+
+def load_into(weights: str | os.PathLike | dict, p: Plan) -> torch.nn.Module:
+    """A model of plan ``p`` holding ``weights`` (read and checked as :func:`load_weights` says)."""
     state = weights
     if not isinstance(weights, dict):
         path = Path(weights)
@@ -40,9 +44,10 @@ def load_weights(weights: str | os.PathLike | dict, design: Design) -> dict[str,
         if isinstance(state.get(key), dict):
             state = state[key]
             break
-    if design.name in state and isinstance(state[design.name], dict):  # a GAN checkpoint holds both networks
-        state = state[design.name]
-    model = build_model(design)
+    name = p.design.name
+    if name in state and isinstance(state[name], dict):  # a GAN checkpoint holds both networks
+        state = state[name]
+    model = p.new_model()
     try:
         model.load_state_dict(state, strict=True)
     except (RuntimeError, TypeError) as e:
@@ -57,15 +62,15 @@ def load_weights(weights: str | os.PathLike | dict, design: Design) -> dict[str,
         if not detail:
             detail.append(str(e).strip().splitlines()[-1])
         raise ExportError(
-            f"the weights do not fit design {design.name!r}: {'; '.join(detail)}. Were they saved from another "
+            f"the weights do not fit design {name!r}: {'; '.join(detail)}. Were they saved from another "
             "design (or before its layers changed)?"
         ) from None
-    return model.state_dict()
+    return model
 
 
-def single_network(design: Design) -> Design:
-    """The design itself, or an error naming the networks when a file holds several (a GAN)."""
-    if design.networks and not design.nodes:
+def single_network(design: Design | Plan) -> Design | Plan:
+    """The design (or plan) itself, or an error naming the networks when a file holds several (a GAN)."""
+    if design.multi:
         names = ", ".join(design.networks)
         first = next(iter(design.networks))
         raise ExportError(f"this file holds several networks ({names}); export one at a time, e.g. with "

@@ -17,8 +17,11 @@ class Prober:
     """Decides once which probes apply to a design, then takes snapshots: {probe name: arrays}."""
 
     def __init__(self, model, design: Design, task: str, x_probe: torch.Tensor, y_probe: torch.Tensor,
-                 vocab: tuple[str, ...] = ()):  # fmt: skip
+                 vocab: tuple[str, ...] = (), reconstruction: int | None = None):  # fmt: skip
+        """``reconstruction``: the index of the model's reconstruction output (an autoencoder's or VAE's, as
+        the task found it in the graph); None when the model reconstructs nothing."""
         self.model, self.design, self.task = model, design, task
+        self.reconstruction = reconstruction
         self.x, self.y = x_probe[:SAMPLES], y_probe[:SAMPLES]
         types = {n.type for n in design.nodes}
         self.has_maps = any(t.startswith(views.FEATURE_TYPES) for t in types)
@@ -56,22 +59,14 @@ class Prober:
                 snap["tokens"] = [[v[i] if i < len(v) else str(i) for i in row] for row in x[:2].tolist()]
         for nid in self.recurrent:
             snap.setdefault("gates", {})[nid] = views.recurrent_gates(m, d, nid, x[:1])
-        if self.task in ("autoencoder", "denoising", "vae"):
-            index = _recon_index(d) if self.task == "vae" else 0
-            snap["reconstructions"] = stats.reconstructions(m, x, index)
+        if self.reconstruction is not None:
+            snap["reconstructions"] = stats.reconstructions(m, x, self.reconstruction)
         if self.is_2d:
             snap["decision_boundary"] = {**stats.decision_boundary(m, self.points, grid=50), "points": self.points,
                                          "labels": self.labels}  # fmt: skip
         for nid in self.embeddings:
             snap["embedding"] = stats.embedding_pca(m, nid, list(self.vocab))
         return snap
-
-
-def _recon_index(design: Design) -> int:
-    outputs = sorted(n.id for n in design.nodes if n.type == "Output")
-    from ..train.tasks import _vae_outputs
-
-    return _vae_outputs(design, outputs)[0]
 
 
 def to_tensors(obj):

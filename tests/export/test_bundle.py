@@ -2,17 +2,21 @@
 
 import subprocess
 import sys
+from unittest import mock
 
 import torch
 
+from builder import codegen
 from builder.export.bundle import export_bundle
 from builder.templates import load_template
 from builder.train import train
 
+validation = sys.modules["builder.validate"]  # (builder.validate is also the name of the function)
+
 
 def test_an_untrained_bundle_has_model_onnx_and_train_script(tmp_path):
     out = export_bundle(load_template("lenet5"), tmp_path)
-    assert set(out.files) == {"model.py", "model.onnx", "train.py"} and not out.problems
+    assert set(out.files) == {"model.py", "model.onnx", "train.py", "data.npz"} and not out.problems
     assert out.onnx.max_abs_diff < 1e-5 and out.onnx.verified_batches
     assert subprocess.run([sys.executable, str(out.files["model.py"])], capture_output=True).returncode == 0
 
@@ -39,3 +43,21 @@ def test_an_invalid_design_writes_nothing_and_says_why(tmp_path):
     design.node("conv1").params["kernel_size"] = 50
     out = export_bundle(design, tmp_path)
     assert not out.files and "kernel_size=50" in out.problems["model.py"]
+
+
+def test_one_export_checks_the_design_once_and_writes_its_source_once(tmp_path):
+    """The bug: one Export click validated 6-7 times, generated 5 times and built 3 times."""
+    calls = {"validate": 0, "generate": 0}
+
+    def counted(name, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    with mock.patch.object(validation, "_structure", counted("validate", validation._structure)), \
+            mock.patch.object(codegen, "generate", counted("generate", codegen.generate)):  # fmt: skip
+        out = export_bundle(load_template("lenet5"), tmp_path)
+    assert {"model.py", "model.onnx", "train.py", "data.npz"} <= set(out.files)
+    assert calls == {"validate": 1, "generate": 1}

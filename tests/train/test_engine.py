@@ -87,16 +87,21 @@ def test_resume_continues_the_same_run_exactly(tmp_path):
 
 
 def test_divergence_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
-    from builder.train.tasks import Task
+    from builder.train import recipe
 
-    original, calls = Task.loss, {"n": 0}
+    original, calls = recipe.make_loss, {"n": 0}
 
-    def exploding(self, out, target):  # fine for epoch 1 (20 steps + validation), then the loss blows up
-        calls["n"] += 1
-        value = original(self, out, target)
-        return value * 1e9 if calls["n"] > 30 else value
+    def exploding(c):  # fine for epoch 1 (20 steps + validation), then the loss blows up
+        loss = original(c)
 
-    with mock.patch.object(Task, "loss", exploding):
+        def wrapped(out, target):
+            calls["n"] += 1
+            value = loss(out, target)
+            return value * 1e9 if calls["n"] > 30 else value
+
+        return wrapped
+
+    with mock.patch.object(recipe, "make_loss", exploding):
         r = quick("digits_mlp", tmp_path, epochs=3, log_every=1)
     assert r.status == "failed" and "at step 30 (epoch 2)" in r.message and "Lower the learning rate" in r.message
     assert f"The last good checkpoint is {r.run_dir / 'last.pt'}" in r.message

@@ -1,0 +1,343 @@
+"""Tasks as a registry, like layers: each task is one registered object that says which designs and datasets
+it fits (with the fix), where its outputs are — found by their role in the graph, never by a node's name —, its
+target, its loss ("auto" resolved from the design: BCE for one logit, NLL after a LogSoftmax), its metrics, and
+the plain settings the training recipe (:mod:`builder.train.recipe`) runs with.
+
+Adding a task is one subclass and one :func:`register` call; the engine, the exported train.py, the probes and
+the pages read everything task-specific from here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from .plan import Plan
+from .registry import fmt_shape
+from .validate import ERROR, WARNING, Issue, producer
+
+if TYPE_CHECKING:
+    from .data.registry import Dataset, DatasetSpec
+
+
+class TaskMismatch(ValueError):
+    """A design that does not have the outputs a task needs; ``issues`` say which and how to fix it."""
+
+    def __init__(self, issues: list[Issue]):
+        super().__init__(issues[0].message)
+        self.issues = issues
+
+
+class Task:
+    """One task. Subclasses set the class attributes and override what differs."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    data: ClassVar[tuple[str, ...]] = ()  # dataset tasks it trains on (empty: any)
+    reconstructs: ClassVar[bool] = False  # the target is the input itself
+    counts_correct: ClassVar[bool] = False  # the training loop counts correct predictions (accuracy)
+
+    # -- which designs and datasets it fits -----------------------------------------------------------------
+    def fits(self, plan: Plan, spec: DatasetSpec) -> list[Issue]:
+        """Every issue that stops ``plan`` from training on ``spec`` for this task (warnings included)."""
+        if not plan.valid:
+            return plan.report.errors
+        if plan.multi:
+            return [Issue(None, None, ERROR, f"this file holds several networks ({', '.join(plan.networks)}); only "
+                                             "a GAN trains several. Set training.task to 'gan', or train one network.")]  # fmt: skip
+        if self.data and spec.task not in self.data:
+            wants = " or ".join(self.data)
+            return [Issue(None, None, ERROR, f"task {self.name} trains on {wants} datasets; {spec.name} is a "
+                                             f"{spec.task} dataset. Pick a {wants} dataset, or set training.task to "
+                                             f"{spec.task}.")]  # fmt: skip
+        issues = _input_issues(plan, spec)
+        if issues is None:
+            return self._one_input(plan, spec)
+        try:
+            roles = self.outputs(plan)
+        except TaskMismatch as e:
+            return issues + e.issues
+        return issues + self.check_outputs(plan, spec, roles)
+
+    def _one_input(self, plan: Plan, spec: DatasetSpec) -> list[Issue]:
+        ins = plan.inputs
+        return [Issue(ins[1] if len(ins) > 1 else None, None, ERROR,
+                      f"{spec.title} gives one input per sample but the design has {len(ins)} Input nodes "
+                      f"({', '.join(map(repr, ins))}). Keep one Input.")]  # fmt: skip
+
+    def outputs(self, plan: Plan) -> dict[str, int]:
+        """Where the task's outputs are: role -> index among the model's outputs. Raises TaskMismatch."""
+        outs = plan.outputs
+        if len(outs) != 1:
+            node = outs[1] if len(outs) > 1 else None
+            raise TaskMismatch([Issue(node, None, ERROR, f"task {self.name} trains one output but the design has "
+                                                         f"{len(outs)} Output nodes ({', '.join(map(repr, outs))}). "
+                                                         "Keep one Output.")])  # fmt: skip
+        return {"prediction": 0}
+
+    def main_output(self, plan: Plan) -> str:
+        """The Output node the task judges (the prediction, or the reconstruction)."""
+        roles = self.outputs(plan)
+        return plan.outputs[roles.get("prediction", roles.get("reconstruction", 0))]
+
+    def check_outputs(self, plan: Plan, spec: DatasetSpec, roles: dict[str, int]) -> list[Issue]:
+        return []
+
+    # -- training -----------------------------------------------------------------------------------------------
+    def loss(self, plan: Plan, cfg) -> str:
+        """The loss name the recipe trains with: the configured one, or this task's usual one for ``auto``."""
+        return cfg["loss"] if cfg["loss"] != "auto" else "mse"
+
+    def noise(self, cfg) -> float:
+        """Gaussian noise std added to the inputs while training."""
+        return float(cfg["input_noise"])
+
+    def eval_noise(self, cfg) -> float:
+        """Noise added to the inputs when evaluating (a denoiser is judged on noisy inputs)."""
+        return 0.0
+
+    def recipe(self, plan: Plan, cfg) -> dict:
+        """The task's part of the recipe's settings, as plain values (written into the exported train.py)."""
+        return {"task": self.name, "loss": self.loss(plan, cfg), "target": "x" if self.reconstructs else "y",
+                "noise": self.noise(cfg), "eval_noise": self.eval_noise(cfg), "outputs": self.outputs(plan)}  # fmt: skip
+
+    def per_sample(self, spec: DatasetSpec) -> int:
+        """Predictions per sample (for accuracy): one, or one per step."""
+        return 1
+
+    # -- evaluation -------------------------------------------------------------------------------------------
+    def metrics(self, out, target, loss: float, dataset: Dataset) -> dict:
+        """Metrics of the concatenated main outputs ``out`` against ``target``."""
+        import torch.nn.functional as F
+
+        return {"loss": loss, "mse": float(F.mse_loss(out.cpu(), target.cpu()))}
+
+
+TASKS: dict[str, Task] = {}
+
+
+def register(task: Task) -> Task:
+    assert task.name not in TASKS, task.name
+    TASKS[task.name] = task
+    return task
+
+
+def get_task(name: str) -> Task:
+    if name not in TASKS:
+        raise KeyError(f"unknown task {name!r}; known: {', '.join(TASKS)}")
+    return TASKS[name]
+
+
+def check_fit(design, spec: DatasetSpec, task: str | None = None) -> list[Issue]:
+    """Issues that stop ``design`` (or a plan) from training on ``spec`` for ``task`` (default: the dataset's)."""
+    from .plan import plan as make_plan
+
+    return get_task(task or spec.task).fits(make_plan(design), spec)
+
+
+# -- shared checks ----------------------------------------------------------------------------------------------
+def _input_issues(plan: Plan, spec: DatasetSpec) -> list[Issue] | None:
+    """The single Input against the dataset's samples; None when there is not exactly one Input."""
+    if len(plan.inputs) != 1:
+        return None
+    nid, report, issues = plan.inputs[0], plan.report, []
+    x = report.nodes[nid]
+    if x.shape != spec.input_shape:
+        issues.append(Issue(nid, None, ERROR, f"Input {nid!r} is {fmt_shape(x.shape)} but {spec.name} gives "
+                                              f"{fmt_shape(spec.input_shape)} samples: set its shape to "
+                                              f"{list(spec.input_shape)}."))  # fmt: skip
+    if x.dtype != spec.dtype:
+        what = "token ids" if spec.dtype == "int64" else "real values"
+        issues.append(Issue(nid, None, ERROR, f"Input {nid!r} has dtype {x.dtype} but {spec.name} gives {what} "
+                                              f"({spec.dtype}): set its dtype to {spec.dtype}."))  # fmt: skip
+    if spec.vocab_size:
+        for n in plan.design.nodes:
+            if n.type == "Embedding" and n.id in report.resolved:
+                size = report.resolved[n.id]["num_embeddings"]
+                if size < spec.vocab_size:
+                    issues.append(Issue(n.id, None, ERROR, f"Embedding {n.id!r} has num_embeddings={size} but "
+                                                           f"{spec.name} uses {spec.vocab_size} token ids: set "
+                                                           f"num_embeddings to at least {spec.vocab_size}."))  # fmt: skip
+    return issues
+
+
+def width_fix(plan: Plan, output_id: str, want: int) -> str:
+    """How to make ``output_id`` ``want`` wide: name the layer that sets its width."""
+    design, report = plan.design, plan.report
+    origin = producer({n.id: n.type for n in design.nodes}, report.inputs, output_id)
+    node = design.node(origin) if origin is not None else None
+    if node is not None and node.type == "Linear":
+        return f"set the out_features of Linear {node.id!r} to {want}"
+    if node is not None and node.type.startswith("Conv"):
+        return f"set the out_channels of {node.type} {node.id!r} to {want}"
+    return f"end the model with a Linear of out_features={want}"
+
+
+# -- the tasks --------------------------------------------------------------------------------------------------
+class Classification(Task):
+    name, title, data, counts_correct = "classification", "Classification", ("classification",), True
+
+    def check_outputs(self, plan, spec, roles):
+        main = plan.outputs[roles["prediction"]]
+        y, n = plan.shape(main), len(spec.classes)
+        if y not in ((n,), (1,)) or (y == (1,) and n != 2):
+            flatten = " (and add a Flatten before it)." if len(y) > 1 else "."
+            return [Issue(main, None, ERROR, f"Output {main!r} gives {fmt_shape(y)} but {spec.name} has {n} classes: "
+                                             f"{width_fix(plan, main, n)}{flatten}")]  # fmt: skip
+        if y == (1,):
+            return [Issue(main, None, WARNING, f"Output {main!r} gives one logit for {spec.name}'s 2 classes: it "
+                                               "trains with binary cross-entropy (BCE with logits).")]  # fmt: skip
+        return []
+
+    def loss(self, plan, cfg):
+        if cfg["loss"] != "auto":
+            return cfg["loss"]
+        main = plan.outputs[self.outputs(plan)["prediction"]]
+        last = plan.design.source_of(main)
+        if last is not None and last.type == "LogSoftmax":
+            return "nll"
+        return "bce_with_logits" if plan.shape(main) == (1,) else "cross_entropy"
+
+    def metrics(self, out, target, loss, dataset):
+        from .train import metrics
+
+        pred = (out.reshape(-1) > 0).long() if out.shape[-1] == 1 else out.argmax(-1)
+        return {"loss": loss, **metrics.classification(pred.cpu(), target.cpu(), len(dataset.spec.classes))}
+
+
+class SequenceLabeling(Classification):
+    name, title, data = "sequence_labeling", "Sequence labeling", ("sequence_labeling",)
+
+    def check_outputs(self, plan, spec, roles):
+        main = plan.outputs[roles["prediction"]]
+        y, want = plan.shape(main), (spec.input_shape[0], len(spec.classes))
+        if y != want:
+            return [Issue(main, None, ERROR, f"Output {main!r} gives {fmt_shape(y)} but {spec.name} needs one score "
+                                             f"per class at every step, {fmt_shape(want)}: keep the time dim and "
+                                             f"{width_fix(plan, main, want[1])}.")]  # fmt: skip
+        return []
+
+    def per_sample(self, spec):
+        return spec.input_shape[0]
+
+    def metrics(self, out, target, loss, dataset):
+        pred = out.argmax(-1)
+        return {"loss": loss, "accuracy": float((pred == target).float().mean()),
+                "sequence_accuracy": float((pred == target).all(-1).float().mean())}  # fmt: skip
+
+
+class Regression(Task):
+    name, title, data = "regression", "Regression", ("regression", "forecasting")
+
+    def check_outputs(self, plan, spec, roles):
+        main = plan.outputs[roles["prediction"]]
+        y, n = plan.shape(main), len(spec.targets)
+        if y != (n,):
+            return [Issue(main, None, ERROR, f"Output {main!r} gives {fmt_shape(y)} but {spec.name} has {n} "
+                                             f"target(s): {width_fix(plan, main, n)}.")]  # fmt: skip
+        return []
+
+    def metrics(self, out, target, loss, dataset):
+        from .train import metrics
+
+        return {"loss": loss, **metrics.regression(out.cpu(), target.cpu().reshape(out.shape), dataset.y_std)}
+
+
+class Forecasting(Regression):
+    name, title = "forecasting", "Forecasting"
+
+
+class Autoencoder(Task):
+    name, title, reconstructs = "autoencoder", "Autoencoder (reconstruction)", True
+
+    def outputs(self, plan):
+        return {"reconstruction": super().outputs(plan)["prediction"]}
+
+    def check_outputs(self, plan, spec, roles):
+        main = plan.outputs[roles["reconstruction"]]
+        y = plan.shape(main)
+        if y != spec.input_shape:
+            return [Issue(main, None, ERROR, f"Output {main!r} gives {fmt_shape(y)} but a reconstruction of "
+                                             f"{spec.name} must be {fmt_shape(spec.input_shape)}: end the decoder "
+                                             f"with a Reshape to {list(spec.input_shape)}.")]  # fmt: skip
+        return []
+
+
+class Denoising(Autoencoder):
+    name, title = "denoising", "Denoising autoencoder"
+
+    def noise(self, cfg):
+        return float(cfg["input_noise"]) or 0.3
+
+    def eval_noise(self, cfg):
+        return self.noise(cfg)
+
+
+class VAE(Autoencoder):
+    name, title = "vae", "Variational autoencoder"
+
+    def outputs(self, plan):
+        """(reconstruction, mu, logvar) from the Reparameterize node: mu and logvar are the Outputs fed by its
+        two inputs; the reconstruction is the remaining Output."""
+        design, report = plan.design, plan.report
+        rep = next((n.id for n in design.nodes if n.type == "Reparameterize"), None)
+        if rep is None:
+            raise TaskMismatch([Issue(None, None, ERROR, "a VAE needs a Reparameterize node whose inputs are mu and "
+                                                         "logvar (see the vae template).")])  # fmt: skip
+        mu_src, logvar_src = (report.inputs.get(rep) or [None, None])[:2]
+        feeds = {o: (report.inputs.get(o) or [None])[0] for o in plan.outputs}
+        mu = next((i for i, o in enumerate(plan.outputs) if feeds[o] == mu_src), None)
+        logvar = next((i for i, o in enumerate(plan.outputs) if feeds[o] == logvar_src), None)
+        rest = [i for i in range(len(plan.outputs)) if i not in (mu, logvar)]
+        if mu is None or logvar is None or len(rest) != 1:
+            raise TaskMismatch([Issue(rep, None, ERROR, "a VAE needs three Outputs: the reconstruction, and mu and "
+                                                        "logvar (the two inputs of the Reparameterize node "
+                                                        f"{rep!r}). Add Output nodes after them.")])  # fmt: skip
+        return {"reconstruction": rest[0], "mu": mu, "logvar": logvar}
+
+    def loss(self, plan, cfg):
+        return "vae"  # the reconstruction's summed squared error plus the KL divergence, per sample
+
+
+class GAN(Task):
+    name, title = "gan", "GAN (generator and discriminator)"
+
+    def fits(self, plan, spec):
+        """A GAN file has networks 'generator' (noise -> a sample) and 'discriminator' (a sample -> one logit)."""
+        missing = [k for k in ("generator", "discriminator") if k not in plan.networks]
+        if missing:
+            return [Issue(None, None, ERROR, "a GAN needs networks named 'generator' and 'discriminator' in one "
+                                             f"file; missing: {', '.join(missing)}.")]  # fmt: skip
+        if not plan.valid:
+            return plan.report.errors
+        issues = []
+        for role in ("generator", "discriminator"):
+            issues += self._network(role, plan.networks[role], spec)
+        return issues
+
+    def _network(self, role: str, net: Plan, spec: DatasetSpec) -> list[Issue]:
+        ins, outs = net.inputs, net.outputs
+        if len(ins) != 1 or len(outs) != 1:
+            return [Issue(None, None, ERROR, f"the {role} needs exactly one Input and one Output.")]
+        node = outs[0] if role == "generator" else ins[0]
+        issues, sample = [], net.shape(node)
+        if sample != spec.input_shape:
+            where = f"Output {node!r}" if role == "generator" else f"Input {node!r}"
+            issues.append(Issue(f"{role}/{node}", None, ERROR, f"the {role}'s {where} is {fmt_shape(sample)} but "
+                                                               f"{spec.name} samples are {fmt_shape(spec.input_shape)}"
+                                                               f": make it {list(spec.input_shape)}."))  # fmt: skip
+        if role == "discriminator" and net.shape(outs[0]) != (1,):
+            issues.append(Issue(f"discriminator/{outs[0]}", None, ERROR,
+                                "the discriminator must give one real-vs-fake logit, (N, 1), but gives "
+                                f"{fmt_shape(net.shape(outs[0]))}: end it with a Linear of out_features=1."))  # fmt: skip
+        return issues
+
+    def loss(self, plan, cfg):
+        return "non-saturating GAN"
+
+    def outputs(self, plan):
+        return {}  # each network has one output; the GAN loop knows which is which
+
+
+for _task in (Classification(), SequenceLabeling(), Regression(), Forecasting(), Autoencoder(), Denoising(), VAE(),
+              GAN()):  # fmt: skip
+    register(_task)
