@@ -41,62 +41,12 @@ def slug(name: str) -> str:
     return s or "design"
 
 
-# The learner's classic: one network, the six update rules, each at its customary learning rate.
-OPTIMIZER_COMPARISON: dict[str, dict] = {
-    "SGD": {"optimizer": "sgd", "lr": 0.01, "momentum": 0.0, "nesterov": False},
-    "Momentum": {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "nesterov": False},
-    "Nesterov": {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "nesterov": True},
-    "AdaGrad": {"optimizer": "adagrad", "lr": 0.01, "momentum": 0.0, "nesterov": False},
-    "RMSProp": {"optimizer": "rmsprop", "lr": 0.001, "momentum": 0.0, "nesterov": False},
-    "Adam": {"optimizer": "adam", "lr": 0.001, "momentum": 0.0, "nesterov": False},
-}
-
-
 def optimizer_name(config: dict) -> str:
     """How a learner names the update rule: SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW."""
     opt = config.get("optimizer", "?")
     if opt == "sgd" and config.get("momentum"):
         return "Nesterov" if config.get("nesterov") else "Momentum"
     return {"sgd": "SGD", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "adam": "Adam", "adamw": "AdamW"}.get(opt, opt)
-
-
-class Sequence:
-    """Runs started one after another in a background thread (an optimizer comparison, say). ``stop()`` stops
-    the current run and cancels the rest; ``runs`` lists the Run objects started so far."""
-
-    def __init__(self, workspace: Workspace, design: Design, settings: list[dict], design_id: str | None):
-        from .train.engine import prepare
-
-        for variant in settings:  # every variant is checked before the first starts
-            prepare(design, variant)
-        self.workspace, self.design, self.settings, self.design_id = workspace, design, settings, design_id
-        self.runs: list = []
-        self.cancelled = threading.Event()
-        self._thread = threading.Thread(target=self._work, name="layerloom-sequence", daemon=True)
-
-    def start(self) -> Sequence:
-        self._thread.start()
-        return self
-
-    def _work(self) -> None:
-        for variant in self.settings:
-            if self.cancelled.is_set():
-                return
-            run = self.workspace.start(self.design, variant, self.design_id)
-            self.runs.append(run)
-            run.join()
-
-    def stop(self) -> None:
-        self.cancelled.set()
-        if self.runs:
-            self.runs[-1].stop()
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
 
 
 @dataclass
@@ -293,12 +243,6 @@ class Workspace:
             _live[run.run_id] = run
         return run
 
-    def compare_optimizers(self, design: Design, settings: dict, design_id: str | None = None) -> Sequence:
-        """Train ``design`` with SGD, Momentum, Nesterov, AdaGrad, RMSProp and Adam, one after another, with
-        ``settings`` otherwise unchanged; the runs land in the design's history, ready to overlay."""
-        variants = [{**settings, **v} for v in OPTIMIZER_COMPARISON.values()]
-        return Sequence(self, design, variants, design_id).start()
-
     def live(self, run_id: str):
         """The Run object of a run training in this process, else None."""
         with _live_lock:
@@ -433,12 +377,10 @@ class Workspace:
 
 
 __all__ = [
-    "OPTIMIZER_COMPARISON",
     "DamagedRun",
     "DesignEntry",
     "DesignFormatError",
     "RunInfo",
-    "Sequence",
     "Workspace",
     "optimizer_name",
     "workspace_root",

@@ -4,6 +4,7 @@ import streamlit as st
 
 from builder.data import list_datasets
 from builder.train import TrainError, devices
+from builder.train.sweep import compare_optimizers
 from ui import runs as runs_ui
 from ui import session
 from ui.router import through_app
@@ -40,7 +41,7 @@ if start or sweep:
         if start:
             st.session_state["run_id"] = ws.start(design, values, design_id).run_id
         else:
-            st.session_state["sequence"] = ws.compare_optimizers(design, values, design_id)
+            st.session_state["sequence"] = compare_optimizers(ws, design, values, design_id)
             st.session_state.pop("run_id", None)  # show each newest run as the sequence goes
         design.training = {k: v for k, v in values.items() if k != "device"}  # the form comes back after a reload
         session.autosave()
@@ -73,6 +74,9 @@ def live():
         st.rerun()  # the run (or the sequence) just ended: redraw the whole page once, then stop polling
     if sequence is not None and sequence.alive:
         st.caption(f"Comparing optimizers: run {len(sequence.runs)} of {len(sequence.settings)}")
+    elif sequence is not None and sequence.error is not None:
+        st.error(f"The comparison stopped after {len(sequence.runs)} run(s): the next could not start: "
+                 f"{md(sequence.error)}")  # fmt: skip
     if info is None:
         st.info("Choose the settings and press Start. Every run of this design is listed below, kept on disk.")
         return

@@ -77,30 +77,6 @@ def test_a_run_cut_off_by_a_restart_reads_as_interrupted(tmp_path):
     assert ws.run(run.run_id).status == "interrupted"
 
 
-def test_an_optimizer_comparison_checks_every_variant_first_and_stops_as_a_whole(tmp_path):
-    import time
-
-    from builder.train import TrainError
-    from builder.workspace import optimizer_name
-
-    ws = Workspace(tmp_path)
-    with pytest.raises(TrainError, match="batch_size"):
-        ws.compare_optimizers(load_template("mlp_xor"), {"batch_size": 0}, "d")
-    assert not ws.runs("d")  # nothing started
-    seq = ws.compare_optimizers(load_template("mlp_xor"), {"epochs": 5000}, "d")
-    while not seq.runs:
-        time.sleep(0.05)
-    seq.stop()
-    seq.join(60)
-    assert not seq.alive and len(seq.runs) == 1 and seq.runs[0].join(60).status == "stopped"
-    assert [optimizer_name(r.config) for r in ws.runs("d")] == ["SGD"]
-    assert [optimizer_name({"optimizer": "sgd", "momentum": 0.9, "nesterov": n}) for n in (False, True)] == [
-        "Momentum",
-        "Nesterov",
-    ]
-
-
-# -- hardening: ids matched whole, damaged files affect only their own run -----------------------------------------
 @pytest.mark.parametrize("bad", ["abc\n", "../etc/passwd", "/abs", "a/b", "", "A" * 65])
 def test_ids_that_could_leave_the_workspace_are_refused(tmp_path, bad):
     ws = Workspace(tmp_path)
