@@ -103,8 +103,8 @@ def bench_accuracy(workspace):
 
 def bench_probes(rounds, workspace):
     """Two views of the cost: runs with and without snapshots (interleaved; ~1 s runs, so a few % of noise), and
-    the snapshots' own time (every call into the engine's _probe and probes.pt writes, timed) over the run's."""
-    from builder.train import engine
+    the snapshots' own time (every call into the loop's probe and probes.pt writes, timed) over the run's."""
+    from builder.train import engine, loop
 
     spent = [0.0]
 
@@ -127,12 +127,12 @@ def bench_probes(rounds, workspace):
         for r in range(rounds):
             for probe in (50, 0) if r % 2 == 0 else (0, 50):
                 spent[0] = 0.0
-                patched = (engine.Trainer._probe, engine.Trainer._save_snapshot)
-                engine.Trainer._probe, engine.Trainer._save_snapshot = map(timed, patched)
+                patched = (loop.Supervised.probe, engine.Trainer.flush_snapshot)
+                loop.Supervised.probe, engine.Trainer.flush_snapshot = map(timed, patched)
                 try:
                     seconds = engine_run(design, dataset, epochs, 64, 1e-3, workspace, probe_every=probe)[0]
                 finally:
-                    engine.Trainer._probe, engine.Trainer._save_snapshot = patched
+                    loop.Supervised.probe, engine.Trainer.flush_snapshot = patched
                 (on if probe else off).append(seconds)
                 if probe:
                     direct.append(spent[0] / seconds)

@@ -19,6 +19,14 @@ if TYPE_CHECKING:
     from .data.registry import Dataset, DatasetSpec
 
 
+def error(node: str | None, message: str) -> Issue:
+    return Issue(node, None, ERROR, message)
+
+
+def warning(node: str | None, message: str) -> Issue:
+    return Issue(node, None, WARNING, message)
+
+
 class TaskMismatch(ValueError):
     """A design that does not have the outputs a task needs; ``issues`` say which and how to fix it."""
 
@@ -42,13 +50,23 @@ class Task:
         if not plan.valid:
             return plan.report.errors
         if plan.multi:
-            return [Issue(None, None, ERROR, f"this file holds several networks ({', '.join(plan.networks)}); only "
-                                             "a GAN trains several. Set training.task to 'gan', or train one network.")]  # fmt: skip
+            return [
+                error(
+                    None,
+                    f"this file holds several networks ({', '.join(plan.networks)}); only "
+                    "a GAN trains several. Set training.task to 'gan', or train one network.",
+                )
+            ]
         if self.data and spec.task not in self.data:
             wants = " or ".join(self.data)
-            return [Issue(None, None, ERROR, f"task {self.name} trains on {wants} datasets; {spec.name} is a "
-                                             f"{spec.task} dataset. Pick a {wants} dataset, or set training.task to "
-                                             f"{spec.task}.")]  # fmt: skip
+            return [
+                error(
+                    None,
+                    f"task {self.name} trains on {wants} datasets; {spec.name} is a "
+                    f"{spec.task} dataset. Pick a {wants} dataset, or set training.task to "
+                    f"{spec.task}.",
+                )
+            ]
         issues = _input_issues(plan, spec)
         if issues is None:
             return self._one_input(plan, spec)
@@ -60,18 +78,31 @@ class Task:
 
     def _one_input(self, plan: Plan, spec: DatasetSpec) -> list[Issue]:
         ins = plan.inputs
-        return [Issue(ins[1] if len(ins) > 1 else None, None, ERROR,
-                      f"{spec.title} gives one input per sample but the design has {len(ins)} Input nodes "
-                      f"({', '.join(map(repr, ins))}). Keep one Input.")]  # fmt: skip
+        return [
+            Issue(
+                ins[1] if len(ins) > 1 else None,
+                None,
+                ERROR,
+                f"{spec.title} gives one input per sample but the design has {len(ins)} Input nodes "
+                f"({', '.join(map(repr, ins))}). Keep one Input.",
+            )
+        ]
 
     def outputs(self, plan: Plan) -> dict[str, int]:
         """Where the task's outputs are: role -> index among the model's outputs. Raises TaskMismatch."""
         outs = plan.outputs
         if len(outs) != 1:
             node = outs[1] if len(outs) > 1 else None
-            raise TaskMismatch([Issue(node, None, ERROR, f"task {self.name} trains one output but the design has "
-                                                         f"{len(outs)} Output nodes ({', '.join(map(repr, outs))}). "
-                                                         "Keep one Output.")])  # fmt: skip
+            raise TaskMismatch(
+                [
+                    error(
+                        node,
+                        f"task {self.name} trains one output but the design has "
+                        f"{len(outs)} Output nodes ({', '.join(map(repr, outs))}). "
+                        "Keep one Output.",
+                    )
+                ]
+            )
         return {"prediction": 0}
 
     def main_output(self, plan: Plan) -> str:
@@ -97,8 +128,14 @@ class Task:
 
     def recipe(self, plan: Plan, cfg) -> dict:
         """The task's part of the recipe's settings, as plain values (written into the exported train.py)."""
-        return {"task": self.name, "loss": self.loss(plan, cfg), "target": "x" if self.reconstructs else "y",
-                "noise": self.noise(cfg), "eval_noise": self.eval_noise(cfg), "outputs": self.outputs(plan)}  # fmt: skip
+        return {
+            "task": self.name,
+            "loss": self.loss(plan, cfg),
+            "target": "x" if self.reconstructs else "y",
+            "noise": self.noise(cfg),
+            "eval_noise": self.eval_noise(cfg),
+            "outputs": self.outputs(plan),
+        }
 
     def per_sample(self, spec: DatasetSpec) -> int:
         """Predictions per sample (for accuracy): one, or one per step."""
@@ -140,23 +177,20 @@ def _input_issues(plan: Plan, spec: DatasetSpec) -> list[Issue] | None:
     if len(plan.inputs) != 1:
         return None
     nid, report, issues = plan.inputs[0], plan.report, []
-    x = report.nodes[nid]
-    if x.shape != spec.input_shape:
-        issues.append(Issue(nid, None, ERROR, f"Input {nid!r} is {fmt_shape(x.shape)} but {spec.name} gives "
-                                              f"{fmt_shape(spec.input_shape)} samples: set its shape to "
-                                              f"{list(spec.input_shape)}."))  # fmt: skip
+    x, want = report.nodes[nid], spec.input_shape
+    if x.shape != want:
+        msg = f"Input {nid!r} is {fmt_shape(x.shape)} but {spec.name} gives {fmt_shape(want)} samples"
+        issues.append(error(nid, f"{msg}: set its shape to {list(want)}."))
     if x.dtype != spec.dtype:
         what = "token ids" if spec.dtype == "int64" else "real values"
-        issues.append(Issue(nid, None, ERROR, f"Input {nid!r} has dtype {x.dtype} but {spec.name} gives {what} "
-                                              f"({spec.dtype}): set its dtype to {spec.dtype}."))  # fmt: skip
-    if spec.vocab_size:
-        for n in plan.design.nodes:
-            if n.type == "Embedding" and n.id in report.resolved:
-                size = report.resolved[n.id]["num_embeddings"]
-                if size < spec.vocab_size:
-                    issues.append(Issue(n.id, None, ERROR, f"Embedding {n.id!r} has num_embeddings={size} but "
-                                                           f"{spec.name} uses {spec.vocab_size} token ids: set "
-                                                           f"num_embeddings to at least {spec.vocab_size}."))  # fmt: skip
+        msg = f"Input {nid!r} has dtype {x.dtype} but {spec.name} gives {what} ({spec.dtype})"
+        issues.append(error(nid, f"{msg}: set its dtype to {spec.dtype}."))
+    embeddings = [n.id for n in plan.design.nodes if n.type == "Embedding" and n.id in report.resolved]
+    for e in embeddings if spec.vocab_size else []:
+        size = report.resolved[e]["num_embeddings"]
+        if size < spec.vocab_size:
+            msg = f"Embedding {e!r} has num_embeddings={size} but {spec.name} uses {spec.vocab_size} token ids"
+            issues.append(error(e, f"{msg}: set num_embeddings to at least {spec.vocab_size}."))
     return issues
 
 
@@ -181,11 +215,21 @@ class Classification(Task):
         y, n = plan.shape(main), len(spec.classes)
         if y not in ((n,), (1,)) or (y == (1,) and n != 2):
             flatten = " (and add a Flatten before it)." if len(y) > 1 else "."
-            return [Issue(main, None, ERROR, f"Output {main!r} gives {fmt_shape(y)} but {spec.name} has {n} classes: "
-                                             f"{width_fix(plan, main, n)}{flatten}")]  # fmt: skip
+            return [
+                error(
+                    main,
+                    f"Output {main!r} gives {fmt_shape(y)} but {spec.name} has {n} classes: "
+                    f"{width_fix(plan, main, n)}{flatten}",
+                )
+            ]
         if y == (1,):
-            return [Issue(main, None, WARNING, f"Output {main!r} gives one logit for {spec.name}'s 2 classes: it "
-                                               "trains with binary cross-entropy (BCE with logits).")]  # fmt: skip
+            return [
+                warning(
+                    main,
+                    f"Output {main!r} gives one logit for {spec.name}'s 2 classes: it "
+                    "trains with binary cross-entropy (BCE with logits).",
+                )
+            ]
         return []
 
     def loss(self, plan, cfg):
@@ -211,9 +255,14 @@ class SequenceLabeling(Classification):
         main = plan.outputs[roles["prediction"]]
         y, want = plan.shape(main), (spec.input_shape[0], len(spec.classes))
         if y != want:
-            return [Issue(main, None, ERROR, f"Output {main!r} gives {fmt_shape(y)} but {spec.name} needs one score "
-                                             f"per class at every step, {fmt_shape(want)}: keep the time dim and "
-                                             f"{width_fix(plan, main, want[1])}.")]  # fmt: skip
+            return [
+                error(
+                    main,
+                    f"Output {main!r} gives {fmt_shape(y)} but {spec.name} needs one score "
+                    f"per class at every step, {fmt_shape(want)}: keep the time dim and "
+                    f"{width_fix(plan, main, want[1])}.",
+                )
+            ]
         return []
 
     def per_sample(self, spec):
@@ -221,8 +270,11 @@ class SequenceLabeling(Classification):
 
     def metrics(self, out, target, loss, dataset):
         pred = out.argmax(-1)
-        return {"loss": loss, "accuracy": float((pred == target).float().mean()),
-                "sequence_accuracy": float((pred == target).all(-1).float().mean())}  # fmt: skip
+        return {
+            "loss": loss,
+            "accuracy": float((pred == target).float().mean()),
+            "sequence_accuracy": float((pred == target).all(-1).float().mean()),
+        }
 
 
 class Regression(Task):
@@ -232,8 +284,13 @@ class Regression(Task):
         main = plan.outputs[roles["prediction"]]
         y, n = plan.shape(main), len(spec.targets)
         if y != (n,):
-            return [Issue(main, None, ERROR, f"Output {main!r} gives {fmt_shape(y)} but {spec.name} has {n} "
-                                             f"target(s): {width_fix(plan, main, n)}.")]  # fmt: skip
+            return [
+                error(
+                    main,
+                    f"Output {main!r} gives {fmt_shape(y)} but {spec.name} has {n} "
+                    f"target(s): {width_fix(plan, main, n)}.",
+                )
+            ]
         return []
 
     def metrics(self, out, target, loss, dataset):
@@ -256,9 +313,14 @@ class Autoencoder(Task):
         main = plan.outputs[roles["reconstruction"]]
         y = plan.shape(main)
         if y != spec.input_shape:
-            return [Issue(main, None, ERROR, f"Output {main!r} gives {fmt_shape(y)} but a reconstruction of "
-                                             f"{spec.name} must be {fmt_shape(spec.input_shape)}: end the decoder "
-                                             f"with a Reshape to {list(spec.input_shape)}.")]  # fmt: skip
+            return [
+                error(
+                    main,
+                    f"Output {main!r} gives {fmt_shape(y)} but a reconstruction of "
+                    f"{spec.name} must be {fmt_shape(spec.input_shape)}: end the decoder "
+                    f"with a Reshape to {list(spec.input_shape)}.",
+                )
+            ]
         return []
 
 
@@ -281,17 +343,30 @@ class VAE(Autoencoder):
         design, report = plan.design, plan.report
         rep = next((n.id for n in design.nodes if n.type == "Reparameterize"), None)
         if rep is None:
-            raise TaskMismatch([Issue(None, None, ERROR, "a VAE needs a Reparameterize node whose inputs are mu and "
-                                                         "logvar (see the vae template).")])  # fmt: skip
+            raise TaskMismatch(
+                [
+                    error(
+                        None,
+                        "a VAE needs a Reparameterize node whose inputs are mu and logvar (see the vae template).",
+                    )
+                ]
+            )
         mu_src, logvar_src = (report.inputs.get(rep) or [None, None])[:2]
         feeds = {o: (report.inputs.get(o) or [None])[0] for o in plan.outputs}
         mu = next((i for i, o in enumerate(plan.outputs) if feeds[o] == mu_src), None)
         logvar = next((i for i, o in enumerate(plan.outputs) if feeds[o] == logvar_src), None)
         rest = [i for i in range(len(plan.outputs)) if i not in (mu, logvar)]
         if mu is None or logvar is None or len(rest) != 1:
-            raise TaskMismatch([Issue(rep, None, ERROR, "a VAE needs three Outputs: the reconstruction, and mu and "
-                                                        "logvar (the two inputs of the Reparameterize node "
-                                                        f"{rep!r}). Add Output nodes after them.")])  # fmt: skip
+            raise TaskMismatch(
+                [
+                    error(
+                        rep,
+                        "a VAE needs three Outputs: the reconstruction, and mu and "
+                        "logvar (the two inputs of the Reparameterize node "
+                        f"{rep!r}). Add Output nodes after them.",
+                    )
+                ]
+            )
         return {"reconstruction": rest[0], "mu": mu, "logvar": logvar}
 
     def loss(self, plan, cfg):
@@ -305,8 +380,13 @@ class GAN(Task):
         """A GAN file has networks 'generator' (noise -> a sample) and 'discriminator' (a sample -> one logit)."""
         missing = [k for k in ("generator", "discriminator") if k not in plan.networks]
         if missing:
-            return [Issue(None, None, ERROR, "a GAN needs networks named 'generator' and 'discriminator' in one "
-                                             f"file; missing: {', '.join(missing)}.")]  # fmt: skip
+            return [
+                error(
+                    None,
+                    "a GAN needs networks named 'generator' and 'discriminator' in one "
+                    f"file; missing: {', '.join(missing)}.",
+                )
+            ]
         if not plan.valid:
             return plan.report.errors
         issues = []
@@ -317,18 +397,27 @@ class GAN(Task):
     def _network(self, role: str, net: Plan, spec: DatasetSpec) -> list[Issue]:
         ins, outs = net.inputs, net.outputs
         if len(ins) != 1 or len(outs) != 1:
-            return [Issue(None, None, ERROR, f"the {role} needs exactly one Input and one Output.")]
+            return [error(None, f"the {role} needs exactly one Input and one Output.")]
         node = outs[0] if role == "generator" else ins[0]
         issues, sample = [], net.shape(node)
         if sample != spec.input_shape:
             where = f"Output {node!r}" if role == "generator" else f"Input {node!r}"
-            issues.append(Issue(f"{role}/{node}", None, ERROR, f"the {role}'s {where} is {fmt_shape(sample)} but "
-                                                               f"{spec.name} samples are {fmt_shape(spec.input_shape)}"
-                                                               f": make it {list(spec.input_shape)}."))  # fmt: skip
+            issues.append(
+                error(
+                    f"{role}/{node}",
+                    f"the {role}'s {where} is {fmt_shape(sample)} but "
+                    f"{spec.name} samples are {fmt_shape(spec.input_shape)}"
+                    f": make it {list(spec.input_shape)}.",
+                )
+            )
         if role == "discriminator" and net.shape(outs[0]) != (1,):
-            issues.append(Issue(f"discriminator/{outs[0]}", None, ERROR,
-                                "the discriminator must give one real-vs-fake logit, (N, 1), but gives "
-                                f"{fmt_shape(net.shape(outs[0]))}: end it with a Linear of out_features=1."))  # fmt: skip
+            issues.append(
+                error(
+                    f"discriminator/{outs[0]}",
+                    "the discriminator must give one real-vs-fake logit, (N, 1), but gives "
+                    f"{fmt_shape(net.shape(outs[0]))}: end it with a Linear of out_features=1.",
+                )
+            )
         return issues
 
     def loss(self, plan, cfg):
@@ -338,6 +427,14 @@ class GAN(Task):
         return {}  # each network has one output; the GAN loop knows which is which
 
 
-for _task in (Classification(), SequenceLabeling(), Regression(), Forecasting(), Autoencoder(), Denoising(), VAE(),
-              GAN()):  # fmt: skip
+for _task in (
+    Classification(),
+    SequenceLabeling(),
+    Regression(),
+    Forecasting(),
+    Autoencoder(),
+    Denoising(),
+    VAE(),
+    GAN(),
+):
     register(_task)

@@ -20,8 +20,16 @@ def renamed(design, old: str, new: str):
 
 
 def test_every_task_is_registered_once_and_unknown_names_list_the_known():
-    assert set(TASKS) == {"classification", "sequence_labeling", "regression", "forecasting", "autoencoder",
-                          "denoising", "vae", "gan"}  # fmt: skip
+    assert set(TASKS) == {
+        "classification",
+        "sequence_labeling",
+        "regression",
+        "forecasting",
+        "autoencoder",
+        "denoising",
+        "vae",
+        "gan",
+    }
     with pytest.raises(KeyError, match="known: classification"):
         get_task("segmentation")
 
@@ -54,8 +62,16 @@ def test_a_vae_without_its_three_outputs_says_what_to_add():
     assert issues and "Add Output nodes" in issues[-1].message
 
 
-@pytest.mark.parametrize(("name", "loss"), [("mlp_xor", "bce_with_logits"), ("digits_mlp", "cross_entropy"),
-                                            ("lstm_forecaster", "mse"), ("vae", "vae"), ("autoencoder", "mse")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "loss"),
+    [
+        ("mlp_xor", "bce_with_logits"),
+        ("digits_mlp", "cross_entropy"),
+        ("lstm_forecaster", "mse"),
+        ("vae", "vae"),
+        ("autoencoder", "mse"),
+    ],
+)
 def test_auto_loss_is_the_tasks_usual_one_for_the_design(name, loss):
     from builder.train.config import resolve_config
 
@@ -87,7 +103,9 @@ def test_a_task_on_a_dataset_of_another_kind_names_both_and_the_fix():
 def test_the_gan_checks_both_networks():
     design = load_template("gan_2d")
     assert check_compatibility(design, get_spec("ring"), "gan") == []
-    assert "missing: generator, discriminator" in check_compatibility(load_template("mlp_xor"), get_spec("ring"),
-                                                                      "gan")[0].message  # fmt: skip
+    assert (
+        "missing: generator, discriminator"
+        in check_compatibility(load_template("mlp_xor"), get_spec("ring"), "gan")[0].message
+    )
     issues = check_compatibility(design, get_spec("moons"), "gan")
     assert issues == [] or all("samples are" in i.message for i in issues)

@@ -149,9 +149,11 @@ def script_text(p: Plan, settings: dict) -> str:
     config = "CONFIG = {\n" + "".join(f'    "{k}": {_value(v)},\n' for k, v in settings.items()) + "}\n"
     body = p.generated.body
     imports = ["argparse", "json", *(["math"] if "math" in p.generated.imports else []), "os"]
-    doc = (f'"""Train the {settings["task"]} model {doc_text(p.design.name)!r} on {settings["dataset"]}.\n\n'
-           "Run: python train.py (it reads data.npz beside it), or torchrun --nproc_per_node=N\n"
-           'train.py (DistributedDataParallel). Exported by LayerLoom; needs torch and numpy.\n"""\n\n')  # fmt: skip
+    doc = (
+        f'"""Train the {settings["task"]} model {doc_text(p.design.name)!r} on {settings["dataset"]}.\n\n'
+        "Run: python train.py (it reads data.npz beside it), or torchrun --nproc_per_node=N\n"
+        'train.py (DistributedDataParallel). Exported by LayerLoom; needs torch and numpy.\n"""\n\n'
+    )
     head = doc + "".join(f"import {m}\n" for m in imports) + "from pathlib import Path\n\n"
     head += "import numpy as np\nimport torch\nimport torch.distributed as dist\nimport torch.nn.functional as F\n"
     head += "from torch import nn\nfrom torch.nn.parallel import DistributedDataParallel as DDP\n\n"
@@ -171,16 +173,20 @@ def resolve(design: Design | Plan | str | os.PathLike | dict):
     p = plan(design if isinstance(design, (Design, Plan)) else load_design(design))
     if p.multi:
         names = ", ".join(p.networks)
-        raise ExportError(f"train.py covers single-network designs; this file holds several networks ({names}), and "
-                          "a GAN trains with both together: python -m builder train design.json")  # fmt: skip
+        raise ExportError(
+            f"train.py covers single-network designs; this file holds several networks ({names}), and "
+            "a GAN trains with both together: python -m builder train design.json"
+        )
     p.require()
     cfg, issues = resolve_config(p.design)
     if issues:
         raise ExportError("the training settings have errors: " + "; ".join(i.message for i in issues))
     task = get_task(cfg.task)
     if task.name == "gan":
-        raise ExportError("train.py covers single-network tasks; a GAN trains a generator and a discriminator "
-                          "together, from one file holding both: python -m builder train design.json")  # fmt: skip
+        raise ExportError(
+            "train.py covers single-network tasks; a GAN trains a generator and a discriminator "
+            "together, from one file holding both: python -m builder train design.json"
+        )
     try:
         c = Params({**cfg, **task.recipe(p, cfg)})
     except TaskMismatch as e:
@@ -188,8 +194,10 @@ def resolve(design: Design | Plan | str | os.PathLike | dict):
     misfit = [i for i in task.fits(p, get_spec(cfg.dataset)) if i.severity == ERROR]
     why = ""
     if misfit:
-        why = (f"no data.npz: the design does not fit its training dataset, {cfg.dataset} ({misfit[0].message.rstrip('.')}"
-               "). Run train.py with --data FILE.npz holding data it fits.")  # fmt: skip
+        why = (
+            f"no data.npz: the design does not fit its training dataset, {cfg.dataset} ({misfit[0].message.rstrip('.')}"
+            "). Run train.py with --data FILE.npz holding data it fits."
+        )
     return p, cfg, c, why
 
 
@@ -222,8 +230,10 @@ def write_data(cfg, path: Path) -> Path:
     arrays = {f"{a}_{s}": d.split(s)[i] for s in ("train", "val", "test") for i, a in enumerate("Xy")}
     size = sum(a.nbytes for a in arrays.values())
     if size > MAX_DATA_BYTES:
-        raise ExportError(f"data.npz would be {size / 2**20:,.0f} MiB, over the {MAX_DATA_BYTES // 2**20} MiB limit for "
-                          f"an exported dataset: run train.py with --data FILE.npz of {cfg.dataset}")  # fmt: skip
+        raise ExportError(
+            f"data.npz would be {size / 2**20:,.0f} MiB, over the {MAX_DATA_BYTES // 2**20} MiB limit for "
+            f"an exported dataset: run train.py with --data FILE.npz of {cfg.dataset}"
+        )
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     return atomic_write(path, buf.getvalue())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import torch
@@ -37,12 +38,20 @@ def cpu_copy(obj):
 
 
 class CheckpointWriter:
-    """Writes last.pt on a background thread (one at a time) and copies it to best.pt when asked."""
+    """Keeps every epoch's checkpoint and writes it on a background thread (one write at a time): last.pt, and
+    best.pt when validation improved. Writes happen after the first epoch and then at most every ``every``
+    seconds — serializing a small model every epoch cost more than its epoch — and :meth:`flush` writes what is
+    pending (the loops call it at the end, on a stop and on a failure), so only a killed process can lose the
+    epochs of its last ``every`` seconds."""
 
-    def __init__(self, run_dir: Path):
-        self.run_dir = run_dir
+    def __init__(self, run_dir: Path, every: float = 2.0):
+        self.run_dir, self.every = run_dir, every
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
+        self._last: dict | None = None  # the newest epoch's checkpoint, not yet written
+        self._best: dict | None = None  # the best epoch's checkpoint, not yet written
+        self.best_payload: dict | None = None  # the best epoch's checkpoint (CPU tensors), written or not
+        self._written_at: float | None = None
 
     @property
     def last(self) -> Path:
@@ -53,14 +62,34 @@ class CheckpointWriter:
         return self.run_dir / "best.pt"
 
     def submit(self, payload: dict, best: bool) -> None:
-        self.wait()
+        """The checkpoint of the epoch that just ended (copied now: training goes on changing the tensors)."""
         snapshot = cpu_copy(payload)
+        self._last = snapshot
+        if best:
+            self._best = self.best_payload = snapshot
+        if self._written_at is None or time.perf_counter() - self._written_at >= self.every:
+            self._write()
+
+    def flush(self) -> None:
+        """Write what is pending and wait for it; raise a write's error."""
+        if self._last is not None or self._best is not None:
+            self._write()
+        self.wait()
+
+    def _write(self) -> None:
+        self.wait()
+        last, best = self._last, self._best
+        self._last = self._best = None
+        self._written_at = time.perf_counter()
 
         def work():
             try:
-                save(self.last, snapshot)
-                if best:
+                if last is not None:
+                    save(self.last, last)
+                if best is last and best is not None:
                     atomic_write(self.best, lambda tmp: shutil.copyfile(self.last, tmp))
+                elif best is not None:
+                    save(self.best, best)
             except BaseException as e:  # reported by wait(), in the training thread
                 self.error = e
 
@@ -68,7 +97,7 @@ class CheckpointWriter:
         self._thread.start()
 
     def wait(self) -> None:
-        """Block until the pending write is done; raise its error (a full disk as DiskFull)."""
+        """Block until the write in progress is done; raise its error (a full disk as DiskFull)."""
         if self._thread is not None:
             self._thread.join()
             self._thread = None

@@ -82,9 +82,17 @@ class RunResult:
 
     def to_json(self) -> dict:
         clean = {k: {m: v for m, v in d.items() if m != "confusion"} for k, d in self.metrics.items()}
-        return {"dataset": self.dataset, "task": self.task, "epochs": self.epochs, "device": self.device,
-                "status": self.status, "metrics": clean, "checkpoint": str(self.checkpoint) if self.checkpoint else None,
-                "logdir": str(self.run_dir), "message": self.message}  # fmt: skip
+        return {
+            "dataset": self.dataset,
+            "task": self.task,
+            "epochs": self.epochs,
+            "device": self.device,
+            "status": self.status,
+            "metrics": clean,
+            "checkpoint": str(self.checkpoint) if self.checkpoint else None,
+            "logdir": str(self.run_dir),
+            "message": self.message,
+        }
 
 
 # -- setup ----------------------------------------------------------------------------------------------------
@@ -148,15 +156,24 @@ def lr_schedule(cfg, max_epochs: int = 2000) -> list[float] | None:
 class Trainer:
     """One run. Loops call its hooks: emit, tick, save, publish, flush_snapshot, elapsed."""
 
-    def __init__(self, design: Design | Plan | None, overrides: dict | None = None, workspace: str | Path | None = None,
-                 resume: str | Path | None = None, control: Control | None = None, run_id: str | None = None,
-                 meta: dict | None = None):  # fmt: skip
+    def __init__(
+        self,
+        design: Design | Plan | None,
+        overrides: dict | None = None,
+        workspace: str | Path | None = None,
+        resume: str | Path | None = None,
+        control: Control | None = None,
+        run_id: str | None = None,
+        meta: dict | None = None,
+    ):
         self.checkpoint = None
         if resume is not None:
             design, overrides, run_id = self._resumed(resume, overrides)
         if run_id is not None and not (isinstance(run_id, str) and RUN_ID.fullmatch(run_id)):
-            raise TrainError(f"{str(run_id)[:80]!r} is not a run id (letters, digits, '-' and '_', at most 64): a "
-                             "checkpoint names its own run folder, inside the workspace")  # fmt: skip
+            raise TrainError(
+                f"{str(run_id)[:80]!r} is not a run id (letters, digits, '-' and '_', at most 64): a "
+                "checkpoint names its own run folder, inside the workspace"
+            )
         ready = prepare(design, overrides)
         self.plan, self.cfg, self.spec, self.task, self.c = ready.plan, ready.cfg, ready.spec, ready.task, ready.c
         self.design, self._design_dict = self.plan.design, self.plan.design.to_dict()
@@ -165,20 +182,32 @@ class Trainer:
         self.run_dir = Path(workspace or workspace_root()) / "runs" / self.run_id
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if resume is None or not (self.run_dir / "run.json").exists():
-            # what the run is (its design, settings and caller's tags): the workspace lists runs from this
-            atomic_write(self.run_dir / "run.json", json.dumps({"run_id": self.run_id, "created": time.time(),
-                         "design": self._design_dict, "config": plain(self.cfg), "meta": meta or {}}))  # fmt: skip
+            self._describe(meta)
         self.log = RunLog(self.run_dir / "events.jsonl")
         self.saver = checkpoints.CheckpointWriter(self.run_dir)
         self.model = None  # the model being trained (a traceback into it names the node)
         self._snapshot, self._snapshot_saved = None, time.perf_counter()
 
+    def _describe(self, meta: dict | None) -> None:
+        """run.json: what the run is (its design, settings and the caller's tags); the workspace lists runs from
+        it."""
+        about = {
+            "run_id": self.run_id,
+            "created": time.time(),
+            "design": self._design_dict,
+            "config": plain(self.cfg),
+            "meta": meta or {},
+        }
+        atomic_write(self.run_dir / "run.json", json.dumps(about))
+
     def _resumed(self, resume, overrides):
         """(design, overrides, run id) of the run a checkpoint continues; only epochs and device may change."""
         changed = sorted(set(overrides or {}) - {"epochs", "device"})
         if changed:
-            raise TrainError(f"a resumed run keeps its settings; only epochs and device can change, not "
-                             f"{', '.join(changed)}. Start a new run to change them.")  # fmt: skip
+            raise TrainError(
+                f"a resumed run keeps its settings; only epochs and device can change, not "
+                f"{', '.join(changed)}. Start a new run to change them."
+            )
         self.checkpoint = checkpoints.read(resume)
         if self.checkpoint.get("config", {}).get("task") == "gan":
             raise TrainError("resuming a GAN run is not supported yet; start a new run from its design.")
@@ -225,8 +254,17 @@ class Trainer:
     # -- running ------------------------------------------------------------------------------------------------
     def run(self) -> RunResult:
         device = resolve_device(self.cfg.device)
-        result = RunResult(self.run_id, self.run_dir, "failed", 0, {}, None, device=str(device), task=self.cfg.task,
-                           dataset=self.cfg.dataset)  # fmt: skip
+        result = RunResult(
+            self.run_id,
+            self.run_dir,
+            "failed",
+            0,
+            {},
+            None,
+            device=str(device),
+            task=self.cfg.task,
+            dataset=self.cfg.dataset,
+        )
         try:
             self._loop().run(self, device, result)
         except Stopped:
@@ -236,14 +274,16 @@ class Trainer:
             result.message = str(e)
             self.emit("failed", message=str(e), node=e.node, step=e.step)
         except torch.cuda.OutOfMemoryError:
-            result.message = (f"the GPU ran out of memory at batch size {self.cfg.batch_size}. Lower the batch size "
-                              "(halve it), or use a smaller model.")  # fmt: skip
+            result.message = (
+                f"the GPU ran out of memory at batch size {self.cfg.batch_size}. Lower the batch size "
+                "(halve it), or use a smaller model."
+            )
             self.emit("failed", message=result.message, node=None)
         except Exception as e:
             self._failed(e, result)
         finally:
             try:
-                self.saver.wait()
+                self.saver.flush()  # a stopped or failed run keeps its last epoch's checkpoint
             except (RuntimeError, OSError) as e:
                 result.message = result.message or str(e)
             self.log.close()
@@ -268,8 +308,7 @@ class Trainer:
         node = node_at(self.model, e.__traceback__) if self.model is not None else None
         where = f" (in node {node!r})" if node else ""
         result.message = f"{type(e).__name__}{where}: {e}"
-        self.emit("failed", message=result.message, node=node,
-                  traceback="".join(traceback.format_exception(e))[-4000:])  # fmt: skip
+        self.emit("failed", message=result.message, node=node, traceback="".join(traceback.format_exception(e))[-4000:])
 
 
 # -- public API -----------------------------------------------------------------------------------------------
@@ -281,8 +320,9 @@ def train(design: Design, overrides: dict | None = None, workspace=None, resume=
 class Run:
     """A run in a background thread: ``log`` to poll, ``stop()``, ``pause()``, ``resume()``, ``join()``."""
 
-    def __init__(self, design: Design, overrides: dict | None = None, workspace=None, resume=None,
-                 meta: dict | None = None):  # fmt: skip
+    def __init__(
+        self, design: Design, overrides: dict | None = None, workspace=None, resume=None, meta: dict | None = None
+    ):
         self.control = Control()
         # raises TrainError up front
         self.trainer = Trainer(design, overrides, workspace, resume, self.control, meta=meta)

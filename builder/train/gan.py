@@ -44,18 +44,32 @@ class GanLoop:
         s = self.setup(trainer, device)
         cfg = trainer.cfg
         params = sum(p.numel() for net in (s.generator, s.discriminator) for p in net.parameters())
-        trainer.emit("started", run_id=trainer.run_id, device=str(device), dataset=cfg.dataset, task="gan",
-                     epochs=cfg.epochs, steps_per_epoch=s.steps_per_epoch, sizes=s.data.sizes,
-                     loss="non-saturating GAN", params=params)  # fmt: skip
+        trainer.emit(
+            "started",
+            run_id=trainer.run_id,
+            device=str(device),
+            dataset=cfg.dataset,
+            task="gan",
+            epochs=cfg.epochs,
+            steps_per_epoch=s.steps_per_epoch,
+            sizes=s.data.sizes,
+            loss="non-saturating GAN",
+            params=params,
+        )
         s.t0 = time.perf_counter()
         for epoch in range(1, cfg.epochs + 1):
             metrics = self.epoch(trainer, s, epoch)
             self.end_epoch(trainer, s, epoch, metrics, result)
-        trainer.saver.wait()
+        trainer.saver.flush()
         result.status = "finished"
         result.metrics["test"] = dict(result.metrics["train"])
-        trainer.emit("finished", metrics=plain(result.metrics), checkpoint=str(result.checkpoint),
-                     logdir=str(trainer.run_dir), seconds=trainer.elapsed(s.t0))  # fmt: skip
+        trainer.emit(
+            "finished",
+            metrics=plain(result.metrics),
+            checkpoint=str(result.checkpoint),
+            logdir=str(trainer.run_dir),
+            seconds=trainer.elapsed(s.t0),
+        )
         if s.writer:
             s.writer.close()
         return s.generator
@@ -74,8 +88,20 @@ class GanLoop:
         rng = torch.Generator(device=device).manual_seed(cfg.seed)
         fixed_z = torch.randn((64, *z_shape), generator=rng, device=device)
         opt_g, opt_d = recipe.make_optimizer(cfg, gen_net.parameters()), recipe.make_optimizer(cfg, disc.parameters())
-        return GanState(data, x * 2 - 1 if tanh else x, gen_net, disc, opt_g, opt_d, rng, z_shape, fixed_z, tanh,
-                        tboard.open_writer(trainer.run_dir), math.ceil(len(x) / cfg.batch_size))  # fmt: skip
+        return GanState(
+            data,
+            x * 2 - 1 if tanh else x,
+            gen_net,
+            disc,
+            opt_g,
+            opt_d,
+            rng,
+            z_shape,
+            fixed_z,
+            tanh,
+            tboard.open_writer(trainer.run_dir),
+            math.ceil(len(x) / cfg.batch_size),
+        )
 
     def epoch(self, trainer, s: GanState, epoch: int) -> dict:
         batch, n = trainer.cfg.batch_size, len(s.x)
@@ -89,8 +115,10 @@ class GanLoop:
             s.step += 1
         d_l, g_l, dx, dgz = (sums / n).tolist()
         if not all(map(math.isfinite, (d_l, g_l))):
-            raise TrainError(f"the GAN losses became NaN/infinite in epoch {epoch}. Lower the learning rate "
-                             f"(now {trainer.cfg.lr:g}).")  # fmt: skip
+            raise TrainError(
+                f"the GAN losses became NaN/infinite in epoch {epoch}. Lower the learning rate "
+                f"(now {trainer.cfg.lr:g})."
+            )
         return {"d_loss": d_l, "g_loss": g_l, "d_real": dx, "d_fake": dgz}
 
     @staticmethod
@@ -111,15 +139,28 @@ class GanLoop:
     def end_epoch(self, trainer, s: GanState, epoch: int, metrics: dict, result) -> None:
         cfg = trainer.cfg
         result.epochs, result.metrics = epoch, {"train": metrics}
-        payload = {"model": {"generator": s.generator.state_dict(), "discriminator": s.discriminator.state_dict()},
-                   "optimizer": {"generator": s.opt_g.state_dict(), "discriminator": s.opt_d.state_dict()},
-                   "epoch": epoch, "step": s.step, "metrics": plain(result.metrics),
-                   "scale": "tanh" if s.tanh else "none"}  # fmt: skip
+        payload = {
+            "model": {"generator": s.generator.state_dict(), "discriminator": s.discriminator.state_dict()},
+            "optimizer": {"generator": s.opt_g.state_dict(), "discriminator": s.opt_d.state_dict()},
+            "epoch": epoch,
+            "step": s.step,
+            "metrics": plain(result.metrics),
+            "scale": "tanh" if s.tanh else "none",
+        }
         trainer.save(payload, True)
         result.checkpoint = trainer.saver.last
         elapsed = trainer.elapsed(s.t0)  # pauses excluded
-        trainer.emit("epoch", epoch=epoch, step=s.step, train=metrics, val={}, best=True, lr=cfg.lr,
-                     seconds=elapsed / epoch, eta=elapsed / epoch * (cfg.epochs - epoch))  # fmt: skip
+        trainer.emit(
+            "epoch",
+            epoch=epoch,
+            step=s.step,
+            train=metrics,
+            val={},
+            best=True,
+            lr=cfg.lr,
+            seconds=elapsed / epoch,
+            eta=elapsed / epoch * (cfg.epochs - epoch),
+        )
         self.samples(trainer, s, epoch)
         if s.writer:
             for key, value in metrics.items():

@@ -57,14 +57,22 @@ class Histograms:
 
     def __init__(self, every: int):
         self.every, self.cost, self.last = every, 0.02, time.perf_counter()  # first after ~1 s of training
+        self.written: int | None = None  # the epoch of the latest histograms
 
-    def due(self, epoch: int, last_epoch: bool) -> bool:
+    def due(self, epoch: int) -> bool:
+        """After an epoch that is not the run's last."""
         if self.every > 0:
             return epoch % self.every == 0
-        return self.every == 0 and (last_epoch or time.perf_counter() - self.last >= 50 * self.cost)
+        return self.every == 0 and time.perf_counter() - self.last >= 50 * self.cost
+
+    def due_at_end(self, epoch: int) -> bool:
+        """After the run's last epoch (auto: always)."""
+        if self.every < 0 or self.written == epoch:
+            return False
+        return self.every == 0 or epoch % self.every == 0
 
     def write(self, writer, model, epoch: int) -> None:
-        start = time.perf_counter()
+        start, self.written = time.perf_counter(), epoch
         for name, p in model.named_parameters():
             writer.add_histogram(f"weights/{name}", p.detach().float().cpu(), epoch)
             if p.grad is not None:

@@ -162,9 +162,9 @@ def batches(n, c, gen, device, rank=0, world=1):
     return [mine[i : i + size] for i in range(0, share, size)]
 
 
-def make_step(model, opt, sched, c, loss_fn, gen, amp=None, scaler=None, count=None):
-    """step(x, y) -> (loss, count(out, target) or None): one optimizer step on a batch. Every option
-    is decided here, once, so the per-step path does only the work the run asked for."""
+def make_step(model, opt, sched, c, loss_fn, gen, amp=None, scaler=None, watch=None):
+    """step(x, y) -> (loss, watch(out) or None): one optimizer step on a batch. Every option is
+    decided here, once, so the per-step path does only the work the run asked for."""
     augments = c["augment_flip"] or c["augment_crop"]
     params = [p for p in model.parameters() if p.requires_grad]
     weights = [p for n, p in model.named_parameters() if n.endswith("weight")]
@@ -202,7 +202,7 @@ def make_step(model, opt, sched, c, loss_fn, gen, amp=None, scaler=None, count=N
             scaler.update()
         if onecycle is not None:
             onecycle.step()
-        return loss.detach(), count(out, target) if count else None
+        return loss.detach(), watch(out) if watch else None
 
     return step
 
