@@ -8,6 +8,7 @@ category and a short doc. Shapes exclude the batch dim throughout.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
 from .params import Param
@@ -67,6 +68,18 @@ def literal(value) -> str:
     return repr(value)
 
 
+IMG, SEQ, VEC = (3, 12, 10), (7, 16), (20,)  # example input samples: an image, a sequence, a vector
+
+
+@dataclass(frozen=True)
+class Example:
+    """One case the registry-wide test builds and runs against torch: params, the input samples' shapes."""
+
+    params: dict
+    inputs: list[tuple[int, ...]]
+    dtype: str = "float32"
+
+
 class LayerSpec:
     """Base class of every layer type. Subclasses set the class attributes and override what differs."""
 
@@ -85,6 +98,11 @@ class LayerSpec:
     helpers: ClassVar[tuple[str, ...]] = ()  # helper classes (builder/helpers.py) the emitted code needs
     inferred_doc: ClassVar[str] = ""  # which constructor argument is inferred from the input, for the docs
     onnx_exporter: ClassVar[str] = "legacy"  # "dynamo" when torch's tracing exporter cannot keep shapes dynamic
+    examples: ClassVar[tuple[Example, ...]] = ()  # cases tests/test_registry.py checks against real forward passes
+    inferred: ClassVar[tuple[str, ...]] = ()  # constructor arguments taken from the input (never in params)
+    width: ClassVar[str | None] = None  # the parameter that sets the output's last (or channel) width
+    keeps_width: ClassVar[bool] = False  # the output has the input's width (activations, norms, dropout)
+    probe: ClassVar[str | None] = None  # the training view of its insides: feature_maps, attention, gates, embedding
 
     def __init__(self):
         for name, p in self.params.items():
@@ -110,6 +128,11 @@ class LayerSpec:
 
     def warnings(self, p: Params, ins: list[TensorType]) -> list[tuple[str | None, str]]:
         """Legal but suspicious configurations: (param or None, message) pairs."""
+        return []
+
+    def graph_warnings(self, node_id: str, report, types: dict[str, str]) -> list[str]:
+        """Suspicious uses that only the graph around the node shows (``report``: the validation so far, with
+        this node's inputs and shape; ``types``: node id -> type). Messages, without the node's label."""
         return []
 
     def onnx_issue(self, p: Params, ins: list[TensorType]) -> str | None:
@@ -150,15 +173,18 @@ class LayerSpec:
         (expression, comment) steps assigns ``attr`` several times; the last step is the node's output."""
         return f"self.{attr}({', '.join(args)})"
 
-    def describe(self) -> dict:
-        """JSON-ready description of the type for the palette and forms."""
-        return {
+    def describe(self, params: bool = True) -> dict:
+        """JSON-ready description of the type for the palette (``params=False``: without the parameters) and
+        forms."""
+        out = {
             "type": self.type,
             "category": self.category,
             "doc": self.doc,
             "inputs": {"min": self.min_inputs, "max": self.max_inputs, "names": list(self.port_names)},
-            "params": {name: p.describe() for name, p in self.params.items()},
         }
+        if params:
+            out["params"] = {name: p.describe() for name, p in self.params.items()}
+        return out
 
 
 REGISTRY: dict[str, LayerSpec] = {}
@@ -180,6 +206,17 @@ def register(cls: type[LayerSpec]) -> type[LayerSpec]:
 
 def get_spec(type_name: str) -> LayerSpec | None:
     return REGISTRY.get(type_name)
+
+
+def width_source(types: dict[str, str], inputs: dict[str, list[str]], node_id: str) -> str | None:
+    """The node that sets ``node_id``'s width: walk back through the layers that keep it (``keeps_width``:
+    Outputs, Identities, activations, norms, dropout). None when the walk runs out of inputs."""
+    while types[node_id] in REGISTRY and REGISTRY[types[node_id]].keeps_width:
+        sources = inputs.get(node_id) or []
+        if not sources:
+            return None
+        node_id = sources[0]
+    return node_id
 
 
 def prod(values) -> int:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from .plan import Plan
-from .registry import fmt_shape
-from .validate import ERROR, WARNING, Issue, producer
+from .registry import REGISTRY, fmt_shape, width_source
+from .validate import ERROR, WARNING, Issue
 
 if TYPE_CHECKING:
     from .data.registry import Dataset, DatasetSpec
@@ -195,14 +195,12 @@ def _input_issues(plan: Plan, spec: DatasetSpec) -> list[Issue] | None:
 
 
 def width_fix(plan: Plan, output_id: str, want: int) -> str:
-    """How to make ``output_id`` ``want`` wide: name the layer that sets its width."""
+    """How to make ``output_id`` ``want`` wide: name the layer, and its parameter, that sets its width."""
     design, report = plan.design, plan.report
-    origin = producer({n.id: n.type for n in design.nodes}, report.inputs, output_id)
+    origin = width_source({n.id: n.type for n in design.nodes}, report.inputs, output_id)
     node = design.node(origin) if origin is not None else None
-    if node is not None and node.type == "Linear":
-        return f"set the out_features of Linear {node.id!r} to {want}"
-    if node is not None and node.type.startswith("Conv"):
-        return f"set the out_channels of {node.type} {node.id!r} to {want}"
+    if node is not None and REGISTRY[node.type].width:
+        return f"set the {REGISTRY[node.type].width} of {node.type} {node.id!r} to {want}"
     return f"end the model with a Linear of out_features={want}"
 
 

@@ -151,17 +151,15 @@ def check_params(node) -> tuple[Params, list[tuple[str, str]], tuple]:
             hint = f" Did you mean {close[0]!r}?" if close else ""
             known = ", ".join(spec.params) or "none"
             msg = f"unknown parameter {name!r}.{hint} {node.type} takes: {known}."
-            if name in INFERRED_NAMES:
+            if name in spec.inferred:
                 msg = f"{name} is taken from the incoming shape; remove it from params."
+            elif name in spec.fixed_kwargs:
+                msg = f"{name} is always {spec.fixed_kwargs[name]!r} here (LayerLoom's tensors are batch-first); remove it from params."
             problems.append((name, msg))
     if len(_PARAM_CACHE) > _CACHE_LIMIT:
         _PARAM_CACHE.clear()
     _PARAM_CACHE[key] = result = (p, problems, key)
     return result
-
-
-INFERRED_NAMES = {"in_channels", "in_features", "num_features", "input_size", "embed_dim", "d_model",
-                  "num_channels", "kdim", "vdim", "batch_first"}  # fmt: skip
 
 
 # -- structure --------------------------------------------------------------------------------------------
@@ -346,36 +344,6 @@ def _run_rule(spec, p, ins):
                                   f"{e}). Use smaller, finite values.")  # fmt: skip
 
 
-PASS_THROUGH = {"Activation", "Normalization", "Regularization"}
-
-
-def producer(types: dict[str, str], inputs: dict[str, list[str]], node_id: str) -> str | None:
-    """The node that sets ``node_id``'s width: walk back through Outputs, Identities, activations, norms and
-    dropout (layers that keep the shape). None when the walk runs out of inputs."""
-    while types[node_id] in ("Output", "Identity") or REGISTRY[types[node_id]].category in PASS_THROUGH:
-        sources = inputs.get(node_id) or []
-        if not sources:
-            return None
-        node_id = sources[0]
-    return node_id
-
-
-def _linear_warning(node, v: Validation, table, add):
-    """A Linear on a feature map acts on its last dim only: likely a missing Flatten. Per-step Linear layers on
-    (N, T, E) sequences are normal, so a 3-D input is flagged only when it comes from a conv or pooling layer."""
-    source = v.inputs[node.id][0]
-    shape = v.nodes[source].shape
-    origin = producer({k: n.type for k, n in table.items()}, v.inputs, source)
-    feature_map = len(shape) >= 3 or (
-        len(shape) == 2 and origin is not None and REGISTRY[table[origin].type].category in ("Convolution", "Pooling")
-    )
-    if feature_map:
-        out = v.nodes[node.id].shape
-        add(node.id, None, f"{label(node)}: receives {fmt_shape(shape)} and acts on the last dim ({shape[-1]}) "
-                           f"only, giving {fmt_shape(out)}. If you meant to connect all values, add a Flatten "
-                           "before it (fine as is for per-step layers on (N, T, E) sequences).", WARNING)  # fmt: skip
-
-
 def validate(design: Design) -> Validation:
     """Check a design; return shapes, counts and every issue. Never raises for a bad design."""
     if design.multi:
@@ -406,12 +374,14 @@ def validate(design: Design) -> Validation:
     order, blocked = _design_order(g, {nid: i for i, nid in enumerate(table)})
     if blocked:
         _cycles(g.subgraph(blocked), table, add)
+    types = {k: n.type for k, n in table.items()}
     for nid in order:
         node = table[nid]
         if nid in ok and all(s in v.types for s in v.inputs[nid]):
             _infer(node, keys[nid], v, add)
-            if node.type == "Linear" and v.nodes[nid].shape is not None:
-                _linear_warning(node, v, table, add)
+            if v.nodes[nid].shape is not None:
+                for msg in REGISTRY[node.type].graph_warnings(nid, v, types):
+                    add(nid, None, f"{label(node)}: {msg}", WARNING)
 
     outputs = [nid for nid, n in table.items() if n.type == "Output"]
     live, stack = set(outputs), list(outputs)

@@ -2,7 +2,8 @@
 
 For every spec and several parameter combinations: the design validates, the predicted shape equals a real
 forward pass of the built model, the predicted parameter count equals the module's, and the emitted code
-runs. Every registered type must appear in CASES, so a new layer cannot skip the harness.
+runs. The cases are each spec's ``examples``; every registered type must have some, so a new layer cannot skip
+the harness.
 """
 
 import pytest
@@ -10,133 +11,14 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from builder import REGISTRY, build_model, generate, validate
-from builder.registry import literal
+from builder.registry import IMG, SEQ, literal
 from tests.util import layer_design, random_inputs, run
 
-IMG, SEQ, VEC = (3, 12, 10), (7, 16), (20,)
-# type -> list of (params, input shapes, dtype)
-CASES = {
-    "Identity": [({}, [IMG]), ({}, [(5,)], "int64")],
-    "Linear": [({"out_features": 5}, [VEC]), ({"out_features": 3, "bias": False}, [SEQ])],
-    "Embedding": [
-        ({"num_embeddings": 10, "embedding_dim": 4}, [(6,)], "int64"),
-        ({"num_embeddings": 10, "embedding_dim": 3, "padding_idx": 0}, [(2, 5)], "int64"),
-    ],
-    "Add": [({}, [IMG, IMG]), ({}, [VEC, VEC, VEC])],
-    "Multiply": [({}, [IMG, (3, 1, 1)]), ({}, [VEC, VEC])],
-    "Concat": [({"dim": 1}, [IMG, (5, 12, 10)]), ({"dim": -1}, [SEQ, (7, 4)]), ({"dim": 1}, [SEQ, (2, 16)])],
-    "Flatten": [({}, [IMG]), ({"start_dim": 2}, [IMG]), ({"start_dim": 1, "end_dim": 2}, [IMG])],
-    "Reshape": [({"shape": [6, 20]}, [(120,)]), ({"shape": [-1, 4]}, [IMG]), ({"shape": [10, 12, 3]}, [IMG])],
-    "Permute": [({"dims": [0, 2, 1]}, [SEQ]), ({"dims": [0, 3, 1, 2]}, [IMG])],
-    "Conv1d": [
-        ({"out_channels": 4, "kernel_size": 3}, [SEQ]),
-        ({"out_channels": 14, "kernel_size": 2, "stride": 2, "padding": 1, "dilation": 2, "groups": 7}, [(7, 16)]),
-        ({"out_channels": 4, "kernel_size": 4, "padding": "same"}, [SEQ]),
-        ({"out_channels": 4, "kernel_size": 3, "padding": 2, "padding_mode": "reflect"}, [SEQ]),
-    ],
-    "Conv2d": [
-        ({"out_channels": 8, "kernel_size": 3}, [IMG]),
-        ({"out_channels": 6, "kernel_size": [3, 5], "stride": [2, 1], "padding": [1, 2], "bias": False}, [IMG]),
-        ({"out_channels": 3, "kernel_size": 3, "groups": 3, "padding": "same", "dilation": 2}, [IMG]),
-        ({"out_channels": 4, "kernel_size": 3, "padding": "valid", "padding_mode": "circular"}, [IMG]),
-    ],
-    "Conv3d": [({"out_channels": 2, "kernel_size": 3, "padding": 1, "stride": 2}, [(2, 5, 6, 7)])],
-    "ConvTranspose1d": [({"out_channels": 3, "kernel_size": 4, "stride": 2, "padding": 1}, [SEQ])],
-    "ConvTranspose2d": [
-        ({"out_channels": 4, "kernel_size": 4, "stride": 2, "padding": 1}, [IMG]),
-        ({"out_channels": 6, "kernel_size": 3, "stride": 2, "output_padding": 1, "groups": 3, "dilation": 1}, [IMG]),
-        ({"out_channels": 2, "kernel_size": [3, 2], "stride": [3, 1], "dilation": 2}, [IMG]),
-    ],
-    "MaxPool1d": [
-        ({"kernel_size": 2}, [SEQ]),
-        ({"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}, [SEQ]),
-    ],
-    "MaxPool2d": [
-        ({"kernel_size": 2}, [IMG]),
-        ({"kernel_size": 3, "stride": 2, "ceil_mode": True}, [IMG]),
-        ({"kernel_size": [2, 3], "stride": 1, "dilation": 2, "padding": 1}, [IMG]),
-    ],
-    "MaxPool3d": [({"kernel_size": 2}, [(2, 4, 6, 6)])],
-    "AvgPool1d": [({"kernel_size": 3, "padding": 1, "count_include_pad": False}, [SEQ])],
-    "AvgPool2d": [
-        ({"kernel_size": 2}, [IMG]),
-        ({"kernel_size": 3, "stride": 2, "ceil_mode": True, "padding": 1}, [IMG]),
-    ],
-    "AvgPool3d": [({"kernel_size": [1, 2, 2]}, [(2, 4, 6, 6)])],
-    "AdaptiveAvgPool1d": [({"output_size": 4}, [SEQ])],
-    "AdaptiveAvgPool2d": [({"output_size": 1}, [IMG]), ({"output_size": [5, 3]}, [IMG])],
-    "AdaptiveMaxPool1d": [({"output_size": 1}, [SEQ])],
-    "AdaptiveMaxPool2d": [({"output_size": [2, 4]}, [IMG])],
-    "Upsample": [
-        ({}, [IMG]),
-        ({"scale_factor": 1.5, "mode": "bilinear", "align_corners": True}, [IMG]),
-        ({"scale_factor": None, "size": [9, 4], "mode": "bicubic"}, [IMG]),
-        ({"scale_factor": 3, "mode": "linear"}, [SEQ]),
-        ({"scale_factor": 2, "mode": "trilinear"}, [(1, 2, 3, 4)]),
-    ],
-    "BatchNorm1d": [({}, [VEC]), ({"momentum": None, "affine": False}, [SEQ])],
-    "BatchNorm2d": [({}, [IMG]), ({"eps": 1e-3, "track_running_stats": False}, [IMG])],
-    "BatchNorm3d": [({}, [(2, 3, 4, 5)])],
-    "InstanceNorm2d": [({}, [IMG]), ({"affine": True}, [IMG])],
-    "LayerNorm": [
-        ({}, [SEQ]),
-        ({"normalized_shape": [12, 10], "bias": False}, [IMG]),
-        ({"elementwise_affine": False}, [VEC]),
-    ],
-    "GroupNorm": [({"num_groups": 3}, [(6, 4, 4)]), ({"num_groups": 1, "affine": False}, [SEQ])],
-    "LocalResponseNorm": [({"size": 3}, [IMG]), ({"size": 5, "alpha": 1e-3, "k": 2.0}, [SEQ])],
-    "ReLU": [({}, [IMG])],
-    "ReLU6": [({}, [VEC])],
-    "LeakyReLU": [({"negative_slope": 0.2}, [IMG])],
-    "PReLU": [({}, [IMG]), ({"num_parameters": 3, "init": 0.1}, [IMG])],
-    "ELU": [({"alpha": 0.5}, [VEC])],
-    "GELU": [({}, [SEQ]), ({"approximate": "tanh"}, [SEQ])],
-    "SiLU": [({}, [IMG])],
-    "Sigmoid": [({}, [VEC])],
-    "Tanh": [({}, [SEQ])],
-    "Hardswish": [({}, [IMG])],
-    "Softmax": [({}, [VEC]), ({"dim": 1}, [IMG])],
-    "LogSoftmax": [({"dim": -1}, [SEQ])],
-    "Dropout": [({}, [VEC]), ({"p": 0.1}, [IMG])],
-    "Dropout2d": [({"p": 0.2}, [IMG])],
-    "GaussianNoise": [({"std": 0.3}, [IMG])],
-    "RNN": [
-        ({"hidden_size": 5}, [SEQ]),
-        (
-            {
-                "hidden_size": 4,
-                "num_layers": 2,
-                "nonlinearity": "relu",
-                "bidirectional": True,
-                "return_sequences": False,
-            },
-            [SEQ],
-        ),
-    ],
-    "LSTM": [
-        ({"hidden_size": 6}, [SEQ]),
-        ({"hidden_size": 6, "return_sequences": False}, [SEQ]),
-        ({"hidden_size": 5, "num_layers": 2, "bidirectional": True, "dropout": 0.1}, [SEQ]),
-        ({"hidden_size": 8, "proj_size": 3, "num_layers": 2, "bidirectional": True, "return_sequences": False}, [SEQ]),
-        ({"hidden_size": 4, "bias": False, "bidirectional": True, "return_sequences": False}, [SEQ]),
-    ],
-    "GRU": [
-        ({"hidden_size": 6, "bidirectional": True}, [SEQ]),
-        ({"hidden_size": 6, "num_layers": 3, "return_sequences": False}, [SEQ]),
-    ],
-    "MultiheadAttention": [
-        ({"num_heads": 4}, [SEQ]),
-        ({"num_heads": 2, "bias": False}, [SEQ, (9, 16), (9, 16)]),
-        ({"num_heads": 2, "add_bias_kv": True, "add_zero_attn": True}, [SEQ, (5, 6), (5, 3)]),
-    ],
-    "TransformerEncoderLayer": [
-        ({"nhead": 4, "dim_feedforward": 32}, [SEQ]),
-        ({"nhead": 2, "dim_feedforward": 8, "activation": "gelu", "norm_first": True, "bias": False}, [SEQ]),
-    ],
-    "PositionalEncoding": [({}, [SEQ]), ({"max_len": 7}, [(7, 5)])],
-    "Reparameterize": [({}, [VEC, VEC])],
-}
 ENDPOINTS = {"Input", "Output"}
+# type -> list of (params, input shapes, dtype): each spec's own examples
+CASES = {
+    t: [(e.params, e.inputs, e.dtype) for e in spec.examples] for t, spec in REGISTRY.items() if t not in ENDPOINTS
+}
 
 
 def all_cases():
@@ -147,7 +29,7 @@ def all_cases():
 
 
 def test_every_type_has_cases():
-    assert set(REGISTRY) - ENDPOINTS == set(CASES)
+    assert all(CASES[t] for t in set(REGISTRY) - ENDPOINTS), [t for t, cases in CASES.items() if not cases]
 
 
 @pytest.mark.parametrize("type_name,params,inputs,dtype", all_cases())
@@ -201,3 +83,28 @@ def test_emitted_constructor_reads_like_torch():
     src = generate(layer_design("LSTM", {"hidden_size": 8}, [SEQ])).source
     assert "nn.LSTM(16, 8, batch_first=True)" in src
     assert literal((3,)) == "(3,)" and literal((1, 2)) == "(1, 2)" and literal("same") == '"same"'
+
+
+@pytest.mark.parametrize("type_name", sorted(set(REGISTRY) - ENDPOINTS))
+def test_what_a_spec_says_about_itself_holds(type_name):
+    """The names it infers are what its constructor gets from the input; its width parameter exists; its probe
+    view is one the probes draw."""
+    spec = REGISTRY[type_name]
+    params, inputs, *dtype = CASES[type_name][0]
+    design = layer_design(type_name, params, inputs, *dtype)
+    report = validate(design)
+    inferred = set(spec.input_args(report.resolved["layer"], report.types_in("layer")))
+    assert inferred <= set(spec.inferred) | set(spec.params), (inferred, spec.inferred)
+    assert not set(spec.inferred) & set(spec.params)
+    assert spec.width is None or spec.width in spec.params
+    assert spec.probe in (None, "feature_maps", "attention", "gates", "embedding", "activations")
+    assert spec.describe(params=False).keys() == {"type", "category", "doc", "inputs"}
+
+
+def test_inferred_and_fixed_arguments_are_refused_with_the_reason():
+    report = validate(layer_design("Conv2d", {"out_channels": 4, "kernel_size": 3, "in_channels": 3}, [IMG]))
+    assert "in_channels is taken from the incoming shape" in report.errors[0].message
+    report = validate(layer_design("LSTM", {"hidden_size": 4, "batch_first": False}, [SEQ]))
+    assert "batch_first is always True here" in report.errors[0].message
+    report = validate(layer_design("Conv2d", {"out_channels": 4, "kernel_size": 3, "in_features": 3}, [IMG]))
+    assert "unknown parameter 'in_features'" in report.errors[0].message  # not Conv2d's: a plain unknown name

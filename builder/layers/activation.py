@@ -1,10 +1,12 @@
 """Activation functions. All keep the input's shape."""
 
 from ..params import Choice, Float, Int
-from ..registry import LayerSpec, ShapeError, fmt_shape, register
+from ..registry import IMG, SEQ, VEC, Example, LayerSpec, ShapeError, fmt_shape, register
 
 
 class Activation(LayerSpec):
+    probe = "activations"  # dead units (ReLU-like) or saturation (Sigmoid, Tanh)
+    keeps_width = True
     category = "Activation"
 
     @property
@@ -12,38 +14,75 @@ class Activation(LayerSpec):
         return f"nn.{self.type}"
 
 
-def activation(name: str, doc: str, params: dict | None = None, positional=()):
+def activation(name: str, doc: str, params: dict | None = None, positional=(), examples=(), probe="activations"):
     """Register a shape-preserving activation; its torch class is nn.<name>."""
-    cls = type(name, (Activation,), {"doc": doc, "params": params or {}, "positional": positional})
+    attrs = {"doc": doc, "params": params or {}, "positional": positional, "examples": examples, "probe": probe}
+    cls = type(name, (Activation,), attrs)
     return register(cls)
 
 
-activation("ReLU", "max(0, x): the default activation of deep nets; cheap and does not saturate for x > 0.")
-activation("ReLU6", "min(max(0, x), 6): ReLU capped at 6, used by MobileNet for low-precision friendliness.")
+activation(
+    "ReLU",
+    "max(0, x): the default activation of deep nets; cheap and does not saturate for x > 0.",
+    examples=(Example({}, [IMG]),),
+)
+activation(
+    "ReLU6",
+    "min(max(0, x), 6): ReLU capped at 6, used by MobileNet for low-precision friendliness.",
+    examples=(Example({}, [VEC]),),
+)
 activation(
     "LeakyReLU",
     "x for x > 0, negative_slope·x otherwise: keeps a small gradient for negative inputs (no dead units); "
     "the activation of DCGAN's discriminator.",
     {"negative_slope": Float(0.01, "slope for x < 0", min=0)},
+    examples=(Example({"negative_slope": 0.2}, [IMG]),),
 )
 activation(
     "ELU",
     "x for x > 0, alpha·(eˣ − 1) otherwise: smooth, with negative outputs that push mean activations toward 0.",
     {"alpha": Float(1.0, "value the negative side saturates to (−alpha)", min=0)},
+    examples=(Example({"alpha": 0.5}, [VEC]),),
 )
 activation(
     "GELU",
     "x·Φ(x), the Gaussian error linear unit: the smooth ReLU of Transformers (BERT, GPT).",
     {"approximate": Choice("none", ("none", "tanh"), "exact, or the tanh approximation")},
+    examples=(
+        Example({}, [SEQ]),
+        Example({"approximate": "tanh"}, [SEQ]),
+    ),
 )
-activation("SiLU", "x·sigmoid(x) (Swish): smooth and non-monotonic; used in EfficientNet and modern CNNs.")
-activation("Sigmoid", "1 / (1 + e⁻ˣ): squashes to (0, 1). Output for binary probabilities and gates; saturates.")
-activation("Tanh", "tanh(x): squashes to (−1, 1), zero-centred. The classic RNN activation and GAN generator output.")
-activation("Hardswish", "x·ReLU6(x + 3)/6: a cheap piecewise approximation of Swish, from MobileNetV3.")
+activation(
+    "SiLU",
+    "x·sigmoid(x) (Swish): smooth and non-monotonic; used in EfficientNet and modern CNNs.",
+    examples=(Example({}, [IMG]),),
+)
+activation(
+    "Sigmoid",
+    "1 / (1 + e⁻ˣ): squashes to (0, 1). Output for binary probabilities and gates; saturates.",
+    examples=(Example({}, [VEC]),),
+)
+activation(
+    "Tanh",
+    "tanh(x): squashes to (−1, 1), zero-centred. The classic RNN activation and GAN generator output.",
+    examples=(Example({}, [SEQ]),),
+)
+activation(
+    "Hardswish",
+    "x·ReLU6(x + 3)/6: a cheap piecewise approximation of Swish, from MobileNetV3.",
+    examples=(Example({}, [IMG]),),
+    probe=None,
+)
 
 
 @register
 class PReLU(Activation):
+    probe = None
+    examples = (
+        Example({}, [IMG]),
+        Example({"num_parameters": 3, "init": 0.1}, [IMG]),
+    )
     doc = (
         "Leaky ReLU whose negative slope is learned: one slope for all (num_parameters=1) or one per channel "
         "(num_parameters = the channel count)."
@@ -67,6 +106,7 @@ class PReLU(Activation):
 
 
 class SoftmaxBase(Activation):
+    probe = None
     params = {"dim": Int(-1, "dim that sums to 1 (counted with the batch dim; -1 = last)", required=True)}
 
     def infer(self, p, ins):
@@ -83,6 +123,10 @@ class SoftmaxBase(Activation):
 
 @register
 class Softmax(SoftmaxBase):
+    examples = (
+        Example({}, [VEC]),
+        Example({"dim": 1}, [IMG]),
+    )
     doc = (
         "Turns scores into probabilities that sum to 1 along `dim`. Not needed before a cross-entropy loss "
         "(it applies log-softmax itself): use it for outputs you read as probabilities."
@@ -91,4 +135,5 @@ class Softmax(SoftmaxBase):
 
 @register
 class LogSoftmax(SoftmaxBase):
+    examples = (Example({"dim": -1}, [SEQ]),)
     doc = "log(softmax(x)) along `dim`, computed stably. Pair it with the NLL loss."

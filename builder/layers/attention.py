@@ -1,7 +1,7 @@
 """Attention: MultiheadAttention, TransformerEncoderLayer, PositionalEncoding. Batch first: (N, T, E)."""
 
 from ..params import Bool, Choice, Float, Int
-from ..registry import LayerSpec, ShapeError, fmt_shape, register, src
+from ..registry import SEQ, Example, LayerSpec, ShapeError, fmt_shape, register, src
 
 
 def check_heads(embed_dim, heads, param):
@@ -19,6 +19,13 @@ def attention_macs(tq, s, e, kdim, vdim):
 
 @register
 class MultiheadAttention(LayerSpec):
+    inferred = ("embed_dim", "kdim", "vdim")
+    probe = "attention"
+    examples = (
+        Example({"num_heads": 4}, [SEQ]),
+        Example({"num_heads": 2, "bias": False}, [SEQ, (9, 16), (9, 16)]),
+        Example({"num_heads": 2, "add_bias_kv": True, "add_zero_attn": True}, [SEQ, (5, 6), (5, 3)]),
+    )
     category = "Attention"
     doc = (
         "Scaled dot-product attention with num_heads heads: softmax(QKᵀ/√d)·V per head, then an output "
@@ -103,6 +110,12 @@ class MultiheadAttention(LayerSpec):
 
 @register
 class TransformerEncoderLayer(LayerSpec):
+    inferred = ("d_model",)
+    probe = "attention"
+    examples = (
+        Example({"nhead": 4, "dim_feedforward": 32}, [SEQ]),
+        Example({"nhead": 2, "dim_feedforward": 8, "activation": "gelu", "norm_first": True, "bias": False}, [SEQ]),
+    )
     category = "Attention"
     doc = (
         "One Transformer encoder block: multi-head self-attention and a feed-forward net (dim_feedforward "
@@ -146,6 +159,11 @@ class TransformerEncoderLayer(LayerSpec):
 
 @register
 class PositionalEncoding(LayerSpec):
+    inferred = ("d_model",)
+    examples = (
+        Example({}, [SEQ]),
+        Example({"max_len": 7}, [(7, 5)]),
+    )
     category = "Attention"
     doc = (
         "Adds fixed sinusoidal position signals to (N, T, E) embeddings so attention, which ignores order, can "

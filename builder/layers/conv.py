@@ -1,7 +1,7 @@
 """Convolutions: Conv1d/2d/3d and ConvTranspose1d/2d share one rule, parameterised by ``rank``."""
 
 from ..params import Bool, Choice, Int, IntTuple
-from ..registry import LayerSpec, ShapeError, TensorType, fmt_shape, prod, register
+from ..registry import IMG, SEQ, Example, LayerSpec, ShapeError, TensorType, fmt_shape, prod, register
 from ..shapes import as_tuple, conv_out, conv_transpose_out
 
 DIM_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
@@ -37,6 +37,9 @@ def kernel_fits(spec, sizes, kernel, padding, dilation):
 
 
 class ConvBase(LayerSpec):
+    inferred = ("in_channels",)
+    width = "out_channels"
+    probe = "feature_maps"
     category = "Convolution"
     rank = 2
     positional = ("in_channels", "out_channels")
@@ -161,18 +164,31 @@ def _conv_doc(rank, what):
 
 @register
 class Conv1d(ConvNd):
+    examples = (
+        Example({"out_channels": 4, "kernel_size": 3}, [SEQ]),
+        Example({"out_channels": 14, "kernel_size": 2, "stride": 2, "padding": 1, "dilation": 2, "groups": 7}, [SEQ]),
+        Example({"out_channels": 4, "kernel_size": 4, "padding": "same"}, [SEQ]),
+        Example({"out_channels": 4, "kernel_size": 3, "padding": 2, "padding_mode": "reflect"}, [SEQ]),
+    )
     rank, torch_class, params = 1, "nn.Conv1d", conv_params(1)
     doc = _conv_doc(1, "sequences (N, C, L): TextCNN's n-gram detectors, temporal convolutions")
 
 
 @register
 class Conv2d(ConvNd):
+    examples = (
+        Example({"out_channels": 8, "kernel_size": 3}, [IMG]),
+        Example({"out_channels": 6, "kernel_size": [3, 5], "stride": [2, 1], "padding": [1, 2], "bias": False}, [IMG]),
+        Example({"out_channels": 3, "kernel_size": 3, "groups": 3, "padding": "same", "dilation": 2}, [IMG]),
+        Example({"out_channels": 4, "kernel_size": 3, "padding": "valid", "padding_mode": "circular"}, [IMG]),
+    )
     rank, torch_class, params = 2, "nn.Conv2d", conv_params(2)
     doc = _conv_doc(2, "images (N, C, H, W): the layer of LeNet, VGG, ResNet")
 
 
 @register
 class Conv3d(ConvNd):
+    examples = (Example({"out_channels": 2, "kernel_size": 3, "padding": 1, "stride": 2}, [(2, 5, 6, 7)]),)
     rank, torch_class, params = 3, "nn.Conv3d", conv_params(3)
     doc = _conv_doc(3, "volumes or video clips (N, C, D, H, W)")
 
@@ -186,9 +202,17 @@ _TDOC = (
 
 @register
 class ConvTranspose1d(ConvTransposeNd):
+    examples = (Example({"out_channels": 3, "kernel_size": 4, "stride": 2, "padding": 1}, [SEQ]),)
     rank, torch_class, params, doc = 1, "nn.ConvTranspose1d", conv_params(1, True), _TDOC
 
 
 @register
 class ConvTranspose2d(ConvTransposeNd):
+    examples = (
+        Example({"out_channels": 4, "kernel_size": 4, "stride": 2, "padding": 1}, [IMG]),
+        Example(
+            {"out_channels": 6, "kernel_size": 3, "stride": 2, "output_padding": 1, "groups": 3, "dilation": 1}, [IMG]
+        ),
+        Example({"out_channels": 2, "kernel_size": [3, 2], "stride": [3, 1], "dilation": 2}, [IMG]),
+    )
     rank, torch_class, params, doc = 2, "nn.ConvTranspose2d", conv_params(2, True), _TDOC

@@ -1,7 +1,20 @@
 """Structure and dense layers: Input, Output, Identity, Linear, Embedding."""
 
 from ..params import Bool, Choice, Int, Shape
-from ..registry import LayerSpec, ShapeError, TensorType, fmt_shape, prod, register
+from ..registry import (
+    IMG,
+    REGISTRY,
+    SEQ,
+    VEC,
+    Example,
+    LayerSpec,
+    ShapeError,
+    TensorType,
+    fmt_shape,
+    prod,
+    register,
+    width_source,
+)
 
 
 @register
@@ -24,6 +37,7 @@ class Input(LayerSpec):
 
 @register
 class Output(LayerSpec):
+    keeps_width = True
     category = "Structure"
     doc = (
         "Marks a model output. The model returns its Output nodes' inputs, in id order when there are several "
@@ -34,6 +48,11 @@ class Output(LayerSpec):
 
 @register
 class Identity(LayerSpec):
+    keeps_width = True
+    examples = (
+        Example({}, [IMG]),
+        Example({}, [(5,)], "int64"),
+    )
     category = "Structure"
     doc = "Passes its input through unchanged. Handy as a named junction or a placeholder while sketching."
     torch_class = "nn.Identity"
@@ -42,6 +61,29 @@ class Identity(LayerSpec):
 
 @register
 class Linear(LayerSpec):
+    inferred = ("in_features",)
+    width = "out_features"
+
+    def graph_warnings(self, node_id, report, types):
+        """On a feature map a Linear acts on the last dim only: likely a missing Flatten. Per-step Linear layers
+        on (N, T, E) sequences are normal, so a 2-D sample is flagged only when it comes from a conv or pool."""
+        source = report.inputs[node_id][0]
+        shape = report.nodes[source].shape
+        origin = width_source(types, report.inputs, source)
+        from_maps = origin is not None and REGISTRY[types[origin]].category in ("Convolution", "Pooling")
+        if len(shape) < 3 and not (len(shape) == 2 and from_maps):
+            return []
+        out = report.nodes[node_id].shape
+        return [
+            f"receives {fmt_shape(shape)} and acts on the last dim ({shape[-1]}) only, giving {fmt_shape(out)}. "
+            "If you meant to connect all values, add a Flatten before it (fine as is for per-step layers on "
+            "(N, T, E) sequences)."
+        ]
+
+    examples = (
+        Example({"out_features": 5}, [VEC]),
+        Example({"out_features": 3, "bias": False}, [SEQ]),
+    )
     category = "Dense"
     doc = (
         "A fully connected layer: y = xWᵀ + b, mixing all features of the last dim. The building block of "
@@ -72,6 +114,11 @@ class Linear(LayerSpec):
 
 @register
 class Embedding(LayerSpec):
+    probe = "embedding"
+    examples = (
+        Example({"num_embeddings": 10, "embedding_dim": 4}, [(6,)], "int64"),
+        Example({"num_embeddings": 10, "embedding_dim": 3, "padding_idx": 0}, [(2, 5)], "int64"),
+    )
     category = "Embedding"
     doc = (
         "A lookup table that turns integer token ids into learned vectors: (N, T) ids become (N, T, "

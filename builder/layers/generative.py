@@ -1,10 +1,11 @@
 """Generative building blocks: the VAE's reparameterization step."""
 
-from ..registry import LayerSpec, ShapeError, fmt_shape, register, src
+from ..registry import VEC, Example, LayerSpec, ShapeError, fmt_shape, register, src
 
 
 @register
 class Reparameterize(LayerSpec):
+    examples = (Example({}, [VEC, VEC]),)
     category = "Generative"
     doc = (
         "The VAE's sampling step: z = mu + σ·ε with σ = exp(logvar/2) and ε ~ N(0, 1) while training, so "

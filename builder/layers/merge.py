@@ -1,7 +1,7 @@
 """Merges: Add (ResNet skips), Multiply (gates, squeeze-and-excitation), Concat (Inception, DenseNet)."""
 
 from ..params import Int
-from ..registry import LayerSpec, ShapeError, TensorType, fmt_shape, register, src
+from ..registry import IMG, SEQ, VEC, Example, LayerSpec, ShapeError, TensorType, fmt_shape, register, src
 from ..shapes import broadcast, differing_dims
 
 
@@ -24,6 +24,10 @@ def _shortcut_hint(a, b, i, j):
 
 @register
 class Add(LayerSpec):
+    examples = (
+        Example({}, [IMG, IMG]),
+        Example({}, [VEC, VEC, VEC]),
+    )
     category = "Structure"
     doc = (
         "Adds its inputs element-wise. All inputs must have the same shape. This is the residual (skip) "
@@ -55,6 +59,10 @@ def _numel_bigger(a, b):
 
 @register
 class Multiply(Add):
+    examples = (
+        Example({}, [IMG, (3, 1, 1)]),
+        Example({}, [VEC, VEC]),
+    )
     category = "Structure"
     doc = (
         "Multiplies its inputs element-wise, with torch broadcasting: a (C, 1, 1) gate can scale a (C, H, W) "
@@ -85,6 +93,11 @@ class Multiply(Add):
 
 @register
 class Concat(LayerSpec):
+    examples = (
+        Example({"dim": 1}, [IMG, (5, 12, 10)]),
+        Example({"dim": -1}, [SEQ, (7, 4)]),
+        Example({"dim": 1}, [SEQ, (2, 16)]),
+    )
     category = "Structure"
     doc = (
         "Joins its inputs along `dim` (counted with the batch dim, as in torch.cat: 1 is the channel dim of "

@@ -1,7 +1,7 @@
 """Normalization: BatchNorm1d/2d/3d, LayerNorm, GroupNorm, InstanceNorm2d, LocalResponseNorm."""
 
 from ..params import Bool, Float, Int, Shape
-from ..registry import LayerSpec, ShapeError, fmt_shape, prod, register
+from ..registry import IMG, SEQ, VEC, Example, LayerSpec, ShapeError, fmt_shape, prod, register
 
 
 def _bn_params(affine=True, track=True):
@@ -15,6 +15,8 @@ def _bn_params(affine=True, track=True):
 
 
 class BatchNormBase(LayerSpec):
+    keeps_width = True
+    inferred = ("num_features",)
     category = "Normalization"
     positional = ("num_features",)
     ranks: tuple[int, ...] = (3,)
@@ -49,24 +51,37 @@ _BNDOC = (
 
 @register
 class BatchNorm1d(BatchNormBase):
+    examples = (
+        Example({}, [VEC]),
+        Example({"momentum": None, "affine": False}, [SEQ]),
+    )
     torch_class, params, ranks, dims = "nn.BatchNorm1d", _bn_params(), (1, 2), "C[, L]"
     doc = _BNDOC.format(what="features (N, C) or sequences (N, C, L)")
 
 
 @register
 class BatchNorm2d(BatchNormBase):
+    examples = (
+        Example({}, [IMG]),
+        Example({"eps": 0.001, "track_running_stats": False}, [IMG]),
+    )
     torch_class, params, ranks, dims = "nn.BatchNorm2d", _bn_params(), (3,), "C, H, W"
     doc = _BNDOC.format(what="feature maps (N, C, H, W)")
 
 
 @register
 class BatchNorm3d(BatchNormBase):
+    examples = (Example({}, [(2, 3, 4, 5)]),)
     torch_class, params, ranks, dims = "nn.BatchNorm3d", _bn_params(), (4,), "C, D, H, W"
     doc = _BNDOC.format(what="volumes (N, C, D, H, W)")
 
 
 @register
 class InstanceNorm2d(BatchNormBase):
+    examples = (
+        Example({}, [IMG]),
+        Example({"affine": True}, [IMG]),
+    )
     torch_class, params, ranks, dims = "nn.InstanceNorm2d", _bn_params(False, False), (3,), "C, H, W"
     doc = (
         "Instance normalization: normalizes each channel of each sample over its own H×W (no batch "
@@ -85,6 +100,12 @@ class InstanceNorm2d(BatchNormBase):
 
 @register
 class LayerNorm(LayerSpec):
+    keeps_width = True
+    examples = (
+        Example({}, [SEQ]),
+        Example({"normalized_shape": [12, 10], "bias": False}, [IMG]),
+        Example({"elementwise_affine": False}, [VEC]),
+    )
     category = "Normalization"
     doc = (
         "Layer normalization: normalizes each sample over its last dims (normalized_shape; default: the last "
@@ -124,6 +145,12 @@ class LayerNorm(LayerSpec):
 
 @register
 class GroupNorm(LayerSpec):
+    keeps_width = True
+    inferred = ("num_channels",)
+    examples = (
+        Example({"num_groups": 3}, [(6, 4, 4)]),
+        Example({"num_groups": 1, "affine": False}, [SEQ]),
+    )
     category = "Normalization"
     doc = (
         "Group normalization: splits the channels into num_groups groups and normalizes each group per "
@@ -157,6 +184,11 @@ class GroupNorm(LayerSpec):
 
 @register
 class LocalResponseNorm(LayerSpec):
+    keeps_width = True
+    examples = (
+        Example({"size": 3}, [IMG]),
+        Example({"size": 5, "alpha": 0.001, "k": 2.0}, [SEQ]),
+    )
     category = "Normalization"
     doc = (
         "Local response normalization across neighbouring channels, as in AlexNet (2012): each value is "

@@ -3,12 +3,13 @@
 import math
 
 from ..params import Bool, Choice, FloatTuple, IntTuple
-from ..registry import LayerSpec, ShapeError, TensorType, fmt_shape, register
+from ..registry import IMG, SEQ, Example, LayerSpec, ShapeError, TensorType, fmt_shape, register
 from ..shapes import as_tuple, pool_out
 from .conv import DIM_NAMES, LAYOUT
 
 
 class PoolNd(LayerSpec):
+    probe = "feature_maps"
     category = "Pooling"
     rank = 2
     dilated = True  # max pooling has dilation; average pooling does not
@@ -69,41 +70,58 @@ _AVGDOC = (
 
 @register
 class MaxPool1d(PoolNd):
+    examples = (
+        Example({"kernel_size": 2}, [SEQ]),
+        Example({"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}, [SEQ]),
+    )
     rank, torch_class, params = 1, "nn.MaxPool1d", pool_params(1, True)
     doc = _MAXDOC.format(what="sequence (N, C, L)")
 
 
 @register
 class MaxPool2d(PoolNd):
+    examples = (
+        Example({"kernel_size": 2}, [IMG]),
+        Example({"kernel_size": 3, "stride": 2, "ceil_mode": True}, [IMG]),
+        Example({"kernel_size": [2, 3], "stride": 1, "dilation": 2, "padding": 1}, [IMG]),
+    )
     rank, torch_class, params = 2, "nn.MaxPool2d", pool_params(2, True)
     doc = _MAXDOC.format(what="feature map (N, C, H, W)")
 
 
 @register
 class MaxPool3d(PoolNd):
+    examples = (Example({"kernel_size": 2}, [(2, 4, 6, 6)]),)
     rank, torch_class, params = 3, "nn.MaxPool3d", pool_params(3, True)
     doc = _MAXDOC.format(what="volume (N, C, D, H, W)")
 
 
 @register
 class AvgPool1d(PoolNd):
+    examples = (Example({"kernel_size": 3, "padding": 1, "count_include_pad": False}, [SEQ]),)
     rank, torch_class, params, dilated = 1, "nn.AvgPool1d", pool_params(1, False), False
     doc = _AVGDOC.format(what="sequence (N, C, L)")
 
 
 @register
 class AvgPool2d(PoolNd):
+    examples = (
+        Example({"kernel_size": 2}, [IMG]),
+        Example({"kernel_size": 3, "stride": 2, "ceil_mode": True, "padding": 1}, [IMG]),
+    )
     rank, torch_class, params, dilated = 2, "nn.AvgPool2d", pool_params(2, False), False
     doc = _AVGDOC.format(what="feature map (N, C, H, W)")
 
 
 @register
 class AvgPool3d(PoolNd):
+    examples = (Example({"kernel_size": [1, 2, 2]}, [(2, 4, 6, 6)]),)
     rank, torch_class, params, dilated, unpadded_fit = 3, "nn.AvgPool3d", pool_params(3, False), False, True
     doc = _AVGDOC.format(what="volume (N, C, D, H, W)")
 
 
 class AdaptivePoolNd(LayerSpec):
+    probe = "feature_maps"
     category = "Pooling"
     rank = 2
     positional = ("output_size",)
@@ -141,21 +159,28 @@ _ADOC = (
 
 @register
 class AdaptiveAvgPool1d(AdaptivePoolNd):
+    examples = (Example({"output_size": 4}, [SEQ]),)
     rank, torch_class, params, doc = 1, "nn.AdaptiveAvgPool1d", _adaptive(1), _ADOC.format(kind="average")
 
 
 @register
 class AdaptiveAvgPool2d(AdaptivePoolNd):
+    examples = (
+        Example({"output_size": 1}, [IMG]),
+        Example({"output_size": [5, 3]}, [IMG]),
+    )
     rank, torch_class, params, doc = 2, "nn.AdaptiveAvgPool2d", _adaptive(2), _ADOC.format(kind="average")
 
 
 @register
 class AdaptiveMaxPool1d(AdaptivePoolNd):
+    examples = (Example({"output_size": 1}, [SEQ]),)
     rank, torch_class, params, doc = 1, "nn.AdaptiveMaxPool1d", _adaptive(1), _ADOC.format(kind="max")
 
 
 @register
 class AdaptiveMaxPool2d(AdaptivePoolNd):
+    examples = (Example({"output_size": [2, 4]}, [IMG]),)
     rank, torch_class, params, doc = 2, "nn.AdaptiveMaxPool2d", _adaptive(2), _ADOC.format(kind="max")
 
 
@@ -164,6 +189,13 @@ _MODE_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
 @register
 class Upsample(LayerSpec):
+    examples = (
+        Example({}, [IMG]),
+        Example({"scale_factor": 1.5, "mode": "bilinear", "align_corners": True}, [IMG]),
+        Example({"scale_factor": None, "size": [9, 4], "mode": "bicubic"}, [IMG]),
+        Example({"scale_factor": 3, "mode": "linear"}, [SEQ]),
+        Example({"scale_factor": 2, "mode": "trilinear"}, [(1, 2, 3, 4)]),
+    )
     category = "Pooling"
     doc = (
         "Resizes feature maps by interpolation: to a fixed `size` or by `scale_factor` (give one of the two). "

@@ -1,10 +1,12 @@
 """Recurrent layers: RNN, LSTM, GRU. Always batch_first; ``return_sequences`` picks all steps or the last."""
 
 from ..params import Bool, Choice, Float, Int
-from ..registry import LayerSpec, ShapeError, TensorType, fmt_shape, register
+from ..registry import SEQ, Example, LayerSpec, ShapeError, TensorType, fmt_shape, register
 
 
 class RecurrentBase(LayerSpec):
+    inferred = ("input_size",)
+    probe = "gates"
     category = "Recurrent"
     gates = 1  # weight blocks per layer: RNN 1, GRU 3, LSTM 4
     positional = ("input_size", "hidden_size")
@@ -94,6 +96,19 @@ _RDOC = (
 
 @register
 class RNN(RecurrentBase):
+    examples = (
+        Example({"hidden_size": 5}, [SEQ]),
+        Example(
+            {
+                "hidden_size": 4,
+                "num_layers": 2,
+                "nonlinearity": "relu",
+                "bidirectional": True,
+                "return_sequences": False,
+            },
+            [SEQ],
+        ),
+    )
     torch_class, gates = "nn.RNN", 1
     params = rnn_params({"nonlinearity": Choice("tanh", ("tanh", "relu"), "activation of the hidden state")})
     doc = (
@@ -103,6 +118,15 @@ class RNN(RecurrentBase):
 
 @register
 class LSTM(RecurrentBase):
+    examples = (
+        Example({"hidden_size": 6}, [SEQ]),
+        Example({"hidden_size": 6, "return_sequences": False}, [SEQ]),
+        Example({"hidden_size": 5, "num_layers": 2, "bidirectional": True, "dropout": 0.1}, [SEQ]),
+        Example(
+            {"hidden_size": 8, "proj_size": 3, "num_layers": 2, "bidirectional": True, "return_sequences": False}, [SEQ]
+        ),
+        Example({"hidden_size": 4, "bias": False, "bidirectional": True, "return_sequences": False}, [SEQ]),
+    )
     torch_class, gates = "nn.LSTM", 4
     params = rnn_params({"proj_size": Int(0, "project the hidden state to this size (0: off)", min=0)})
     doc = (
@@ -113,6 +137,10 @@ class LSTM(RecurrentBase):
 
 @register
 class GRU(RecurrentBase):
+    examples = (
+        Example({"hidden_size": 6, "bidirectional": True}, [SEQ]),
+        Example({"hidden_size": 6, "num_layers": 3, "return_sequences": False}, [SEQ]),
+    )
     torch_class, gates = "nn.GRU", 3
     params = rnn_params()
     doc = "Gated recurrent unit: reset and update gates, no separate cell state; a lighter LSTM." + _RDOC

@@ -1,11 +1,16 @@
 """Regularization layers: active while training, the identity in eval mode."""
 
 from ..params import Float
-from ..registry import LayerSpec, register
+from ..registry import IMG, VEC, Example, LayerSpec, register
 
 
 @register
 class Dropout(LayerSpec):
+    keeps_width = True
+    examples = (
+        Example({}, [VEC]),
+        Example({"p": 0.1}, [IMG]),
+    )
     category = "Regularization"
     doc = (
         "Zeroes each value with probability p while training and scales the rest by 1/(1−p); does nothing in "
@@ -17,6 +22,8 @@ class Dropout(LayerSpec):
 
 @register
 class Dropout2d(LayerSpec):
+    keeps_width = True
+    examples = (Example({"p": 0.2}, [IMG]),)
     category = "Regularization"
     doc = "Zeroes whole channels of a (N, C, H, W) feature map with probability p while training (spatial dropout)."
     params = {"p": Float(0.5, "probability of zeroing a channel", min=0, max=1, required=True)}
@@ -29,6 +36,8 @@ class Dropout2d(LayerSpec):
 
 @register
 class GaussianNoise(LayerSpec):
+    keeps_width = True
+    examples = (Example({"std": 0.3}, [IMG]),)
     category = "Regularization"
     doc = (
         "Adds Gaussian noise with standard deviation std while training; the identity in eval mode. Makes a "

@@ -1,11 +1,16 @@
 """Reshaping: Flatten, Reshape, Permute (torch semantics, batch dim counted in dims as torch counts it)."""
 
 from ..params import Int, Shape
-from ..registry import LayerSpec, ShapeError, TensorType, fmt_shape, literal, prod, register
+from ..registry import IMG, SEQ, Example, LayerSpec, ShapeError, TensorType, fmt_shape, literal, prod, register
 
 
 @register
 class Flatten(LayerSpec):
+    examples = (
+        Example({}, [IMG]),
+        Example({"start_dim": 2}, [IMG]),
+        Example({"start_dim": 1, "end_dim": 2}, [IMG]),
+    )
     category = "Structure"
     doc = (
         "Flattens dims start_dim..end_dim into one (torch.nn.Flatten; dims counted with the batch dim). The "
@@ -38,6 +43,11 @@ class Flatten(LayerSpec):
 
 @register
 class Reshape(LayerSpec):
+    examples = (
+        Example({"shape": [6, 20]}, [(120,)]),
+        Example({"shape": [-1, 4]}, [IMG]),
+        Example({"shape": [10, 12, 3]}, [IMG]),
+    )
     category = "Structure"
     doc = (
         "Gives each sample a new shape with the same number of elements (x.reshape(N, *shape)). One entry may "
@@ -70,6 +80,10 @@ class Reshape(LayerSpec):
 
 @register
 class Permute(LayerSpec):
+    examples = (
+        Example({"dims": [0, 2, 1]}, [SEQ]),
+        Example({"dims": [0, 3, 1, 2]}, [IMG]),
+    )
     category = "Structure"
     doc = (
         "Reorders dims (torch.permute, dims counted with the batch dim, which must stay first: dims[0] = 0). "

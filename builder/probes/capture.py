@@ -36,8 +36,11 @@ def hooks(model: nn.Module, node_ids: list[str], inputs: bool = False):
             h.remove()
 
 
-def nodes_of_type(design: Design, *prefixes: str) -> list[str]:
-    return [n.id for n in design.nodes if n.type.startswith(prefixes)]
+def nodes_with_probe(design: Design, probe: str) -> list[str]:
+    """The nodes whose layer spec names ``probe`` as the view of its insides (feature_maps, attention, …)."""
+    from ..registry import REGISTRY
+
+    return [n.id for n in design.nodes if n.type in REGISTRY and REGISTRY[n.type].probe == probe]
 
 
 def run_eval(model: nn.Module, x) -> None:

@@ -9,6 +9,7 @@ import torch
 
 from ..design import Design
 from . import stats, views
+from .capture import nodes_with_probe
 
 SAMPLES = 8  # the probe batch: the first validation samples, the same every time
 
@@ -23,11 +24,10 @@ class Prober:
         self.model, self.design, self.task = model, design, task
         self.reconstruction = reconstruction
         self.x, self.y = x_probe[:SAMPLES], y_probe[:SAMPLES]
-        types = {n.type for n in design.nodes}
-        self.has_maps = any(t.startswith(views.FEATURE_TYPES) for t in types)
-        self.has_attention = bool(types & {"MultiheadAttention", "TransformerEncoderLayer"})
-        self.recurrent = [n.id for n in design.nodes if n.type in ("LSTM", "GRU", "RNN")][:2]
-        self.embeddings = [n.id for n in design.nodes if n.type == "Embedding"][:1]
+        self.has_maps = bool(nodes_with_probe(design, "feature_maps"))
+        self.has_attention = bool(nodes_with_probe(design, "attention"))
+        self.recurrent = nodes_with_probe(design, "gates")[:2]
+        self.embeddings = nodes_with_probe(design, "embedding")[:1]
         self.is_2d = self.x.dim() == 2 and self.x.shape[1] == 2 and task == "classification"
         if self.is_2d:  # the plane is drawn around (and with) a few hundred validation points, not just 8
             self.points, self.labels = x_probe[:300].cpu().numpy(), y_probe[:300].cpu().numpy()

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from ..design import Design
-from .capture import hooks, module_of, nodes_of_type, run_eval
+from .capture import hooks, module_of, nodes_with_probe, run_eval
 
 
 def weight_stats(model: nn.Module, design: Design, bins: int = 30, histograms: bool = True) -> dict[str, dict]:
@@ -37,7 +37,7 @@ def weight_stats(model: nn.Module, design: Design, bins: int = 30, histograms: b
 def activation_stats(model: nn.Module, design: Design, x) -> dict[str, dict]:
     """Per activation node: for ReLU-like ones the fraction of dead units (zero for every probe sample); for
     Sigmoid/Tanh the fraction of saturated outputs (within 0.01 of their limits)."""
-    ids = nodes_of_type(design, "ReLU", "ReLU6", "LeakyReLU", "Sigmoid", "Tanh", "ELU", "GELU", "SiLU")
+    ids = nodes_with_probe(design, "activations")
     with hooks(model, ids) as seen:
         run_eval(model, x)
     out = {}

@@ -10,14 +10,12 @@ import torch
 from torch import nn
 
 from ..design import Design
-from .capture import hooks, module_of, nodes_of_type, run_eval
-
-FEATURE_TYPES = ("Conv", "MaxPool", "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool")
+from .capture import hooks, module_of, nodes_with_probe, run_eval
 
 
 def feature_maps(model: nn.Module, design: Design, x: torch.Tensor) -> dict[str, np.ndarray]:
     """{"input": x, node: output} for every Conv/Pool node (and ConvTranspose): (N, C, [H,] W) arrays."""
-    ids = nodes_of_type(design, *FEATURE_TYPES)
+    ids = nodes_with_probe(design, "feature_maps")
     with hooks(model, ids) as seen:
         run_eval(model, x)
     out = {"input": x.detach().cpu().numpy()}
@@ -28,7 +26,7 @@ def feature_maps(model: nn.Module, design: Design, x: torch.Tensor) -> dict[str,
 def attention_weights(model: nn.Module, design: Design, x: torch.Tensor) -> dict[str, np.ndarray]:
     """{node: (N, heads, T_query, T_key)} for every MultiheadAttention and TransformerEncoderLayer node: the
     module's own per-head weights (need_weights=True, average_attn_weights=False); rows sum to 1."""
-    ids = nodes_of_type(design, "MultiheadAttention", "TransformerEncoderLayer")
+    ids = nodes_with_probe(design, "attention")
     with hooks(model, ids, inputs=True) as seen:
         run_eval(model, x)
     out = {}

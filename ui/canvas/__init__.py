@@ -25,8 +25,7 @@ _component = components.declare_component("layerloom_canvas", path=str(DIST))
 @functools.cache
 def palette() -> list[dict]:
     specs = sorted(REGISTRY.values(), key=lambda s: (CATEGORIES.index(s.category), s.type))
-    return [{"type": s.type, "category": s.category, "doc": s.doc,
-             "inputs": {"min": s.min_inputs, "max": s.max_inputs, "names": list(s.port_names)}} for s in specs]  # fmt: skip
+    return [s.describe(params=False) for s in specs]
 
 
 def _short(value) -> str:
