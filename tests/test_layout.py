@@ -37,7 +37,7 @@ def test_no_template_has_overlapping_nodes_and_every_node_is_placed(name):
         pos = L.layout(design)
         assert set(pos) == {n.id for n in design.nodes}
         assert not overlaps(pos)
-        # and the stored template positions are this layout's (tools/make_templates.py writes them)
+        # and the stored template positions are this layout's (python -m builder.templates writes them)
         assert {n.id: n.position for n in design.nodes} == pos
 
 

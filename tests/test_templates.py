@@ -8,10 +8,13 @@ import torch
 from builder import build_model, generate, validate
 from builder.design import dumps
 from builder.templates import TEMPLATE_DIR, list_templates, load_template
+from builder.templates.graph import Graph, TemplateError
+from builder.templates.library import all_templates, build_all
 from tests.trace import forward_locals
 from tests.util import random_inputs, template_designs
-from tools.make_templates import TEMPLATES, build_all
 
+TEMPLATES = all_templates()
+# what torchvision's models have (their source, ../shared/reference/torchvision/): the templates declare it
 TORCHVISION_PARAMS = {"resnet18": 11_689_512, "vgg16": 138_357_544, "vgg11": 132_863_336, "alexnet": 61_100_840,
                       "googlenet": 6_624_904, "densenet121": 7_978_856, "mobilenet_v2": 3_504_872}  # fmt: skip
 NAMES = sorted(TEMPLATES)
@@ -22,7 +25,7 @@ def test_template_files_are_what_the_generator_writes():
     built = build_all()
     assert sorted(p.stem for p in TEMPLATE_DIR.glob("*.json")) == sorted(built)
     for name, design in built.items():
-        assert (TEMPLATE_DIR / f"{name}.json").read_text() == dumps(design), f"run tools/make_templates.py ({name})"
+        assert (TEMPLATE_DIR / f"{name}.json").read_text() == dumps(design), f"run python -m builder.templates ({name})"
 
 
 def test_gallery_lists_every_template_with_a_description():
@@ -36,7 +39,28 @@ def test_gallery_lists_every_template_with_a_description():
 
 @pytest.mark.parametrize("name", sorted(TORCHVISION_PARAMS))
 def test_imagenet_templates_have_torchvision_parameter_counts(name):
+    assert TEMPLATES[name].params == TORCHVISION_PARAMS[name]  # declared where the template is defined
     assert validate(load_template(name)).params == TORCHVISION_PARAMS[name]
+
+
+def test_every_declared_parameter_count_holds():
+    declared = {name: t.params for name, t in TEMPLATES.items() if t.params is not None}
+    assert set(declared) == set(TORCHVISION_PARAMS)
+    assert all(validate(load_template(name)).params == n for name, n in declared.items())
+
+
+def test_a_template_with_a_misspelt_parameter_fails_where_it_is_written():
+    g = Graph("t")
+    x = g.Input(id="x", shape=[1, 8, 8])
+    assert g.Conv2d(x, out_channels=4, kernel_size=3) == "conv2d1"  # the registry's types are methods
+    with pytest.raises(TemplateError, match="Conv2d has no parameter 'out_chanels'. Did you mean 'out_channels'"):
+        g.Conv2d(x, out_chanels=4, kernel_size=3)
+    with pytest.raises(TemplateError, match="no layer type 'Conv2D'; did you mean 'Conv2d'"):
+        g.add("Conv2D", x)
+    with pytest.raises(TemplateError, match="kernel_size"):
+        g.Conv2d(x, out_channels=4, kernel_size=0)
+    with pytest.raises(AttributeError):
+        g.NotALayer  # noqa: B018
 
 
 @pytest.mark.parametrize("name,design", DESIGNS, ids=[label for label, _ in DESIGNS])

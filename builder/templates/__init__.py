@@ -1,13 +1,21 @@
-"""The template gallery: design files under assets/templates/ (written by tools/make_templates.py)."""
+"""The template gallery: design files under assets/templates/, built by this package and committed.
+
+- :mod:`.graph`: :class:`Graph`, a typed builder for writing designs as code (every call checked against the
+  layer registry);
+- :mod:`.blocks`: block helpers (conv-bn-relu, residual, Inception, dense block, inverted residual, Transformer
+  layer, classifier head);
+- :mod:`.library`: the :func:`template` decorator (title, lesson, dataset, training settings, published
+  parameter count) and ``TEMPLATES``; :mod:`.catalog`: the templates themselves;
+- ``python -m builder.templates`` writes the files. Reading them (below) needs none of that.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from .design import Design, load_design
-
-TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "assets" / "templates"
+from ..design import Design, load_design
+from .library import TEMPLATE_DIR
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,575 @@
+"""The template gallery's definitions: each function builds one design with the typed :class:`Graph` and the
+block helpers, and its :func:`template` decorator carries the rest — the title, the lesson text (the
+docstring), the default dataset and task, training settings, and the published parameter count (checked by
+tests/test_templates.py). ``python -m builder.templates`` writes them to assets/templates/, where they are
+committed (a test checks the files are what this module builds).
+
+The big networks mirror torchvision's definitions, so their parameter counts match torchvision's exactly.
+"""
+
+from __future__ import annotations
+
+from .blocks import classifier_head, conv_bn, dense_block, inception, inverted_residual, residual, transition
+from .graph import Graph
+from .library import GAN_TRAINING, pair, template
+
+
+# -- perceptron vs MLP ----------------------------------------------------------------------------------
+@template(title="Perceptron on XOR", dataset="xor", task="classification")
+def perceptron_xor():
+    """A single linear unit (the perceptron) on the XOR points. Train it and watch it fail: XOR is not linearly
+    separable, so one line cannot split the classes — the observation (Minsky & Papert, 1969) that motivated hidden
+    layers. Compare with the MLP template.
+    """
+    g = Graph("perceptron_xor")
+    x = g.add("Input", id="x", shape=[2])
+    g.add("Output", g.add("Linear", x, id="unit", out_features=1), id="logit")
+    return g
+
+
+@template(title="MLP on XOR", dataset="xor", task="classification")
+def mlp_xor():
+    """A multilayer perceptron: one hidden layer of 8 tanh units lets the network bend its decision boundary and solve
+    XOR, which a single perceptron cannot. The smallest demonstration of why depth matters.
+    """
+    g = Graph("mlp_xor")
+    x = g.add("Input", id="x", shape=[2])
+    h = g.seq(x, ("Linear", {"out_features": 8}, "hidden"), ("Tanh", {}, "tanh"), ("Linear", {"out_features": 1}, "fc"))
+    g.add("Output", h, id="logit")
+    return g
+
+
+# -- classic CNNs -----------------------------------------------------------------------------------------
+@template(title="LeNet-5", dataset="digits28", task="classification")
+def lenet5():
+    """LeCun et al.'s 1998 digit recognizer for 28×28 images: two convolution + average-pooling stages extract strokes
+    and shapes, three fully connected layers classify. The first CNN to show that learned filters beat hand-made
+    features.
+    """
+    g = Graph("lenet5")
+    x = g.add("Input", id="x", shape=[1, 28, 28])
+    y = g.seq(x,
+              ("Conv2d", {"out_channels": 6, "kernel_size": 5, "padding": 2}, "conv1"), ("Tanh", {}, "act1"),
+              ("AvgPool2d", {"kernel_size": 2}, "pool1"),
+              ("Conv2d", {"out_channels": 16, "kernel_size": 5}, "conv2"), ("Tanh", {}, "act2"),
+              ("AvgPool2d", {"kernel_size": 2}, "pool2"), ("Flatten", {}, "flatten"),
+              ("Linear", {"out_features": 120}, "fc1"), ("Tanh", {}, "act3"),
+              ("Linear", {"out_features": 84}, "fc2"), ("Tanh", {}, "act4"),
+              ("Linear", {"out_features": 10}, "fc3"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
+@template(title="AlexNet", task="classification", params=61_100_840)
+def alexnet():
+    """Krizhevsky, Sutskever & Hinton's 2012 ImageNet winner (torchvision's version, 61.1 M parameters): large early
+    kernels, ReLU instead of tanh, overlapping max pooling and dropout in a big classifier. It started the
+    deep-learning era of computer vision.
+    """
+    g = Graph("alexnet")
+    x = g.add("Input", id="x", shape=[3, 224, 224])
+    convs = [(64, 11, 4, 2, True), (192, 5, 1, 2, True), (384, 3, 1, 1, False), (256, 3, 1, 1, False),
+             (256, 3, 1, 1, True)]  # fmt: skip
+    for i, (c, k, s, p, pool) in enumerate(convs, 1):
+        x = g.seq(x, ("Conv2d", {"out_channels": c, "kernel_size": k, "stride": s, "padding": p}, f"conv{i}"),
+                  ("ReLU", {}, f"relu{i}"))  # fmt: skip
+        if pool:
+            x = g.add("MaxPool2d", x, id=f"pool{i}", kernel_size=3, stride=2)
+    x = g.seq(x, ("AdaptiveAvgPool2d", {"output_size": 6}, "avgpool"), ("Flatten", {}, "flatten"),
+              ("Dropout", {"p": 0.5}, "drop1"), ("Linear", {"out_features": 4096}, "fc1"), ("ReLU", {}, "relu6"),
+              ("Dropout", {"p": 0.5}, "drop2"), ("Linear", {"out_features": 4096}, "fc2"), ("ReLU", {}, "relu7"),
+              ("Linear", {"out_features": 1000}, "fc3"))  # fmt: skip
+    g.add("Output", x, id="logits")
+    return g
+
+
+def _vgg(name, cfg):
+    g = Graph(name)
+    x = g.add("Input", id="x", shape=[3, 224, 224])
+    block, idx = 1, 1
+    for v in cfg:
+        if v == "M":
+            x = g.add("MaxPool2d", x, id=f"pool{block}", kernel_size=2, stride=2)
+            block, idx = block + 1, 1
+        else:
+            x = g.seq(x, ("Conv2d", {"out_channels": v, "kernel_size": 3, "padding": 1}, f"conv{block}_{idx}"),
+                      ("ReLU", {}, f"relu{block}_{idx}"))  # fmt: skip
+            idx += 1
+    x = g.seq(x, ("AdaptiveAvgPool2d", {"output_size": 7}, "avgpool"), ("Flatten", {}, "flatten"),
+              ("Linear", {"out_features": 4096}, "fc1"), ("ReLU", {}, "relu_fc1"), ("Dropout", {"p": 0.5}, "drop1"),
+              ("Linear", {"out_features": 4096}, "fc2"), ("ReLU", {}, "relu_fc2"), ("Dropout", {"p": 0.5}, "drop2"),
+              ("Linear", {"out_features": 1000}, "fc3"))  # fmt: skip
+    g.add("Output", x, id="logits")
+    return g
+
+
+VGG_LESSON = (
+    "Simonyan & Zisserman's VGG (2014), configuration with {} weight layers: only 3×3 convolutions stacked in "
+    "blocks, max pooling between blocks, channels doubling 64 → 512. Shows that depth with tiny kernels beats a few "
+    "large ones; exactly torchvision's parameter count."
+)
+
+
+@template(title="VGG-11", task="classification", params=132_863_336, lesson=VGG_LESSON.format(11))
+def vgg11():
+    return _vgg("vgg11", [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"])
+
+
+@template(title="VGG-16", task="classification", params=138_357_544, lesson=VGG_LESSON.format(16))
+def vgg16():
+    return _vgg("vgg16", [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"])
+
+
+@template(title="GoogLeNet (Inception v1)", task="classification", params=6_624_904)
+def googlenet():
+    """Szegedy et al.'s 2014 ImageNet winner, as torchvision builds it without the auxiliary heads (6.6 M parameters).
+    Each Inception block runs 1×1, 3×3, 'double 3×3' and pooling branches in parallel and concatenates them; 1×1
+    convolutions shrink channels first to keep it cheap.
+    """
+    g = Graph("googlenet")
+
+    def basic(x, name, out, k, stride=1, padding=0):
+        return conv_bn(g, x, name, out, k, stride, padding, eps=1e-3)
+
+    x = g.add("Input", id="x", shape=[3, 224, 224])
+    x = basic(x, "conv1", 64, 7, stride=2, padding=3)
+    x = g.add("MaxPool2d", x, id="maxpool1", kernel_size=3, stride=2, ceil_mode=True)
+    x = basic(basic(x, "conv2", 64, 1), "conv3", 192, 3, padding=1)
+    x = g.add("MaxPool2d", x, id="maxpool2", kernel_size=3, stride=2, ceil_mode=True)
+    x = inception(g, x, "inc3a", 64, 96, 128, 16, 32, 32)
+    x = inception(g, x, "inc3b", 128, 128, 192, 32, 96, 64)
+    x = g.add("MaxPool2d", x, id="maxpool3", kernel_size=3, stride=2, ceil_mode=True)
+    for name, cfg in [("inc4a", (192, 96, 208, 16, 48, 64)), ("inc4b", (160, 112, 224, 24, 64, 64)),
+                      ("inc4c", (128, 128, 256, 24, 64, 64)), ("inc4d", (112, 144, 288, 32, 64, 64)),
+                      ("inc4e", (256, 160, 320, 32, 128, 128))]:  # fmt: skip
+        x = inception(g, x, name, *cfg)
+    x = g.add("MaxPool2d", x, id="maxpool4", kernel_size=2, stride=2, ceil_mode=True)
+    x = inception(g, x, "inc5a", 256, 160, 320, 32, 128, 128)
+    x = inception(g, x, "inc5b", 384, 192, 384, 48, 128, 128)
+    x = classifier_head(g, x, 1000, dropout=0.2)
+    g.add("Output", x, id="logits")
+    return g
+
+
+@template(title="ResNet-18", task="classification", params=11_689_512)
+def resnet18():
+    """He et al.'s residual network (2015), 18 layers, exactly torchvision's 11.7 M parameters. Each block adds its
+    input back to its output (out = F(x) + x), so gradients flow through the skip connections and very deep nets
+    train; when a stage halves the size, a 1×1 stride-2 convolution projects the shortcut.
+    """
+    g = Graph("resnet18")
+    x = g.add("Input", id="x", shape=[3, 224, 224])
+    x = conv_bn(g, x, "stem", 64, 7, stride=2, padding=3)
+    x = g.add("MaxPool2d", x, id="maxpool", kernel_size=3, stride=2, padding=1)
+    channels = 64
+    for stage, out in enumerate([64, 128, 256, 512], 1):
+        for block in range(2):
+            stride = 2 if stage > 1 and block == 0 else 1
+            x = residual(g, x, f"layer{stage}_{block}", channels, out, stride)
+            channels = out
+    x = classifier_head(g, x, 1000)
+    g.add("Output", x, id="logits")
+    return g
+
+
+@template(title="DenseNet-121", task="classification", params=7_978_856)
+def densenet121():
+    """Huang et al.'s densely connected network (2017), exactly torchvision's 8.0 M parameters: inside a dense block
+    every layer receives the concatenation of all earlier feature maps and adds 32 new channels (the growth rate);
+    transitions halve channels and size. Feature reuse makes it compact.
+    """
+    g = Graph("densenet121")
+    x = g.add("Input", id="x", shape=[3, 224, 224])
+    x = conv_bn(g, x, "conv0", 64, 7, stride=2, padding=3)
+    x = g.add("MaxPool2d", x, id="pool0", kernel_size=3, stride=2, padding=1)
+    channels = 64
+    for b, n in enumerate((6, 12, 24, 16), 1):
+        x = dense_block(g, x, f"block{b}", n, growth=32)
+        channels += 32 * n
+        if b < 4:
+            channels //= 2
+            x = transition(g, x, f"trans{b}", channels)
+    x = g.seq(x, ("BatchNorm2d", {}, "norm5"), ("ReLU", {}, "relu5"))
+    x = classifier_head(g, x, 1000, fc="classifier")
+    g.add("Output", x, id="logits")
+    return g
+
+
+@template(title="MobileNetV2", task="classification", params=3_504_872)
+def mobilenet_v2():
+    """Sandler et al.'s 2018 mobile network, exactly torchvision's 3.5 M parameters: inverted residual blocks expand
+    channels 6× with a 1×1 conv, filter each channel alone with a 3×3 depthwise conv (groups = channels), then
+    project back down linearly, with a skip when shapes allow. Few MACs for its accuracy.
+    """
+    g = Graph("mobilenet_v2")
+    x = g.add("Input", id="x", shape=[3, 224, 224])
+    x = conv_bn(g, x, "stem", 32, 3, stride=2, padding=1, act="ReLU6")
+    inp, k = 32, 0
+    for t, c, n, s in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+                       (6, 320, 1, 1)]:  # fmt: skip
+        for i in range(n):
+            k += 1
+            x = inverted_residual(g, x, f"block{k}", inp, c, t, s if i == 0 else 1)
+            inp = c
+    x = conv_bn(g, x, "head", 1280, 1, act="ReLU6")
+    x = classifier_head(g, x, 1000, dropout=0.2, fc="classifier")
+    g.add("Output", x, id="logits")
+    return g
+
+
+# -- small models for the bundled datasets -----------------------------------------------------------------
+@template(title="MLP for 8×8 digits", dataset="digits", task="classification")
+def digits_mlp():
+    """A two-hidden-layer perceptron on scikit-learn's 8×8 handwritten digits: flatten the 64 pixels, two ReLU layers
+    with dropout, 10 class scores. Trains to ~97% in about a second on a CPU.
+    """
+    g = Graph("digits_mlp")
+    x = g.add("Input", id="x", shape=[1, 8, 8])
+    y = g.seq(x, ("Flatten", {}, "flatten"), ("Linear", {"out_features": 128}, "fc1"), ("ReLU", {}, "relu1"),
+              ("Dropout", {"p": 0.2}, "drop1"), ("Linear", {"out_features": 64}, "fc2"), ("ReLU", {}, "relu2"),
+              ("Linear", {"out_features": 10}, "fc3"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
+@template(title="Small CNN for 8×8 digits", dataset="digits", task="classification")
+def digits_cnn():
+    """A compact CNN sized for scikit-learn's 8×8 digits: two 3×3 conv + BatchNorm + ReLU stages with max pooling (8 →
+    4 → 2), then a small classifier. Its feature maps are readable in the Visualize page.
+    """
+    g = Graph("digits_cnn")
+    x = g.add("Input", id="x", shape=[1, 8, 8])
+    y = g.seq(x, ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, "conv1"), ("BatchNorm2d", {}, "bn1"),
+              ("ReLU", {}, "relu1"), ("MaxPool2d", {"kernel_size": 2}, "pool1"),
+              ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "conv2"), ("BatchNorm2d", {}, "bn2"),
+              ("ReLU", {}, "relu2"), ("MaxPool2d", {"kernel_size": 2}, "pool2"), ("Flatten", {}, "flatten"),
+              ("Linear", {"out_features": 64}, "fc1"), ("ReLU", {}, "relu3"), ("Dropout", {"p": 0.3}, "drop"),
+              ("Linear", {"out_features": 10}, "fc2"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
+@template(title="Small CNN for 28×28 images", dataset="digits28", task="classification")
+def cnn28():
+    """A small CNN for 28×28 grayscale images (resized digits, generated shapes, MNIST): conv–ReLU–pool twice (28 → 14
+    → 7), then a linear classifier. Change the Input to [3, 28, 28] for RGB shapes.
+    """
+    g = Graph("cnn28")
+    x = g.add("Input", id="x", shape=[1, 28, 28])
+    y = g.seq(x, ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, "conv1"), ("ReLU", {}, "relu1"),
+              ("MaxPool2d", {"kernel_size": 2}, "pool1"),
+              ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "conv2"), ("ReLU", {}, "relu2"),
+              ("MaxPool2d", {"kernel_size": 2}, "pool2"), ("Flatten", {}, "flatten"),
+              ("Linear", {"out_features": 10}, "fc"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
+@template(title="Mini ResNet for 28×28 images", dataset="digits28", task="classification")
+def resnet_mini():
+    """Two residual blocks on 28×28 images, small enough to train on a CPU: the first keeps the shape and adds the
+    input back; the second halves the size and doubles the channels, so its shortcut needs a 1×1 stride-2
+    convolution. Delete that projection to see the shape error it prevents.
+    """
+    g = Graph("resnet_mini")
+    x = g.add("Input", id="x", shape=[1, 28, 28])
+    x = conv_bn(g, x, "stem", 16, 3, padding=1)
+    x = residual(g, x, "b1", 16, 16)
+    x = residual(g, x, "b2", 16, 32, stride=2)
+    x = classifier_head(g, x, 10)
+    g.add("Output", x, id="logits")
+    return g
+
+
+@template(title="Conv encoder–decoder (segmentation style)", dataset="shapes", task="segmentation")
+def encoder_decoder():
+    """An FCN/U-Net-style encoder–decoder for 28×28 images: the encoder halves the size twice while adding channels,
+    the decoder restores it with ConvTranspose2d (kernel 2, stride 2), and a skip connection concatenates encoder
+    features into the decoder to keep fine detail. Outputs one value per pixel.
+    """
+    g = Graph("encoder_decoder")
+    x = g.add("Input", id="x", shape=[1, 28, 28])
+    e1 = g.seq(
+        x, ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, "enc1_conv"), ("ReLU", {}, "enc1_relu")
+    )
+    e2 = g.seq(
+        e1,
+        ("MaxPool2d", {"kernel_size": 2}, "pool1"),
+        ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "enc2_conv"),
+        ("ReLU", {}, "enc2_relu"),
+    )
+    b = g.seq(
+        e2,
+        ("MaxPool2d", {"kernel_size": 2}, "pool2"),
+        ("Conv2d", {"out_channels": 64, "kernel_size": 3, "padding": 1}, "bottleneck_conv"),
+        ("ReLU", {}, "bottleneck_relu"),
+    )
+    d2 = g.seq(b, ("ConvTranspose2d", {"out_channels": 32, "kernel_size": 2, "stride": 2}, "up2"))
+    d2 = g.add("Concat", d2, e2, id="skip2", dim=1)
+    d2 = g.seq(
+        d2, ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "dec2_conv"), ("ReLU", {}, "dec2_relu")
+    )
+    d1 = g.seq(d2, ("ConvTranspose2d", {"out_channels": 16, "kernel_size": 2, "stride": 2}, "up1"))
+    d1 = g.add("Concat", d1, e1, id="skip1", dim=1)
+    d1 = g.seq(d1, ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, "dec1_conv"), ("ReLU", {}, "dec1_relu"),
+               ("Conv2d", {"out_channels": 1, "kernel_size": 1}, "head"))  # fmt: skip
+    g.add("Output", d1, id="mask_logits")
+    return g
+
+
+@template(title="TextCNN", dataset="sentiment", task="classification")
+def textcnn():
+    """Kim's 2014 CNN for sentence classification: token ids → Embedding vectors, then parallel Conv1d filters of
+    widths 3, 4 and 5 act as n-gram detectors; max-over-time pooling keeps each filter's strongest match, and the
+    concatenation feeds a classifier.
+    """
+    g = Graph("textcnn")
+    x = g.add("Input", id="tokens", shape=[40], dtype="int64")
+    e = g.seq(x, ("Embedding", {"num_embeddings": 2000, "embedding_dim": 64, "padding_idx": 0}, "embed"),
+              ("Permute", {"dims": [0, 2, 1]}, "to_channels"))  # fmt: skip
+    branches = []
+    for k in (3, 4, 5):
+        branches.append(
+            g.seq(
+                e,
+                ("Conv1d", {"out_channels": 32, "kernel_size": k}, f"conv{k}"),
+                ("ReLU", {}, f"relu{k}"),
+                ("AdaptiveMaxPool1d", {"output_size": 1}, f"maxpool{k}"),
+                ("Flatten", {}, f"flat{k}"),
+            )
+        )
+    y = g.seq(g.add("Concat", *branches, id="concat", dim=1), ("Dropout", {"p": 0.5}, "dropout"),
+              ("Linear", {"out_features": 2}, "fc"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
+# -- recurrent ------------------------------------------------------------------------------------------------
+def _rnn_classifier(name, cell, extra=None):
+    g = Graph(name)
+    x = g.add("Input", id="x", shape=[30, 1])
+    y = g.seq(x, (cell, {"hidden_size": 32, "return_sequences": False, **(extra or {})}, "rnn"),
+              ("Linear", {"out_features": 2}, "fc"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
+@template(title="RNN sequence classifier", dataset="seq_classes", task="classification")
+def rnn_classifier():
+    """A plain (Elman) RNN reads a 30-step sequence and its last hidden state is classified. Simple, but its
+    gradients vanish over long spans — compare it with the LSTM and GRU templates on the same task.
+    """
+    return _rnn_classifier("rnn_classifier", "RNN")
+
+
+@template(title="LSTM sequence classifier", dataset="seq_classes", task="classification")
+def lstm_classifier():
+    """An LSTM reads the sequence; its gates (input, forget, output) decide what the cell state keeps, so
+    information survives long spans. The last hidden state is classified. Watch the gates live in Visualize.
+    """
+    return _rnn_classifier("lstm_classifier", "LSTM")
+
+
+@template(title="BiLSTM sequence classifier", dataset="seq_classes", task="classification")
+def bilstm_classifier():
+    """A bidirectional LSTM reads the sequence forwards and backwards; the final states of both directions are
+    concatenated (64 values) and classified. Useful when the whole sequence is known in advance.
+    """
+    return _rnn_classifier("bilstm_classifier", "LSTM", {"bidirectional": True})
+
+
+@template(title="GRU sequence classifier", dataset="seq_classes", task="classification")
+def gru_classifier():
+    """A GRU — the LSTM's lighter cousin with reset and update gates and no separate cell state — reads the
+    sequence and its last hidden state is classified.
+    """
+    return _rnn_classifier("gru_classifier", "GRU")
+
+
+def _forecaster(name, cell):
+    g = Graph(name)
+    x = g.add("Input", id="window", shape=[24, 1])
+    y = g.seq(x, (cell, {"hidden_size": 32, "num_layers": 2, "return_sequences": False}, "rnn"),
+              ("Linear", {"out_features": 1}, "head"))  # fmt: skip
+    g.add("Output", y, id="next_value")
+    return g
+
+
+@template(title="LSTM forecaster", dataset="sine", task="forecasting")
+def lstm_forecaster():
+    """A two-layer LSTM reads a window of 24 past values and predicts the next one: the classic setup for sine
+    waves, sunspots or CO₂ series.
+    """
+    return _forecaster("lstm_forecaster", "LSTM")
+
+
+@template(title="GRU forecaster", dataset="sine", task="forecasting")
+def gru_forecaster():
+    """A two-layer GRU reads a window of 24 past values and predicts the next one — the same forecaster as the
+    LSTM template with fewer parameters; compare their curves on the same series.
+    """
+    return _forecaster("gru_forecaster", "GRU")
+
+
+# -- attention ------------------------------------------------------------------------------------------------
+@template(title="Self-attention block", dataset="seq_classes", task="classification")
+def self_attention():
+    """Self-attention spelled out: the sequence is projected to 32 features, multi-head attention lets every step look
+    at every other step (4 heads), a residual Add and LayerNorm follow, then pooling over time and a classifier. The
+    attention weights per head appear in Visualize.
+    """
+    g = Graph("self_attention")
+    x = g.add("Input", id="x", shape=[30, 1])
+    h = g.add("Linear", x, id="proj", out_features=32)
+    a = g.add("MultiheadAttention", h, id="attn", num_heads=4)
+    y = g.seq(g.add("Add", a, h, id="residual"), ("LayerNorm", {}, "norm"), ("Permute", {"dims": [0, 2, 1]}, "to_channels"),
+              ("AdaptiveAvgPool1d", {"output_size": 1}, "pool"), ("Flatten", {}, "flatten"),
+              ("Linear", {"out_features": 2}, "fc"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
+@template(title="Transformer encoder classifier", dataset="sentiment", task="classification")
+def transformer_classifier():
+    """A small Transformer encoder for text: token embeddings plus sinusoidal positional encodings, two encoder layers
+    (self-attention + feed-forward, each with residual and LayerNorm), mean pooling over the sequence and a linear
+    classifier.
+    """
+    g = Graph("transformer_classifier")
+    x = g.add("Input", id="tokens", shape=[40], dtype="int64")
+    y = g.seq(x, ("Embedding", {"num_embeddings": 2000, "embedding_dim": 64, "padding_idx": 0}, "embed"),
+              ("PositionalEncoding", {}, "posenc"),
+              ("TransformerEncoderLayer", {"nhead": 4, "dim_feedforward": 128, "dropout": 0.1}, "encoder1"),
+              ("TransformerEncoderLayer", {"nhead": 4, "dim_feedforward": 128, "dropout": 0.1}, "encoder2"),
+              ("Permute", {"dims": [0, 2, 1]}, "to_channels"), ("AdaptiveAvgPool1d", {"output_size": 1}, "pool"),
+              ("Flatten", {}, "flatten"), ("Linear", {"out_features": 2}, "fc"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
+# -- generative ------------------------------------------------------------------------------------------------
+def _dense_autoencoder(g, x, noise=None):
+    h = g.add("Flatten", x, id="flatten")
+    if noise:
+        h = g.add("GaussianNoise", h, id="noise", std=noise)
+    z = g.seq(h, ("Linear", {"out_features": 128}, "enc1"), ("ReLU", {}, "enc1_relu"),
+              ("Linear", {"out_features": 16}, "code"), ("ReLU", {}, "code_relu"))  # fmt: skip
+    y = g.seq(z, ("Linear", {"out_features": 128}, "dec1"), ("ReLU", {}, "dec1_relu"),
+              ("Linear", {"out_features": 784}, "dec2"), ("Sigmoid", {}, "dec2_sigmoid"),
+              ("Reshape", {"shape": [1, 28, 28]}, "to_image"))  # fmt: skip
+    g.add("Output", y, id="reconstruction")
+    return g
+
+
+@template(title="Autoencoder", dataset="digits28", task="autoencoder")
+def autoencoder():
+    """Compresses a 28×28 image into 16 numbers (the code) and reconstructs it. Trained to reproduce its input, the
+    bottleneck forces it to learn the data's main factors of variation.
+    """
+    g = Graph("autoencoder")
+    return _dense_autoencoder(g, g.add("Input", id="x", shape=[1, 28, 28]))
+
+
+@template(title="Denoising autoencoder", dataset="digits28", task="denoising")
+def denoising_autoencoder():
+    """An autoencoder that sees its input with Gaussian noise added (GaussianNoise, active only in training) but must
+    reconstruct the clean image, so it learns robust features instead of copying pixels.
+    """
+    g = Graph("denoising_autoencoder")
+    return _dense_autoencoder(g, g.add("Input", id="x", shape=[1, 28, 28]), noise=0.3)
+
+
+@template(title="Variational autoencoder", dataset="digits28", task="vae")
+def vae():
+    """Kingma & Welling's VAE: the encoder outputs a mean and a log-variance for a 16-D latent Gaussian, Reparameterize
+    samples z = mu + σ·ε (so gradients flow), and the decoder reconstructs the image. The loss adds a KL term that
+    keeps the latent space smooth, so decoding random z generates new digits.
+    """
+    g = Graph("vae")
+    x = g.add("Input", id="x", shape=[1, 28, 28])
+    h = g.seq(x, ("Flatten", {}, "flatten"), ("Linear", {"out_features": 256}, "enc"), ("ReLU", {}, "enc_relu"))
+    mu = g.add("Linear", h, id="mu_head", out_features=16)
+    logvar = g.add("Linear", h, id="logvar_head", out_features=16)
+    z = g.add("Reparameterize", mu, logvar, id="z")
+    y = g.seq(z, ("Linear", {"out_features": 256}, "dec"), ("ReLU", {}, "dec_relu"),
+              ("Linear", {"out_features": 784}, "dec_out"), ("Sigmoid", {}, "dec_sigmoid"),
+              ("Reshape", {"shape": [1, 28, 28]}, "to_image"))  # fmt: skip
+    g.add("Output", y, id="recon")
+    g.add("Output", mu, id="mu")
+    g.add("Output", logvar, id="logvar")
+    return g
+
+
+@template(title="DCGAN generator (28×28)", dataset="digits28", task="gan", role="generator")
+def dcgan_generator():
+    """Radford et al.'s DCGAN generator, sized for 28×28 images: a 100-D noise vector is projected to 128×7×7, then two
+    ConvTranspose2d layers with BatchNorm and ReLU upsample to 14×14 and 28×28; tanh gives pixels in (−1, 1). Pair
+    it with the DCGAN discriminator.
+    """
+    g = Graph("dcgan_generator")
+    z = g.add("Input", id="z", shape=[100])
+    y = g.seq(z, ("Linear", {"out_features": 128 * 7 * 7, "bias": False}, "project"), ("BatchNorm1d", {}, "bn0"),
+              ("ReLU", {}, "relu0"), ("Reshape", {"shape": [128, 7, 7]}, "to_map"),
+              ("ConvTranspose2d", {"out_channels": 64, "kernel_size": 4, "stride": 2, "padding": 1, "bias": False}, "up1"),
+              ("BatchNorm2d", {}, "bn1"), ("ReLU", {}, "relu1"),
+              ("ConvTranspose2d", {"out_channels": 1, "kernel_size": 4, "stride": 2, "padding": 1}, "up2"),
+              ("Tanh", {}, "tanh"))  # fmt: skip
+    g.add("Output", y, id="image")
+    return g
+
+
+@template(title="DCGAN discriminator (28×28)", dataset="digits28", task="gan", role="discriminator")
+def dcgan_discriminator():
+    """The DCGAN discriminator for 28×28 images: strided convolutions (no pooling) with LeakyReLU(0.2) and BatchNorm
+    halve the size twice, and a linear layer gives one real-vs-fake logit. Pair it with the DCGAN generator.
+    """
+    g = Graph("dcgan_discriminator")
+    x = g.add("Input", id="image", shape=[1, 28, 28])
+    y = g.seq(x, ("Conv2d", {"out_channels": 64, "kernel_size": 4, "stride": 2, "padding": 1}, "conv1"),
+              ("LeakyReLU", {"negative_slope": 0.2}, "lrelu1"),
+              ("Conv2d", {"out_channels": 128, "kernel_size": 4, "stride": 2, "padding": 1, "bias": False}, "conv2"),
+              ("BatchNorm2d", {}, "bn2"), ("LeakyReLU", {"negative_slope": 0.2}, "lrelu2"), ("Flatten", {}, "flatten"),
+              ("Linear", {"out_features": 1}, "fc"))  # fmt: skip
+    g.add("Output", y, id="logit")
+    return g
+
+
+@template(
+    title="GAN on a 2-D ring",
+    dataset="ring",
+    task="gan",
+    training={**GAN_TRAINING, "dataset": "ring", "epochs": 30, "lr": 1e-3},
+)
+def gan_2d():
+    """A generator turns 2-D noise into points and a discriminator learns to tell them from real ones, on eight
+    clusters arranged in a ring (as in GAN Lab). Watch whether the generator covers every cluster or collapses onto
+    a few (mode collapse).
+    """
+    g = Graph("generator")
+    z = g.add("Input", id="z", shape=[2])
+    y = g.seq(z, ("Linear", {"out_features": 64}, "fc1"), ("ReLU", {}, "relu1"), ("Linear", {"out_features": 64}, "fc2"),
+              ("ReLU", {}, "relu2"), ("Linear", {"out_features": 2}, "out_xy"))  # fmt: skip
+    g.add("Output", y, id="point")
+    d = Graph("discriminator")
+    x = d.add("Input", id="point", shape=[2])
+    y = d.seq(x, ("Linear", {"out_features": 64}, "fc1"), ("LeakyReLU", {"negative_slope": 0.2}, "lrelu1"),
+              ("Linear", {"out_features": 64}, "fc2"), ("LeakyReLU", {"negative_slope": 0.2}, "lrelu2"),
+              ("Linear", {"out_features": 1}, "fc3"))  # fmt: skip
+    d.add("Output", y, id="logit")
+    return pair(g.design(), d.design())
+
+
+@template(
+    title="DCGAN on digits (28×28)",
+    dataset="digits28",
+    task="gan",
+    training={**GAN_TRAINING, "dataset": "digits28", "epochs": 20},
+)
+def dcgan():
+    """Radford et al.'s DCGAN in one file: the generator (noise → 28×28 image, transposed convolutions) and the
+    discriminator (image → real/fake logit, strided convolutions) trained against each other on the digits with
+    Adam (lr 2e-4, beta1 0.5), the settings the paper recommends.
+    """
+    from .library import TEMPLATES
+
+    return pair(TEMPLATES["dcgan_generator"].design(), TEMPLATES["dcgan_discriminator"].design())
