@@ -22,7 +22,7 @@ def __getattr__(name):
     """These import torch (and onnx), so they load on first use: `import builder` stays fast."""
     import importlib
 
-    home = {"build_model": "compile", "node_at": "compile", "export_python": "export", "export_onnx": "export",
+    home = {"build_model": "plan", "plan": "plan", "node_at": "compile", "export_python": "export", "export_onnx": "export",
             "ExportError": "export", "devices": "train", "Run": "train", "TrainError": "train"}  # fmt: skip
     if name in home:  # (builder.train is the training package; its train() function is builder.train.train)
         return getattr(importlib.import_module(f"{__name__}.{home[name]}"), name)

@@ -1,4 +1,5 @@
-"""Execute generated source into an nn.Module: the only place a model is built.
+"""Execute generated source into an nn.Module class: the only place source is executed (a plan builds models
+from the class, :func:`builder.plan.build_model`).
 
 The source is registered in ``linecache`` under a name that identifies it, so a traceback from a model's
 forward shows the generated line of the node that failed (and :func:`node_at` maps it back to the node id).
@@ -15,8 +16,6 @@ import traceback
 from torch import nn
 
 from .codegen import Generated
-from .design import Design
-from .plan import Plan, plan
 
 
 @functools.lru_cache(maxsize=256)
@@ -34,13 +33,6 @@ def load_source(generated: Generated) -> type[nn.Module]:
     cls = namespace[generated.class_name]
     cls.layerloom = generated
     return cls
-
-
-def build_model(design: Design | Plan, seed: int | None = None) -> nn.Module:
-    """Build the design's model by executing its generated source. Same seed -> same initial weights (the
-    caller's random state is left alone). Raises DesignError for an invalid design, MemoryBudgetError when its
-    weights exceed the free memory. Several models of one design: ``plan(design).new_model(seed)``."""
-    return plan(design).new_model(seed)
 
 
 def node_at(model_or_cls, tb=None) -> str | None:

@@ -93,7 +93,7 @@ class Plan:
 
     def load(self, weights) -> nn.Module:
         """A model with ``weights`` (a state_dict, a checkpoint, or a file of either; checked strictly)."""
-        from .export.weights import load_into
+        from .export.state import load_into
 
         return load_into(weights, self)
 
@@ -119,3 +119,10 @@ def _plan(design: Design) -> Plan:
         nets = {name: _plan(net) for name, net in design.networks.items()}
         return Plan(design, combine({name: p.report for name, p in nets.items()}), nets)
     return Plan(design, validate(design))
+
+
+def build_model(design: Design | Plan, seed: int | None = None) -> nn.Module:
+    """Build the design's model by executing its generated source. Same seed -> same initial weights (the
+    caller's random state is left alone). Raises DesignError for an invalid design, MemoryBudgetError when its
+    weights exceed the free memory. Several models of one design: ``plan(design).new_model(seed)``."""
+    return plan(design).new_model(seed)

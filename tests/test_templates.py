@@ -7,9 +7,8 @@ import torch
 
 from builder import build_model, generate, validate
 from builder.design import dumps
-from builder.templates import TEMPLATE_DIR, list_templates, load_template
+from builder.templates import TEMPLATE_DIR, all_templates, build_all, list_templates, load_template
 from builder.templates.graph import Graph, TemplateError
-from builder.templates.library import all_templates, build_all
 from tests.trace import forward_locals
 from tests.util import random_inputs, template_designs
 

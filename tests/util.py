@@ -1,4 +1,9 @@
-"""Helpers shared by the tests: tiny designs around one layer, and running a built model."""
+"""Helpers shared by the tests: tiny designs around one layer, running a built model, counting the library's
+validations and source generations."""
+
+import contextlib
+import sys
+from unittest import mock
 
 import torch
 
@@ -40,3 +45,23 @@ def template_designs():
     from builder.templates import list_templates
 
     return [pair for t in list_templates() for pair in t.designs()]
+
+
+@contextlib.contextmanager
+def count_checks():
+    """{"validate": n, "generate": n}: how often a design was validated and its source generated inside."""
+    from builder import codegen
+
+    validation = sys.modules["builder.validate"]  # (builder.validate is also the name of the function)
+    calls = {"validate": 0, "generate": 0}
+
+    def counted(name, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    with mock.patch.object(validation, "_structure", counted("validate", validation._structure)):
+        with mock.patch.object(codegen, "generate", counted("generate", codegen.generate)):
+            yield calls

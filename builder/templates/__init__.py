@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..design import Design, load_design
-from .library import TEMPLATE_DIR
+from ..design import Design, load_design, save_design
+from .library import TEMPLATE_DIR, TEMPLATES, TemplateDef
 
 
 @dataclass(frozen=True)
@@ -50,3 +50,22 @@ def load_template(name: str) -> Design:
         known = ", ".join(t.name for t in list_templates())
         raise KeyError(f"no template named {name!r}; known: {known}")
     return load_design(path)
+
+
+def all_templates() -> dict[str, TemplateDef]:
+    """Every template definition, by name (the catalog is imported on first use)."""
+    from . import catalog  # noqa: F401  (registers the templates: imported when first asked for)
+
+    return TEMPLATES
+
+
+def build_all() -> dict[str, Design]:
+    return {name: t.design() for name, t in all_templates().items()}
+
+
+def write_all(folder: Path = TEMPLATE_DIR) -> int:
+    folder.mkdir(parents=True, exist_ok=True)
+    built = build_all()
+    for name, design in built.items():
+        save_design(design, folder / f"{name}.json")
+    return len(built)

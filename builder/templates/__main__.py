@@ -1,5 +1,5 @@
 """python -m builder.templates: write every template design to assets/templates/ (they are committed)."""
 
-from .library import TEMPLATE_DIR, write_all
+from . import TEMPLATE_DIR, write_all
 
 print(f"wrote {write_all()} templates to {TEMPLATE_DIR}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .blocks import classifier_head, conv_bn, dense_block, inception, inverted_residual, residual, transition
 from .graph import Graph
-from .library import GAN_TRAINING, pair, template
+from .library import GAN_TRAINING, TEMPLATES, pair, template
 
 
 # -- perceptron vs MLP ----------------------------------------------------------------------------------
@@ -570,6 +570,4 @@ def dcgan():
     discriminator (image → real/fake logit, strided convolutions) trained against each other on the digits with
     Adam (lr 2e-4, beta1 0.5), the settings the paper recommends.
     """
-    from .library import TEMPLATES
-
     return pair(TEMPLATES["dcgan_generator"].design(), TEMPLATES["dcgan_discriminator"].design())

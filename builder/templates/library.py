@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..design import Design, save_design
+from ..design import Design
 from .graph import Graph
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "assets" / "templates"
@@ -73,22 +73,3 @@ def pair(generator: Design, discriminator: Design) -> Design:
     for role, net in nets.items():
         net.name, net.metadata = role, {}
     return Design("gan", networks=nets)
-
-
-def all_templates() -> dict[str, TemplateDef]:
-    """Every template definition, by name (the catalog is imported on first use)."""
-    from . import catalog  # noqa: F401  (registers the templates)
-
-    return TEMPLATES
-
-
-def build_all() -> dict[str, Design]:
-    return {name: t.design() for name, t in all_templates().items()}
-
-
-def write_all(folder: Path = TEMPLATE_DIR) -> int:
-    folder.mkdir(parents=True, exist_ok=True)
-    built = build_all()
-    for name, design in built.items():
-        save_design(design, folder / f"{name}.json")
-    return len(built)

@@ -154,7 +154,7 @@ def lr_schedule(cfg, max_epochs: int = 2000) -> list[float] | None:
 
 # -- the run --------------------------------------------------------------------------------------------------
 class Trainer:
-    """One run. Loops call its hooks: emit, tick, save, publish, flush_snapshot, elapsed."""
+    """One run. Loops call its hooks: emit, tick, save, publish, flush_snapshot, elapsed, finished."""
 
     def __init__(
         self,
@@ -241,6 +241,17 @@ class Trainer:
         probes = sorted(k for k in snapshot if k not in ("step", "epoch"))
         self.emit("probe", payload=snapshot, step=step, epoch=epoch, probes=probes)
         self._snapshot = snapshot
+
+    def finished(self, result: RunResult, t0: float) -> None:
+        """The run ended well: its status, and the ``finished`` event with the metrics and where things are."""
+        result.status = "finished"
+        self.emit(
+            "finished",
+            metrics=plain(result.metrics),
+            checkpoint=str(result.checkpoint),
+            logdir=str(self.run_dir),
+            seconds=self.elapsed(t0),
+        )
 
     def flush_snapshot(self, force: bool = False) -> None:
         """The latest snapshot to probes.pt: at most every SNAPSHOT_EVERY s (and at the end), off the clock."""

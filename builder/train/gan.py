@@ -61,15 +61,8 @@ class GanLoop:
             metrics = self.epoch(trainer, s, epoch)
             self.end_epoch(trainer, s, epoch, metrics, result)
         trainer.saver.flush()
-        result.status = "finished"
         result.metrics["test"] = dict(result.metrics["train"])
-        trainer.emit(
-            "finished",
-            metrics=plain(result.metrics),
-            checkpoint=str(result.checkpoint),
-            logdir=str(trainer.run_dir),
-            seconds=trainer.elapsed(s.t0),
-        )
+        trainer.finished(result, s.t0)
         if s.writer:
             s.writer.close()
         return s.generator

@@ -293,14 +293,7 @@ class Supervised:
         trainer.flush_snapshot(force=True)
         s.model.load_state_dict(trainer.saver.best_payload["model"])
         result.metrics["test"] = self.evaluate(trainer, s, "test")
-        result.status = "finished"
-        trainer.emit(
-            "finished",
-            metrics=plain(result.metrics),
-            checkpoint=str(result.checkpoint),
-            logdir=str(trainer.run_dir),
-            seconds=trainer.elapsed(s.t0),
-        )
+        trainer.finished(result, s.t0)
         if s.writer:
             tboard.finish(s.writer, trainer.cfg, result.metrics["test"])
         return s.model

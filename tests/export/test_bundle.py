@@ -2,16 +2,13 @@
 
 import subprocess
 import sys
-from unittest import mock
 
 import torch
 
-from builder import codegen
 from builder.export.bundle import export_bundle
 from builder.templates import load_template
 from builder.train import train
-
-validation = sys.modules["builder.validate"]  # (builder.validate is also the name of the function)
+from tests.util import count_checks
 
 
 def test_an_untrained_bundle_has_model_onnx_and_train_script(tmp_path):
@@ -47,17 +44,7 @@ def test_an_invalid_design_writes_nothing_and_says_why(tmp_path):
 
 def test_one_export_checks_the_design_once_and_writes_its_source_once(tmp_path):
     """The bug: one Export click validated 6-7 times, generated 5 times and built 3 times."""
-    calls = {"validate": 0, "generate": 0}
-
-    def counted(name, fn):
-        def wrapper(*args, **kwargs):
-            calls[name] += 1
-            return fn(*args, **kwargs)
-
-        return wrapper
-
-    with mock.patch.object(validation, "_structure", counted("validate", validation._structure)), \
-            mock.patch.object(codegen, "generate", counted("generate", codegen.generate)):  # fmt: skip
+    with count_checks() as calls:
         out = export_bundle(load_template("lenet5"), tmp_path)
     assert {"model.py", "model.onnx", "train.py", "data.npz"} <= set(out.files)
     assert calls == {"validate": 1, "generate": 1}

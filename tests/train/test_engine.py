@@ -8,6 +8,7 @@ import torch
 
 from builder.templates import load_template
 from builder.train import Run, RunLog, TrainError, devices, resolve_device, train
+from tests.util import count_checks
 
 
 def quick(name, workspace, **overrides):
@@ -313,22 +314,7 @@ def test_a_plateau_schedule_cannot_be_drawn_ahead():
 
 def test_one_run_checks_the_design_once_and_builds_from_one_source(tmp_path):
     """The bug: one training start validated the design 4 times (and re-derived the rest each time)."""
-    import sys
-
-    from builder import codegen
-
-    validation = sys.modules["builder.validate"]
-    calls = {"validate": 0, "generate": 0}
-
-    def counted(name, fn):
-        def wrapper(*args, **kwargs):
-            calls[name] += 1
-            return fn(*args, **kwargs)
-
-        return wrapper
-
-    with mock.patch.object(validation, "_structure", counted("validate", validation._structure)), \
-            mock.patch.object(codegen, "generate", counted("generate", codegen.generate)):  # fmt: skip
+    with count_checks() as calls:
         r = quick("lenet5", tmp_path, dataset="digits28", epochs=1, probe_every=1)
     assert r.status == "finished", r.message
     assert calls == {"validate": 1, "generate": 1}
