@@ -174,7 +174,7 @@ def test_visualize_shows_feature_maps_of_a_finished_cnn_run_and_export_writes_ve
     at.button(key="export-go").click().run()
     assert not at.exception, at.exception
     labels = [d.label for d in at.get("download_button")]
-    assert {"model.py", "model.pt", "model.onnx", "train.py"} <= set(labels)
+    assert {"model.py", "model.pt", "model.onnx", "train.py", "data.npz"} <= set(labels)  # train.py's data beside it
     names = {d.proto.label: d.proto.url for d in at.get("download_button")}
     assert all(names.values())  # the files are served; their names are the labels (checked in the browser)
     from ui.export_view import best_metric

@@ -152,3 +152,29 @@ def test_the_train_page_draws_the_learning_rate_the_chosen_schedule_gives_each_e
     assert chart["data"][0]["y"] == pytest.approx([lr, lr, lr * 0.1, lr * 0.1, lr * 0.01, lr * 0.01])
     at.selectbox(key="train-schedule").set_value("plateau").run()
     assert not at.exception and any("known only as the run goes" in c.value for c in at.caption)
+
+
+def test_an_export_file_too_big_to_serve_is_named_by_its_path(tmp_path, monkeypatch):
+    """A download button holds the file in the server's memory: past MAX_DOWNLOAD the page names the path."""
+    from streamlit.testing.v1 import AppTest
+
+    from builder.export.bundle import export_bundle
+    from builder.templates import load_template
+
+    bundle = export_bundle(load_template("digits_mlp"), tmp_path, onnx=False)
+
+    def page():
+        import streamlit as st
+
+        from ui import export_view
+
+        export_view.MAX_DOWNLOAD = 100 * 1024  # data.npz of the digits is ~460 kB
+        export_view.downloads(st.session_state["bundle"], key="t")
+
+    at = AppTest.from_function(page)
+    at.session_state["bundle"] = bundle
+    at.run()
+    assert not at.exception, at.exception
+    labels = [d.label for d in at.get("download_button")]
+    assert "train.py" in labels and "data.npz" not in labels
+    assert any("too big to download here" in c.value and str(bundle.files["data.npz"]) in c.value for c in at.caption)

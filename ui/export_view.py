@@ -45,6 +45,8 @@ def best_metric(run: RunInfo) -> str:
 
 def downloads(bundle: Bundle, key: str) -> None:
     for file in ("model.py", "model.pt", "model.onnx", "train.py", "data.npz"):
+        if file not in bundle.files and file not in bundle.problems:
+            continue  # (model.pt of an untrained export): no empty row
         cols = st.columns([1, 3])
         if file in bundle.files and bundle.files[file].stat().st_size > MAX_DOWNLOAD:
             path = bundle.files[file]  # a download button holds the file in the server's memory: not for this size
