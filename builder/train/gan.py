@@ -156,8 +156,7 @@ class GanLoop:
         )
         self.samples(trainer, s, epoch)
         if s.writer:
-            for key, value in metrics.items():
-                s.writer.add_scalar(f"gan/{key}", value, epoch)
+            tboard.scalars(s.writer, {f"gan/{key}": value for key, value in metrics.items()}, epoch)
             if len(s.data.spec.input_shape) == 3:
                 with torch.no_grad():
                     grid = s.generator.eval()(s.fixed_z[:16])

@@ -192,7 +192,7 @@ class Supervised:
             metrics["accuracy"] = right / (s.n * trainer.task.per_sample(trainer.spec))
         if s.writer:  # written after the epoch: TensorBoard's writer thread would slow tiny steps down
             for step, value in losses:
-                s.writer.add_scalar("train/loss_step", value, step)
+                tboard.scalars(s.writer, {"train/loss_step": value}, step)
         return metrics
 
     def flush(self, trainer, s: RunState, epoch: int, b: int, pending: list, last_size: int, t_epoch: float):
