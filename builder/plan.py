@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .design import Design
+from .design import Design, load_design
 from .validate import DesignError, Validation, combine, validate
 
 if TYPE_CHECKING:
@@ -106,11 +107,14 @@ class Plan:
             raise ValueError(f"this file holds several networks ({names}); build one: design.networks['<name>']")
 
 
-def plan(design: Design | Plan) -> Plan:
-    """The checked plan of ``design`` (a plan is returned as it is). Never raises for an invalid design: the
-    report says what is wrong, and the stages that need a valid one raise DesignError."""
+def plan(design: Design | Plan | str | os.PathLike | dict) -> Plan:
+    """The checked plan of ``design`` (a plan is returned as it is; a path, JSON text or dict is loaded first).
+    Never raises for an invalid design: the report says what is wrong, and the stages that need a valid one
+    raise DesignError."""
     if isinstance(design, Plan):
         return design
+    if not isinstance(design, Design):
+        return _plan(load_design(design))
     return _plan(copy.deepcopy(design))  # (not from_dict: a design built in Python is checked by validate)
 
 

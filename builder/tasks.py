@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from .plan import Plan
-from .registry import REGISTRY, fmt_shape, width_source
+from .plan import plan as make_plan
+from .registry import REGISTRY, Params, fmt_shape, width_source
 from .validate import ERROR, WARNING, Issue
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class Task:
     data: ClassVar[tuple[str, ...]] = ()  # dataset tasks it trains on (empty: any)
     reconstructs: ClassVar[bool] = False  # the target is the input itself
     counts_correct: ClassVar[bool] = False  # the training loop counts correct predictions (accuracy)
+    networks: ClassVar[tuple[str, ...]] = ()  # the networks it trains together, from one file (a GAN's)
 
     # -- which designs and datasets it fits -----------------------------------------------------------------
     def fits(self, plan: Plan, spec: DatasetSpec) -> list[Issue]:
@@ -126,16 +128,20 @@ class Task:
         """Noise added to the inputs when evaluating (a denoiser is judged on noisy inputs)."""
         return 0.0
 
-    def recipe(self, plan: Plan, cfg) -> dict:
-        """The task's part of the recipe's settings, as plain values (written into the exported train.py)."""
-        return {
-            "task": self.name,
-            "loss": self.loss(plan, cfg),
-            "target": "x" if self.reconstructs else "y",
-            "noise": self.noise(cfg),
-            "eval_noise": self.eval_noise(cfg),
-            "outputs": self.outputs(plan),
-        }
+    def recipe(self, plan: Plan, cfg) -> Params:
+        """The recipe's settings: the checked training settings ``cfg`` plus the task's part (the resolved loss,
+        the target, the noise, which output is which), as plain values (written into the exported train.py)."""
+        return Params(
+            {
+                **cfg,
+                "task": self.name,
+                "loss": self.loss(plan, cfg),
+                "target": "x" if self.reconstructs else "y",
+                "noise": self.noise(cfg),
+                "eval_noise": self.eval_noise(cfg),
+                "outputs": self.outputs(plan),
+            }
+        )
 
     def per_sample(self, spec: DatasetSpec) -> int:
         """Predictions per sample (for accuracy): one, or one per step."""
@@ -166,8 +172,6 @@ def get_task(name: str) -> Task:
 
 def check_fit(design, spec: DatasetSpec, task: str | None = None) -> list[Issue]:
     """Issues that stop ``design`` (or a plan) from training on ``spec`` for ``task`` (default: the dataset's)."""
-    from .plan import plan as make_plan
-
     return get_task(task or spec.task).fits(make_plan(design), spec)
 
 
@@ -372,11 +376,11 @@ class VAE(Autoencoder):
 
 
 class GAN(Task):
-    name, title = "gan", "GAN (generator and discriminator)"
+    name, title, networks = "gan", "GAN (generator and discriminator)", ("generator", "discriminator")
 
     def fits(self, plan, spec):
         """A GAN file has networks 'generator' (noise -> a sample) and 'discriminator' (a sample -> one logit)."""
-        missing = [k for k in ("generator", "discriminator") if k not in plan.networks]
+        missing = [k for k in self.networks if k not in plan.networks]
         if missing:
             return [
                 error(
@@ -388,7 +392,7 @@ class GAN(Task):
         if not plan.valid:
             return plan.report.errors
         issues = []
-        for role in ("generator", "discriminator"):
+        for role in self.networks:
             issues += self._network(role, plan.networks[role], spec)
         return issues
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..codegen import VERSION
-from ..design import Design, dumps, load_design
+from ..design import Design, dumps
 from ..plan import Plan, plan
 from ..registry import REGISTRY
 from ..validate import Validation, validate
@@ -135,7 +135,7 @@ def export_onnx(design: Design | Plan | str | os.PathLike | dict, path, weights=
     inputs/outputs and LayerLoom metadata; verify it with onnx.checker and onnxruntime at a batch size (and
     length) different from the traced one. Raises ExportError, naming the nodes, when it cannot."""
     start = time.perf_counter()
-    p = single_network(plan(design if isinstance(design, (Design, Plan)) else load_design(design))).require()
+    p = single_network(plan(design)).require()
     design, report = p.design, p.report
     problems = onnx_problems(design, report)
     if problems:

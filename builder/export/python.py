@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..design import Design, atomic_write, load_design
+from ..design import Design, atomic_write
 from ..plan import Plan, plan
 from .weights import load_weights, single_network
 
@@ -27,7 +27,7 @@ def export_python(design: Design | Plan | str | os.PathLike | dict, path, weight
     """
     import torch
 
-    p = single_network(plan(design if isinstance(design, (Design, Plan)) else load_design(design)))
+    p = single_network(plan(design))
     generated = p.generated  # raises DesignError with every issue when invalid
     path = Path(path)
     weights_path = None

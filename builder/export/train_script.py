@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..codegen import doc_text
-from ..design import Design, atomic_write, load_design
+from ..design import Design, atomic_write
 from ..plan import Plan, plan
 from ..registry import literal
 from .weights import ExportError
@@ -157,7 +157,7 @@ def script_text(p: Plan, settings: dict) -> str:
     head = doc + "".join(f"import {m}\n" for m in imports) + "from pathlib import Path\n\n"
     head += "import numpy as np\nimport torch\nimport torch.distributed as dist\nimport torch.nn.functional as F\n"
     head += "from torch import nn\nfrom torch.nn.parallel import DistributedDataParallel as DDP\n\n"
-    recipe = "\n\n\n# -- the training recipe (LayerLoom's builder/train/recipe.py) ----------------------\n\n\n"
+    recipe = "\n\n\n# -- the training recipe (LayerLoom's builder/train/recipe) --------------------------\n\n\n"
     return head + config + "\n\n" + body.rstrip("\n") + recipe + recipe_source().rstrip("\n") + MAIN
 
 
@@ -165,12 +165,11 @@ def resolve(design: Design | Plan | str | os.PathLike | dict):
     """(plan, checked settings, the recipe's settings, why the data cannot be written or "") for an export of
     ``design``'s training; ExportError when no train.py can be written."""
     from ..data import get_spec
-    from ..registry import Params
     from ..tasks import TaskMismatch, get_task
     from ..train.config import resolve_config
     from ..validate import ERROR
 
-    p = plan(design if isinstance(design, (Design, Plan)) else load_design(design))
+    p = plan(design)
     if p.multi:
         names = ", ".join(p.networks)
         raise ExportError(
@@ -182,13 +181,13 @@ def resolve(design: Design | Plan | str | os.PathLike | dict):
     if issues:
         raise ExportError("the training settings have errors: " + "; ".join(i.message for i in issues))
     task = get_task(cfg.task)
-    if task.name == "gan":
+    if task.networks:
         raise ExportError(
             "train.py covers single-network tasks; a GAN trains a generator and a discriminator "
             "together, from one file holding both: python -m builder train design.json"
         )
     try:
-        c = Params({**cfg, **task.recipe(p, cfg)})
+        c = task.recipe(p, cfg)
     except TaskMismatch as e:
         raise ExportError(f"train.py cannot be written: {e}") from None
     misfit = [i for i in task.fits(p, get_spec(cfg.dataset)) if i.severity == ERROR]

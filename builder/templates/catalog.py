@@ -9,7 +9,16 @@ The big networks mirror torchvision's definitions, so their parameter counts mat
 
 from __future__ import annotations
 
-from .blocks import classifier_head, conv_bn, dense_block, inception, inverted_residual, residual, transition
+from .blocks import (
+    classifier_head,
+    conv_bn,
+    dense_block,
+    inception,
+    inverted_residual,
+    residual,
+    transformer_layer,
+    transition,
+)
 from .graph import Graph
 from .library import GAN_TRAINING, TEMPLATES, pair, template
 
@@ -438,10 +447,10 @@ def transformer_classifier():
     g = Graph("transformer_classifier")
     x = g.add("Input", id="tokens", shape=[40], dtype="int64")
     y = g.seq(x, ("Embedding", {"num_embeddings": 2000, "embedding_dim": 64, "padding_idx": 0}, "embed"),
-              ("PositionalEncoding", {}, "posenc"),
-              ("TransformerEncoderLayer", {"nhead": 4, "dim_feedforward": 128, "dropout": 0.1}, "encoder1"),
-              ("TransformerEncoderLayer", {"nhead": 4, "dim_feedforward": 128, "dropout": 0.1}, "encoder2"),
-              ("Permute", {"dims": [0, 2, 1]}, "to_channels"), ("AdaptiveAvgPool1d", {"output_size": 1}, "pool"),
+              ("PositionalEncoding", {}, "posenc"))  # fmt: skip
+    for i in (1, 2):
+        y = transformer_layer(g, y, f"encoder{i}", heads=4, feedforward=128)
+    y = g.seq(y, ("Permute", {"dims": [0, 2, 1]}, "to_channels"), ("AdaptiveAvgPool1d", {"output_size": 1}, "pool"),
               ("Flatten", {}, "flatten"), ("Linear", {"out_features": 2}, "fc"))  # fmt: skip
     g.add("Output", y, id="logits")
     return g

@@ -120,7 +120,7 @@ def prepare(design: Design | Plan, overrides: dict | None = None) -> Prepared:
     if problems:
         raise TrainError(f"the design does not fit {spec.name}: " + problems[0].message, problems)
     _check_memory(p, cfg)
-    return Prepared(p, cfg, spec, task, Params({**cfg, **task.recipe(p, cfg)}))
+    return Prepared(p, cfg, spec, task, task.recipe(p, cfg))
 
 
 def _check_memory(p: Plan, cfg) -> None:
@@ -301,7 +301,7 @@ class Trainer:
         return result
 
     def _loop(self):
-        if self.task.name == "gan":
+        if self.task.networks:  # trains several networks together
             from .gan import GanLoop
 
             return GanLoop()
