@@ -159,42 +159,51 @@ def cmd_train(args) -> int:
     design = _design(args.design)
     if design is None:
         return 2
-    from .train import Run, TrainError
+    from .jobs import default_executor, executor_for
+    from .train import TrainError
+    from .train.engine import RunResult
+    from .train.events import tail
 
     overrides = {k: v for k, v in (("dataset", args.dataset), ("epochs", args.epochs), ("device", args.device),
                                    ("lr", args.lr), ("batch_size", args.batch_size)) if v is not None}  # fmt: skip
     try:
-        run = Run(design, overrides, workspace=args.out).start()
+        executor = executor_for(args.executor) if args.executor else default_executor()
+        if hasattr(executor, "keep_spare"):
+            executor.keep_spare = False  # one run: no spare worker to prime
+        job = executor.submit(design, overrides, workspace=args.out or workspace_root())
     except TrainError as e:
         for issue in e.issues or []:
             print(f"error: {issue.message}", file=sys.stderr)
         if not e.issues:
             print(f"error: {e}", file=sys.stderr)
         return 1
-    except ValueError as e:  # an unavailable device, an unknown dataset
+    except (ValueError, ImportError, RuntimeError) as e:  # an unavailable device or dataset, a bad --executor
         print(f"error: {e}", file=sys.stderr)
         return 1
     tty = sys.stderr.isatty() and not args.json
-    seen = 0
+    log, seen = tail(job.run_dir / "events.jsonl"), 0
+    if not args.json:
+        print(f"run {job.run_id}: {job.where or executor.name}", file=sys.stderr)
     try:
-        while run.alive:
-            run.join(0.2)
-            for event in run.log.since(seen):
-                seen += 1
+        while True:
+            done = job.join(0.2)
+            events = log.read()
+            for event in events[seen:]:
                 _print_event(event, tty, args.json)
-    except KeyboardInterrupt:
-        run.stop()
-        run.join()
-    for event in run.log.since(seen):
+            seen = len(events)
+            if done:
+                break
+    except KeyboardInterrupt:  # Ctrl-C stops the run (it keeps its last checkpoint)
+        job.stop()
+        job.join()
+    events = log.read(final=True)
+    for event in events[seen:]:
         _print_event(event, tty, args.json)
-    result = run.result
-    if result is None:  # the run's thread ended without a result: say so, never an AttributeError
-        print(f"error: the run ended unexpectedly; see {run.run_dir / 'events.jsonl'}", file=sys.stderr)
-        return 1
+    result = RunResult.from_events(job.run_id, job.run_dir, events)
     if args.json:
         print(json.dumps(result.to_json()))
     elif result.status == "finished":
-        test = {k: round(v, 4) for k, v in result.metrics["test"].items() if isinstance(v, float)}
+        test = {k: round(v, 4) for k, v in result.metrics.get("test", {}).items() if isinstance(v, float)}
         print(f"test: {test}\ncheckpoint: {result.checkpoint}\nlogdir: {result.run_dir}")
     if result.status != "finished":
         print(f"error: {result.message}", file=sys.stderr)
@@ -323,6 +332,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=int, dest="batch_size")
     p.add_argument("--device", help="auto, cpu, cuda:N or mps")
     p.add_argument("--out", help="workspace folder (runs go to OUT/runs/<run-id>/; default ./workspace)")
+    p.add_argument(
+        "--executor",
+        help="where the run trains: local (a worker process of this machine, the "
+        "default) or ray://HOST:PORT (a Ray cluster; also $LAYERLOOM_RAY_ADDRESS), as in the app",
+    )
     p.add_argument("--json", action="store_true", help="print only a final JSON line with the metrics and paths")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("tensorboard", help="start TensorBoard on the workspace's runs (or DIR)")

@@ -7,9 +7,11 @@ Layout (default ``./workspace``, or ``$LAYERLOOM_WORKSPACE``)::
     runs/<run id>/events.jsonl   every event (epochs, metrics, the end) — curves are read back from it
     runs/<run id>/best.pt …      checkpoints, probes.pt (the last snapshot), TensorBoard event files
 
-Runs started through :meth:`Workspace.start` are also kept in memory while they train (by run id, for this
-process), so a page opened again — a reload, another tab on the same design — finds the live run and its
-probe snapshots. Nothing else is shared between users: which design a browser tab has open is its own state.
+Runs started through :meth:`Workspace.start` are jobs of an executor (:mod:`builder.jobs`: worker processes by
+default): the workspace reads their folders — incrementally, a poll parses only the new events — and asks the
+executor for the job of a run that has not ended (to pause, resume or stop it, and to say where it runs), so a
+page opened again, another tab or a restarted server finds it. Nothing else is shared between users: which
+design a browser tab has open is its own state.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import json
 import os
 import re
 import shutil
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -27,13 +28,10 @@ from pathlib import Path
 
 from .design import Design, DesignFormatError, atomic_write, load_design, save_design
 from .paths import DESIGN_ID, RUN_ID, workspace_root
-from .train.events import Event, RunLog
+from .train.events import Event, outcome, tail
 
 ID = DESIGN_ID  # (the name the app's session uses)
-ENDED = ("finished", "stopped", "failed")
-
-_live: dict[str, object] = {}  # run id -> Run, for runs started in this process
-_live_lock = threading.Lock()
+ACTIVE = ("queued", "running", "paused")  # the statuses of a run that has not ended
 
 
 def slug(name: str) -> str:
@@ -67,7 +65,7 @@ class RunInfo:
     design_name: str
     config: dict
     created: float
-    status: str  # running | paused | finished | stopped | failed | interrupted (ended mid-run) | damaged
+    status: str  # queued | running | paused | finished | stopped | failed | interrupted (ended mid-run) | damaged
     epochs: list[dict] = field(default_factory=list)  # the ``epoch`` events' data, in order
     end: dict = field(default_factory=dict)  # the data of the final event (metrics, message)
     problems: list[str] = field(default_factory=list)  # what is damaged in the run's files (skipped or unreadable)
@@ -137,6 +135,19 @@ def _design_name(path: str, mtime_ns: int) -> str:
         return f"{Path(path).stem} (unreadable)"
 
 
+@functools.lru_cache(maxsize=16)
+def _read_snapshot(path: str, mtime_ns: int, size: int) -> dict | str:
+    """probes.pt as arrays, read once per version of the file; a string naming the error when damaged."""
+    import torch
+
+    from .probes.snapshot import to_arrays
+
+    try:
+        return to_arrays(torch.load(path, map_location="cpu", weights_only=True))
+    except Exception as e:  # truncated, or not a snapshot: torch raises several kinds
+        return type(e).__name__
+
+
 class RunBusy(ValueError):
     """A run that is still training cannot be deleted."""
 
@@ -156,10 +167,20 @@ def _mtime(path: Path) -> float:
 
 
 class Workspace:
-    def __init__(self, root: str | os.PathLike | None = None):
+    def __init__(self, root: str | os.PathLike | None = None, executor=None):
         self.root = Path(root) if root is not None else workspace_root()
         self.designs_dir = self.root / "designs"
         self.runs_dir = self.root / "runs"
+        self._executor = executor
+
+    @property
+    def executor(self):
+        """Where runs train: the one given, else the process's (:func:`builder.jobs.default_executor`)."""
+        if self._executor is None:
+            from .jobs import default_executor
+
+            self._executor = default_executor()
+        return self._executor
 
     def inside(self, *parts: str) -> Path:
         """root/parts…, refused (ValueError) unless it stays inside the workspace: every path built from data
@@ -234,32 +255,29 @@ class Workspace:
 
     # -- runs --------------------------------------------------------------------------------------------------
     def start(self, design: Design, settings: dict, design_id: str | None = None, resume=None):
-        """Start a background run of ``design`` and remember it by run id; returns the :class:`Run`."""
-        from .train import Run
-
-        run = Run(design, settings if resume is None else {}, workspace=self.root, resume=resume,
-                  meta={"design_id": design_id}).start()  # fmt: skip
-        with _live_lock:
-            _live[run.run_id] = run
-        return run
+        """Hand a run of ``design`` to the executor (checked first: TrainError lists every issue); the Job."""
+        return self.executor.submit(design, settings if resume is None else {}, self.root, {"design_id": design_id},
+                                    resume)  # fmt: skip
 
     def live(self, run_id: str):
-        """The Run object of a run training in this process, else None."""
-        with _live_lock:
-            return _live.get(run_id)
+        """The job of a run that has not ended (queued, training or paused; this process's or one found still
+        training after a restart), else None."""
+        return self.executor.job(check_run_id(run_id), self.runs_dir / run_id)
 
-    def events(self, run_id: str, problems: list[str] | None = None) -> list[Event]:
-        """The run's events (damaged lines of its events.jsonl skipped, and described in ``problems``)."""
-        run = self.live(check_run_id(run_id))
-        if run is not None:
-            return run.log.since(0)
-        path = self.runs_dir / run_id / "events.jsonl"
+    def events(self, run_id: str, problems: list[str] | None = None, final: bool = False) -> list[Event]:
+        """The run's events (damaged lines of its events.jsonl skipped, and described in ``problems``); only
+        what was appended since the last call is read. ``final``: nothing more will be written (a last line
+        without its newline is then damaged, not still being written)."""
+        t = tail(self.runs_dir / check_run_id(run_id) / "events.jsonl")
         try:
-            return RunLog.read(path, problems) if path.is_file() else []
+            events = t.read(final=final)
         except OSError as e:
             if problems is not None:
                 problems.append(f"events.jsonl cannot be read: {e.strerror or e}")
             return []
+        if problems is not None:
+            problems.extend(t.problems)
+        return events
 
     def run(self, run_id: str) -> RunInfo | None:
         """The run as read from its folder; None when it has no run.json (yet). A damaged run.json gives a
@@ -272,14 +290,15 @@ class Workspace:
             return RunInfo(run_id, folder, None, "?", {}, _mtime(folder), "damaged", problems=[meta])
         problems: list[str] = []
         events = self.events(run_id, problems)
-        live = self.live(run_id)
-        ended = next((e for e in reversed(events) if e.kind in ENDED), None)
+        ended = outcome(events)
         if ended is not None:
             status = ended.kind
-        elif live is not None and live.alive:
-            status = "running" if live.control.running.is_set() else "paused"
         else:
-            status = "interrupted"
+            job = self.live(run_id)
+            status = job.state if job is not None and job.alive else "interrupted"
+            if status == "interrupted":  # nobody writes any more: a cut last line is damage
+                problems = []
+                events = self.events(run_id, problems, final=True)
         return RunInfo(run_id, folder, (meta.get("meta") or {}).get("design_id"), str(meta["design"].get("name", "?")),
                        meta.get("config", {}), meta.get("created", 0.0), status,
                        [e.data for e in events if e.kind == "epoch"], ended.data if ended else {}, problems,
@@ -354,31 +373,23 @@ class Workspace:
             raise DamagedRun(f"the design in run.json cannot be read: {e}") from None
 
     def snapshot(self, run_id: str) -> dict | None:
-        """The latest probe snapshot: from the live log while training, else the run's probes.pt. A damaged
-        probes.pt raises DamagedRun saying so."""
-        run = self.live(check_run_id(run_id))
-        if run is not None:
-            probe = run.log.last("probe")
-            if probe is not None and probe.payload is not None:
-                return probe.payload
-        path = self.runs_dir / run_id / "probes.pt"
-        if not path.is_file():
-            return None
-        import torch
-
-        from .probes.snapshot import to_arrays
-
+        """The latest probe snapshot, from the run's probes.pt (a worker rewrites it as it trains; read again
+        only when it changed). A damaged probes.pt raises DamagedRun saying so."""
+        path = self.runs_dir / check_run_id(run_id) / "probes.pt"
         try:
-            return to_arrays(torch.load(path, map_location="cpu", weights_only=True))
-        except Exception as e:  # truncated, or not a snapshot: torch raises several kinds
-            raise DamagedRun(
-                f"probes.pt of run {run_id} cannot be read ({type(e).__name__}); train again to get new snapshots"
-            ) from None
+            st = path.stat()
+        except OSError:
+            return None
+        snap = _read_snapshot(str(path), st.st_mtime_ns, st.st_size)
+        if isinstance(snap, str):
+            raise DamagedRun(f"probes.pt of run {run_id} cannot be read ({snap}); train again to get new snapshots")
+        return snap
 
 
 __all__ = [
     "DamagedRun",
     "DesignEntry",
+    "ACTIVE",
     "DesignFormatError",
     "RunInfo",
     "Workspace",

@@ -5,6 +5,7 @@ import streamlit as st
 from builder.data import list_datasets
 from builder.train import TrainError, devices
 from builder.train.sweep import compare_optimizers
+from builder.workspace import ACTIVE
 from ui import runs as runs_ui
 from ui import session
 from ui.router import through_app
@@ -49,7 +50,7 @@ if start or sweep:
     except (TrainError, ValueError, OSError) as e:
         for issue in getattr(e, "issues", None) or [e]:
             st.error(md(getattr(issue, "message", str(issue))))
-paused = run is not None and run.alive and not run.control.running.is_set()
+paused = run is not None and run.paused
 if mid.button("Resume" if paused else "Pause", disabled=not (run is not None and run.alive), key="train-pause"):
     run.resume() if paused else run.pause()
     st.rerun()  # the button's label follows
@@ -69,7 +70,7 @@ waiting = busy and info is not None and not info.epochs
 def live():
     """Polls the run log (the worker never calls Streamlit) and redraws progress, curves and results."""
     info = runs_ui.current_run(ws, design_id)
-    ended = info is not None and info.status not in ("running", "paused")
+    ended = info is not None and info.status not in ACTIVE
     if busy and ended and not (sequence is not None and sequence.alive):
         st.rerun()  # the run (or the sequence) just ended: redraw the whole page once, then stop polling
     if sequence is not None and sequence.alive:
@@ -80,7 +81,8 @@ def live():
     if info is None:
         st.info("Choose the settings and press Start. Every run of this design is listed below, kept on disk.")
         return
-    st.caption(f"Run `{info.run_id}` · {info.status}")
+    at = runs_ui.where(ws, info)
+    st.caption(f"Run `{info.run_id}` · {info.status}" + (f" · {at}" if at else ""))
     runs_ui.progress(ws, info)
     runs_ui.curves(info, "train-live")
     runs_ui.outcome(info, "train-live")

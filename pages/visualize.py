@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from builder.workspace import DamagedRun
+from builder.workspace import ACTIVE, DamagedRun
 from ui import runs as runs_ui
 from ui import session
 from ui import visualize as viz
@@ -22,7 +22,7 @@ if info is None:
     st.stop()
 
 
-@st.fragment(run_every=1.0 if info.status in ("running", "paused") else None)
+@st.fragment(run_every=1.0 if info.status in ACTIVE else None)
 def live():
     status = ws.run(info.run_id).status
     try:
@@ -30,10 +30,10 @@ def live():
     except DamagedRun as e:
         st.warning(md(e))
         return
-    if info.status in ("running", "paused") and status not in ("running", "paused"):
+    if info.status in ACTIVE and status not in ACTIVE:
         st.rerun()  # the run just ended: one full redraw, after which the page stops polling
     if snap is None:
-        st.info("Waiting for the first snapshot…" if status in ("running", "paused") else
+        st.info("Waiting for the first snapshot…" if status in ACTIVE else
                 "This run left no snapshot (probes were off, or it stopped before the first one).")  # fmt: skip
         return
     st.caption(f"Snapshot at epoch {snap.get('epoch')}, step {snap.get('step')} · run {status}")

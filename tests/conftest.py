@@ -15,10 +15,9 @@ def _workspace(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(autouse=True, scope="session")
 def _no_run_outlives_the_tests():
-    """Stop and join training threads a test left running, so none is cut off mid-op at interpreter exit."""
+    """Stop the runs a test left training (worker processes) and the spare worker, so none outlives the tests."""
     yield
-    from builder import workspace
+    from builder import jobs
 
-    for run in list(workspace._live.values()):
-        run.stop()
-        run.join(30)
+    if jobs._default is not None and hasattr(jobs._default, "shutdown"):
+        jobs._default.shutdown()

@@ -45,11 +45,9 @@ def train(at: AppTest, epochs: int = 1, **settings) -> str:
     run_id = at.session_state["run_id"]
     from builder.workspace import Workspace
 
-    run = Workspace().live(run_id)
-    deadline = time.time() + 120
-    while run.alive and time.time() < deadline:
-        time.sleep(0.1)
-    assert run.result.status == "finished", run.result.message
+    assert Workspace().live(run_id).join(120)
+    info = Workspace().run(run_id)
+    assert info.status == "finished", info.end
     at.run()
     return run_id
 
@@ -260,7 +258,7 @@ def test_stop_then_continue_a_run_from_the_train_page():
     at.selectbox(key="continue").set_value(info.run_id)
     at.button(key="train-continue").click().run()
     resumed = ws.live(info.run_id)
-    assert resumed is not run and resumed.join(120).status == "finished"
+    assert resumed is not run and resumed.join(120) and ws.run(info.run_id).status == "finished"
     after = ws.run(info.run_id)
     assert [e["epoch"] for e in after.epochs][-1] == 400 and after.status == "finished"
 
@@ -295,9 +293,10 @@ def test_compare_optimizers_trains_the_six_and_overlays_them():
     assert not at.exception, at.exception
     sequence = at.session_state["sequence"]
     sequence.join(240)
-    assert not sequence.alive and all(r.result.status == "finished" for r in sequence.runs)
-    at.run()
     from builder.workspace import Workspace
+
+    assert not sequence.alive and all(Workspace().run(r.run_id).status == "finished" for r in sequence.runs)
+    at.run()
 
     runs = Workspace().runs(design_id)
     assert len(runs) == 6 and all(len(r.epochs) == 3 for r in runs)
@@ -331,10 +330,7 @@ def test_damaged_run_files_and_uploads_are_shown_as_damaged_and_every_page_still
     from builder.data import DATASETS
 
     DATASETS.pop("upload:cut-upload", None)
-    from builder import workspace
-
-    workspace._live.clear()  # as after a restart: the runs are read back from disk
-    again = app(design_id)
+    again = app(design_id)  # the runs are read back from disk
     for page in ("train", "visualize", "export", "data", "build"):
         go(again, page)
     go(again, "train")

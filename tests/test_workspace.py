@@ -44,8 +44,8 @@ def test_runs_are_listed_per_design_with_their_epochs_from_disk(tmp_path):
     design = load_template("digits_mlp")
     run = ws.start(design, {"epochs": 2, "dataset": "digits"}, design_id="mine-1")
     assert ws.live(run.run_id) is run
-    result = run.join(120)
-    assert result.status == "finished", result.message
+    assert run.join(120)
+    assert ws.run(run.run_id).status == "finished", ws.run(run.run_id).end
     other = ws.start(design, {"epochs": 1, "optimizer": "sgd"}, design_id="other-2")
     other.join(120)
     runs = ws.runs("mine-1")
@@ -66,14 +66,11 @@ def test_runs_are_listed_per_design_with_their_epochs_from_disk(tmp_path):
 
 
 def test_a_run_cut_off_by_a_restart_reads_as_interrupted(tmp_path):
-    import builder.workspace as wsmod
-
     ws = Workspace(tmp_path)
     run = ws.start(load_template("digits_mlp"), {"epochs": 1}, design_id="d")
     run.join(120)
     events = (run.run_dir / "events.jsonl").read_text().splitlines()
     (run.run_dir / "events.jsonl").write_text("\n".join(e for e in events if '"finished"' not in e) + "\n")
-    wsmod._live.pop(run.run_id)
     assert ws.run(run.run_id).status == "interrupted"
 
 
@@ -143,7 +140,7 @@ def test_a_run_can_be_renamed_and_deleted_and_a_design_goes_with_its_runs(tmp_pa
     done = [ws.start(design, {"epochs": 1}, design_id="mine-1") for _ in range(2)]
     kept = ws.start(design, {"epochs": 1}, design_id="keep-2")
     for r in (*done, kept):
-        assert r.join(120).status == "finished"
+        assert r.join(120) and ws.run(r.run_id).status == "finished"
     ws.rename_run(done[0].run_id, "  wide   net, try 2 ")
     info = ws.run(done[0].run_id)
     assert info.title == "wide net, try 2" and info.short_label == "wide net, try 2" and "wide net" in info.label

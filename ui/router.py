@@ -14,7 +14,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from builder.train.warm import warm_up_once_in_background
+from builder.jobs import warm_once
 from ui import guide, session
 from ui.text import md
 
@@ -33,7 +33,7 @@ PAGES = (  # (file, title, icon); the first is the start page
 
 
 def main() -> None:
-    warm_up_once_in_background()  # the first training of the server starts as fast as later ones
+    warm_once()  # a primed spare worker: the server's first run starts as fast as later ones
     has_designs = session.workspace().has_designs()
     st.set_page_config(page_title="LayerLoom", page_icon="🧶", layout="wide",
                        initial_sidebar_state="expanded" if guide.showing(has_designs) else "collapsed")  # fmt: skip

@@ -11,7 +11,7 @@ from builder import figures
 from builder.data import get_spec
 from builder.data.registry import DatasetError
 from builder.train.metrics import per_class
-from builder.workspace import MAX_TITLE, DamagedRun, RunBusy, RunInfo, Workspace, optimizer_name
+from builder.workspace import ACTIVE, MAX_TITLE, DamagedRun, RunBusy, RunInfo, Workspace, optimizer_name
 from ui import confirm
 from ui.text import code, md
 
@@ -40,9 +40,31 @@ def choose_run(ws: Workspace, design_id: str, key: str) -> RunInfo | None:
     return by_id[chosen]
 
 
+def where(ws: Workspace, info: RunInfo) -> str:
+    """Where an active run executes, its place in the queue and its resource use, in one line."""
+    job = ws.live(info.run_id) if info.status in ACTIVE else None
+    if job is None:
+        return ""
+    ahead = job.queue_position
+    if ahead is not None:
+        return f"waiting: {ahead} run{'s' if ahead != 1 else ''} ahead" if ahead else "waiting: next to start"
+    use = job.usage()
+    parts = [job.where]
+    if "cpu" in use:
+        parts.append(f"CPU {use['cpu']:.0f}%")
+    if "rss" in use:
+        parts.append(f"{use['rss'] / 2**20:,.0f} MiB")
+    gpu = info.epochs[-1].get("gpu_memory") if info.epochs else None
+    if gpu:
+        parts.append(f"GPU {gpu / 2**20:,.0f} MiB")
+    return " · ".join(parts)
+
+
 def progress(ws: Workspace, info: RunInfo) -> None:
     step = next((e for e in reversed(ws.events(info.run_id)) if e.kind == "step"), None)
-    if info.status in ("running", "paused") and step is not None:
+    if info.status == "queued":
+        st.progress(0.0, text=where(ws, info) or "waiting for a worker…")
+    elif info.status in ("running", "paused") and step is not None:
         d = step.data
         label = "paused · " if info.status == "paused" else ""
         st.progress(min(d["progress"], 1.0), text=f"{label}epoch {d['epoch']}/{info.config.get('epochs')} · loss "
@@ -69,7 +91,7 @@ def outcome(info: RunInfo, key: str) -> None:
     """The end of a run: its message, test metrics, confusion matrix and per-class precision/recall/F1."""
     for problem in info.problems:
         st.warning(f"Damaged: {md(problem)}. The rest of this run is shown.")
-    if info.status in ("running", "paused", "damaged"):
+    if info.status in (*ACTIVE, "damaged"):
         return
     if info.status == "interrupted":
         st.warning("This run was cut off (the app stopped while it trained). Its curves and last checkpoint are "
@@ -157,7 +179,7 @@ def manage(ws: Workspace, runs: list[RunInfo], key: str) -> None:
                 st.error(md(str(e)))
             else:
                 st.rerun()
-        busy = info.status in ("running", "paused")
+        busy = info.status in ACTIVE
         cols[1].button("Delete…", key=f"{key}-delete-run", width="stretch", icon=":material/delete:", disabled=busy,
                        help="stop the run first" if busy else "deletes the run's folder, after a confirmation",
                        on_click=confirm.ask, args=(CONFIRM, run_id))  # fmt: skip

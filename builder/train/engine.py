@@ -35,7 +35,7 @@ from . import checkpoints, recipe
 from .config import resolve_config
 from .devices import resolve_device
 from .errors import Stopped, TrainError, plain
-from .events import RunLog
+from .events import QUEUED, RunLog, outcome
 
 NICE = 5  # background runs (the app's) run at a lower CPU priority than the server that shows them
 SNAPSHOT_EVERY = 5.0  # seconds between writes of the latest probe snapshot to probes.pt
@@ -50,6 +50,9 @@ class Control:
 
     def __post_init__(self):
         self.running.set()
+
+    def poll(self) -> None:
+        """Read what the controller asked since the last call (a worker's control file); here: nothing to read."""
 
     paused_seconds: float = 0.0  # time spent paused, left out of the run's elapsed time (and so its ETA)
 
@@ -79,6 +82,19 @@ class RunResult:
     device: str = "cpu"
     task: str = ""
     dataset: str = ""
+
+    @classmethod
+    def from_events(cls, run_id: str, run_dir: Path, events: list) -> RunResult:
+        """The result of a run as its events.jsonl tells it (a run trained in another process)."""
+        started = next((e.data for e in events if e.kind == "started"), {})
+        end = outcome(events)
+        data = end.data if end is not None else {}
+        epochs = [e.data.get("epoch", 0) for e in events if e.kind == "epoch"]
+        checkpoint = data.get("checkpoint")
+        return cls(run_id, Path(run_dir), end.kind if end is not None else "failed", max(epochs, default=0),
+                   data.get("metrics") or {}, Path(checkpoint) if checkpoint else None,
+                   data.get("message", "" if end is not None else "the run left no end in its log"),
+                   started.get("device", "cpu"), started.get("task", ""), started.get("dataset", ""))  # fmt: skip
 
     def to_json(self) -> dict:
         clean = {k: {m: v for m, v in d.items() if m != "confusion"} for k, d in self.metrics.items()}
@@ -152,6 +168,85 @@ def lr_schedule(cfg, max_epochs: int = 2000) -> list[float] | None:
     return lrs
 
 
+# -- a run's folder -------------------------------------------------------------------------------------------
+@dataclass
+class RunFolder:
+    """A checked run with its folder: run.json (what it is) and job.json (how to start it), so that any
+    process can train it (:meth:`Trainer.from_folder`)."""
+
+    run_id: str
+    run_dir: Path
+    ready: Prepared
+    checkpoint: dict | None = None  # the checkpoint a resumed run continues
+
+    @classmethod
+    def open(cls, run_dir: str | Path) -> RunFolder:
+        run_dir = Path(run_dir)
+        try:
+            job = json.loads((run_dir / "job.json").read_text(encoding="utf-8"))
+            about = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+            design = None if job.get("resume") else from_dict(about["design"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise TrainError(f"the run folder {run_dir} cannot be read ({type(e).__name__}: {e})") from None
+        return _checked(design, job.get("overrides"), run_dir.parent.parent, job.get("resume"), about["run_id"],
+                        None, write=False)  # fmt: skip
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+def create_run(design, overrides=None, workspace=None, resume=None, run_id=None, meta=None) -> RunFolder:
+    """Check a run (raise TrainError listing every issue) and write its folder; nothing trains yet."""
+    return _checked(design, overrides, workspace, resume, run_id, meta, write=True)
+
+
+def _checked(design, overrides, workspace, resume, run_id, meta, write: bool) -> RunFolder:
+    checkpoint = None
+    asked = dict(overrides or {})
+    if resume is not None:
+        checkpoint, design, overrides, run_id = resumed(resume, asked)
+    if run_id is not None and not (isinstance(run_id, str) and RUN_ID.fullmatch(run_id)):
+        raise TrainError(
+            f"{str(run_id)[:80]!r} is not a run id (letters, digits, '-' and '_', at most 64): a "
+            "checkpoint names its own run folder, inside the workspace"
+        )
+    ready = prepare(design, overrides)
+    run_id = run_id or new_run_id()
+    run_dir = Path(workspace or workspace_root()) / "runs" / run_id
+    if write:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if not (run_dir / "run.json").exists():  # (a resumed run keeps its own)
+            about = {"run_id": run_id, "created": time.time(), "design": ready.plan.design.to_dict(),
+                     "config": plain(ready.cfg), "meta": meta or {}}  # fmt: skip
+            atomic_write(run_dir / "run.json", json.dumps(about))
+        job = {"overrides": plain(asked), "resume": str(resume) if resume is not None else None,
+               "submitted": time.time()}  # fmt: skip
+        atomic_write(run_dir / "job.json", json.dumps(job))
+        log = RunLog(run_dir / "events.jsonl")  # (the attempt starts here: an earlier attempt's end is over)
+        log.emit(QUEUED, resume=job["resume"])
+        log.close()
+    return RunFolder(run_id, run_dir, ready, checkpoint)
+
+
+def resumed(resume, overrides):
+    """(checkpoint, design, overrides, run id) of the run a checkpoint continues; only epochs and device may
+    change."""
+    changed = sorted(set(overrides or {}) - {"epochs", "device"})
+    if changed:
+        raise TrainError(
+            f"a resumed run keeps its settings; only epochs and device can change, not "
+            f"{', '.join(changed)}. Start a new run to change them."
+        )
+    ck = checkpoints.read(resume)
+    if ck.get("config", {}).get("task") == "gan":
+        raise TrainError("resuming a GAN run is not supported yet; start a new run from its design.")
+    try:
+        return ck, from_dict(ck["design"]), {**ck["config"], **(overrides or {})}, ck["run_id"]
+    except (KeyError, TypeError, DesignFormatError) as e:
+        raise TrainError(f"{resume} is not a LayerLoom checkpoint that can be resumed ({e})") from None
+
+
 # -- the run --------------------------------------------------------------------------------------------------
 class Trainer:
     """One run. Loops call its hooks: emit, tick, save, publish, flush_snapshot, elapsed, finished."""
@@ -165,64 +260,37 @@ class Trainer:
         control: Control | None = None,
         run_id: str | None = None,
         meta: dict | None = None,
+        folder: RunFolder | None = None,
     ):
-        self.checkpoint = None
-        if resume is not None:
-            design, overrides, run_id = self._resumed(resume, overrides)
-        if run_id is not None and not (isinstance(run_id, str) and RUN_ID.fullmatch(run_id)):
-            raise TrainError(
-                f"{str(run_id)[:80]!r} is not a run id (letters, digits, '-' and '_', at most 64): a "
-                "checkpoint names its own run folder, inside the workspace"
-            )
-        ready = prepare(design, overrides)
+        folder = folder or create_run(design, overrides, workspace, resume, run_id, meta)
+        ready = folder.ready
+        self.checkpoint = folder.checkpoint
         self.plan, self.cfg, self.spec, self.task, self.c = ready.plan, ready.cfg, ready.spec, ready.task, ready.c
         self.design, self._design_dict = self.plan.design, self.plan.design.to_dict()
         self.control = control or Control()
-        self.run_id = run_id or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-        self.run_dir = Path(workspace or workspace_root()) / "runs" / self.run_id
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        if resume is None or not (self.run_dir / "run.json").exists():
-            self._describe(meta)
+        self.run_id, self.run_dir = folder.run_id, folder.run_dir
         self.log = RunLog(self.run_dir / "events.jsonl")
         self.saver = checkpoints.CheckpointWriter(self.run_dir)
         self.model = None  # the model being trained (a traceback into it names the node)
         self._snapshot, self._snapshot_saved = None, time.perf_counter()
+        self.snapshot_every = SNAPSHOT_EVERY  # a worker process writes more often: probes.pt is its live view
+        self.device: torch.device | None = None
+        self.memory_limit: int | None = None  # bytes, when the OS limits this process (a worker's limit)
 
-    def _describe(self, meta: dict | None) -> None:
-        """run.json: what the run is (its design, settings and the caller's tags); the workspace lists runs from
-        it."""
-        about = {
-            "run_id": self.run_id,
-            "created": time.time(),
-            "design": self._design_dict,
-            "config": plain(self.cfg),
-            "meta": meta or {},
-        }
-        atomic_write(self.run_dir / "run.json", json.dumps(about))
-
-    def _resumed(self, resume, overrides):
-        """(design, overrides, run id) of the run a checkpoint continues; only epochs and device may change."""
-        changed = sorted(set(overrides or {}) - {"epochs", "device"})
-        if changed:
-            raise TrainError(
-                f"a resumed run keeps its settings; only epochs and device can change, not "
-                f"{', '.join(changed)}. Start a new run to change them."
-            )
-        self.checkpoint = checkpoints.read(resume)
-        if self.checkpoint.get("config", {}).get("task") == "gan":
-            raise TrainError("resuming a GAN run is not supported yet; start a new run from its design.")
-        try:
-            ck = self.checkpoint
-            return from_dict(ck["design"]), {**ck["config"], **(overrides or {})}, ck["run_id"]
-        except (KeyError, TypeError, DesignFormatError) as e:
-            raise TrainError(f"{resume} is not a LayerLoom checkpoint that can be resumed ({e})") from None
+    @classmethod
+    def from_folder(cls, run_dir: str | Path, control: Control | None = None) -> Trainer:
+        """The run a server created (:func:`create_run`), opened where it trains (a worker process)."""
+        return cls(None, control=control, folder=RunFolder.open(run_dir))
 
     # -- hooks for the loops ------------------------------------------------------------------------------------
     def emit(self, kind: str, payload=None, **data):
+        if kind == "epoch" and self.device is not None and self.device.type == "cuda":
+            data["gpu_memory"] = torch.cuda.max_memory_allocated(self.device)  # (shown beside the run)
         return self.log.emit(kind, payload=payload, **data)
 
     def tick(self) -> None:
         """Between steps: raise Stopped when the user stopped the run; wait while it is paused."""
+        self.control.poll()
         if self.control.stop.is_set():
             raise Stopped
         if not self.control.running.is_set():
@@ -241,6 +309,7 @@ class Trainer:
         probes = sorted(k for k in snapshot if k not in ("step", "epoch"))
         self.emit("probe", payload=snapshot, step=step, epoch=epoch, probes=probes)
         self._snapshot = snapshot
+        self.flush_snapshot()
 
     def finished(self, result: RunResult, t0: float) -> None:
         """The run ended well: its status, and the ``finished`` event with the metrics and where things are."""
@@ -254,17 +323,17 @@ class Trainer:
         )
 
     def flush_snapshot(self, force: bool = False) -> None:
-        """The latest snapshot to probes.pt: at most every SNAPSHOT_EVERY s (and at the end), off the clock."""
+        """The latest snapshot to probes.pt: at most every ``snapshot_every`` s (and at the end), off the clock."""
         from ..probes.snapshot import to_tensors
 
-        due = force or time.perf_counter() - self._snapshot_saved >= SNAPSHOT_EVERY
+        due = force or time.perf_counter() - self._snapshot_saved >= self.snapshot_every
         if self._snapshot is not None and due:
             checkpoints.save(self.run_dir / "probes.pt", to_tensors(self._snapshot))
             self._snapshot, self._snapshot_saved = None, time.perf_counter()
 
     # -- running ------------------------------------------------------------------------------------------------
     def run(self) -> RunResult:
-        device = resolve_device(self.cfg.device)
+        device = self.device = resolve_device(self.cfg.device)
         result = RunResult(
             self.run_id,
             self.run_dir,
@@ -318,6 +387,13 @@ class Trainer:
             return
         node = node_at(self.model, e.__traceback__) if self.model is not None else None
         where = f" (in node {node!r})" if node else ""
+        if isinstance(e, MemoryError) or "can't allocate memory" in str(e):
+            limit = f"its memory limit of {self.memory_limit / 2**30:.1f} GiB" if self.memory_limit else "memory"
+            result.message = (f"the run was stopped by {limit}{where}: {str(e)[:200]}. Lower the batch size or use "
+                              "a smaller model" + (" (or raise the limit: LAYERLOOM_RUN_MEMORY)" if self.memory_limit
+                                                   else ""))  # fmt: skip
+            self.emit("failed", message=result.message, node=node, reason="memory")
+            return
         result.message = f"{type(e).__name__}{where}: {e}"
         self.emit("failed", message=result.message, node=node, traceback="".join(traceback.format_exception(e))[-4000:])
 

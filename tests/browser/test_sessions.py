@@ -1,6 +1,10 @@
-"""Several users at once: four browser sessions train at the same time, each sees only its own run, and the
-server keeps answering (a fifth user's Build page still draws)."""
+"""Several users at once: five browser sessions start runs at the same time, each sees only its own run, and the
+server keeps answering — its health check polled every 100 ms while the runs start and train (p95 <= 100 ms,
+max <= 500 ms: the runs are worker processes, the server only reads their folders), and a sixth user's Build
+page still draws."""
 
+import re
+import threading
 import time
 import urllib.request
 
@@ -30,10 +34,21 @@ def first_paint(browser, url) -> float:
     return elapsed
 
 
-def test_four_sessions_train_at_once_each_sees_its_own_run_and_the_server_stays_responsive(browser, server, workspace):
+def poll_health(url, stop: threading.Event, out: list) -> None:
+    """The health check every 100 ms (a fixed schedule), each answer's latency into ``out``."""
+    due = time.perf_counter()
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        urllib.request.urlopen(f"{url}/_stcore/health", timeout=30).read()
+        out.append(time.perf_counter() - t0)
+        due += 0.1
+        time.sleep(max(0.0, due - time.perf_counter()))
+
+
+def test_five_sessions_train_at_once_each_sees_its_own_run_and_the_server_stays_responsive(browser, server, workspace):
     idle = first_paint(browser, server)
     users = []
-    for _ in range(4):
+    for _ in range(5):
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = ctx.new_page()
         page.goto(server)
@@ -45,24 +60,33 @@ def test_four_sessions_train_at_once_each_sees_its_own_run_and_the_server_stays_
         epochs.press("Enter")
         page.wait_for_timeout(300)
         users.append((ctx, page, design_id))
-    for _, page, _ in users:
-        page.get_by_role("button", name="Start").click()
-    for _, page, _ in users:
-        page.get_by_text("· running").first.wait_for(timeout=60000)
-    t0 = time.perf_counter()
-    urllib.request.urlopen(f"{server}/_stcore/health", timeout=30).read()
-    health = time.perf_counter() - t0
-    busy = first_paint(browser, server)  # a fifth user opens the app while four runs train
+    latencies, stop = [], threading.Event()
+    poller = threading.Thread(target=poll_health, args=(server, stop, latencies))
+    poller.start()
+    try:
+        for _, page, _ in users:
+            page.get_by_role("button", name="Start").click()
+        for _, page, _ in users:  # (beyond the cores' worth of runs, they wait in the queue)
+            page.get_by_text(re.compile(r"· (running|queued)")).first.wait_for(timeout=60000)
+        users[0][1].get_by_text(re.compile(r"epoch \d+/2000")).wait_for(timeout=60000)
+        time.sleep(8)  # they train; five dashboards poll
+        busy = first_paint(browser, server)  # a sixth user opens the app meanwhile
+    finally:
+        stop.set()
+        poller.join()
     ws = Workspace(workspace)
-    running = [r for r in ws.runs() if not r.end]  # (this process only reads the files: no end event yet)
-    print(f"\nfirst paint of the Build page: idle {idle:.2f} s, with 4 sessions training {busy:.2f} s "
-          f"({len(running)} runs training at that moment); health check {health * 1000:.0f} ms")  # fmt: skip
-    assert len(running) >= 3  # they did overlap
-    assert busy < 60  # the figure is reported; the bound only catches a server that stopped answering
+    active = [r for r in ws.runs() if not r.end]  # (this process only reads the files: no end event yet)
+    latencies.sort()
+    p95, worst = latencies[int(0.95 * len(latencies))], latencies[-1]
+    print(f"\nfive sessions starting and training: health check p95 {p95 * 1000:.0f} ms, max {worst * 1000:.0f} ms "
+          f"over {len(latencies)} polls; first paint of the Build page: idle {idle:.2f} s, busy {busy:.2f} s "
+          f"({len(active)} runs active at that moment)")  # fmt: skip
+    assert len(active) == 5
+    assert p95 <= 0.1 and worst <= 0.5
     users[0][1].screenshot(path=str(ARTIFACTS / "sessions-user0-training.png"), full_page=True)
     for ctx, page, design_id in users:
         page.get_by_role("button", name="Stop").click()
-        page.get_by_text("stopped by the user after").wait_for(timeout=60000)
+        page.get_by_text("stopped by the user").first.wait_for(timeout=60000)
         (run,) = ws.runs(design_id)  # exactly one run for each user's design
         page.get_by_test_id("stCaptionContainer").filter(has_text=run.run_id).filter(has_text="stopped").wait_for()
         others = [r.run_id for r in ws.runs() if r.design_id != design_id]
