@@ -81,7 +81,7 @@ def live():
     if info is None:
         st.info("Choose the settings and press Start. Every run of this design is listed below, kept on disk.")
         return
-    at = runs_ui.where(ws, info)
+    at = runs_ui.where(ws, info) if info.status != "queued" else ""  # (a queued run's place is on its bar)
     st.caption(f"Run `{info.run_id}` · {info.status}" + (f" · {at}" if at else ""))
     runs_ui.progress(ws, info)
     runs_ui.curves(info, "train-live")

@@ -2,7 +2,7 @@
 
 Each run trains in its own process — a fresh interpreter started with ``python -m builder.jobs.worker`` (spawned,
 never forked from the server) in a session of its own, so a server restart does not stop it. A spare worker,
-started ahead and primed while a slot is free, takes the next run (Start → first epoch stays short); at most ``max_runs`` train at
+started ahead and primed (while a slot is free or a run waits), takes the next run (Start → first epoch stays short); at most ``max_runs`` train at
 once (default: the machine's cores) and the rest wait in a visible queue; each running worker is told how many
 math threads to use (the cores shared out among the runs, so concurrent runs do not oversubscribe them).
 
@@ -262,7 +262,8 @@ class LocalExecutor(Executor):
         while self._queue and len(self._running) < self.max_runs:
             self._launch(self._queue.pop(0))
         calm = time.monotonic() - self._launched >= SPARE_AFTER  # (priming one costs a starting run CPU)
-        if self.keep_spare and self._spare is None and len(self._running) < self.max_runs and calm:
+        wanted = len(self._running) < self.max_runs or self._queue  # the next Start, or the next in the queue
+        if self.keep_spare and self._spare is None and wanted and calm:
             self._spare = self._spawn()
         threads = max(1, self.cores // max(1, len(self._running)))
         for job in self._running:

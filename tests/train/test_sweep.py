@@ -20,7 +20,8 @@ def test_an_optimizer_comparison_checks_every_variant_first_and_stops_as_a_whole
         time.sleep(0.05)
     seq.stop()
     seq.join(60)
-    assert not seq.alive and len(seq.runs) == 1 and seq.runs[0].join(60).status == "stopped"
+    assert not seq.alive and len(seq.runs) == 1 and seq.runs[0].join(60)
+    assert ws.run(seq.runs[0].run_id).status == "stopped"
     assert [optimizer_name(r.config) for r in ws.runs("d")] == ["SGD"]
     assert [optimizer_name({"optimizer": "sgd", "momentum": 0.9, "nesterov": n}) for n in (False, True)] == [
         "Momentum",
