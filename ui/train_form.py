@@ -10,7 +10,9 @@ from builder.train.engine import lr_schedule
 
 BASIC = ("dataset", "task", "optimizer", "lr", "epochs", "batch_size")
 ADVANCED = ("loss", "momentum", "nesterov", "weight_decay", "l1", "label_smoothing", "grad_clip", "schedule",
-            "step_size", "gamma", "augment_flip", "augment_crop", "input_noise", "early_stopping", "seed")  # fmt: skip
+            "step_size", "gamma", "augment_flip", "augment_crop", "input_noise", "early_stopping", "seed",
+            "processes")  # fmt: skip
+DDP = "ddp:"  # the device choice "N GPUs (DDP)": cuda:0 … cuda:N-1, one process each
 
 
 def _widget(name: str, value, key: str):
@@ -48,14 +50,32 @@ def settings_form(current: dict, datasets: list[str], devices: list[str], names:
         if design is not None:
             _schedule(design, values, key)
     names = {"auto": "auto (the first GPU, else the CPU)", **(names or {})}
+    choices = device_choices(devices)
+    names.update({c: f"{c.removeprefix(DDP)} GPUs (DDP)" for c in choices if c.startswith(DDP)})
     cols = st.columns([2, 1])
-    values["device"] = cols[0].selectbox("device", SCHEMA["device"].choices, key=f"{key}-device",
-                                         format_func=lambda d: names.get(d, d),
-                                         help="the real devices of this machine, with their memory")  # fmt: skip
+    chosen = cols[0].selectbox("device", choices, key=f"{key}-device", format_func=lambda d: names.get(d, d),
+                               help="the real devices of this machine, with their memory; with several GPUs, "
+                               "all of them as one data-parallel run")  # fmt: skip
+    values["device"], processes = from_device_choice(chosen)
+    if processes:
+        values["processes"] = processes
     cuda = values["device"].startswith("cuda") or (values["device"] == "auto" and "cuda:0" in devices)
     values["amp"] = cols[1].checkbox("AMP (mixed precision)", value=bool(current.get("amp", False)) and cuda,
                                      disabled=not cuda, key=f"{key}-amp", help=SCHEMA["amp"].help)  # fmt: skip
     return values
+
+
+def device_choices(devices: list[str]) -> list[str]:
+    """auto, each device, and "N GPUs (DDP)" when more than one GPU is visible."""
+    gpus = [d for d in devices if d.startswith("cuda:")]
+    return ["auto", *devices, *([f"{DDP}{len(gpus)}"] if len(gpus) > 1 else [])]
+
+
+def from_device_choice(choice: str) -> tuple[str, int | None]:
+    """(device, processes) of a device choice; processes None when the choice does not set them."""
+    if choice.startswith(DDP):
+        return "cuda:0", int(choice.removeprefix(DDP))
+    return choice, None
 
 
 def _schedule(design, values: dict, key: str) -> None:

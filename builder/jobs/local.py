@@ -70,8 +70,10 @@ def default_memory(max_runs: int) -> int:
 class LocalJob(Job):
     """A run for a worker process of this machine."""
 
-    def __init__(self, executor: LocalExecutor, run_id: str, run_dir: Path):
+    def __init__(self, executor: LocalExecutor, run_id: str, run_dir: Path, width: int = 1):
         self.executor, self.run_id, self.run_dir = executor, run_id, run_dir
+        self.width = width  # processes: more than one for a data-parallel (DDP) run
+        self.followers: list[subprocess.Popen] = []  # a DDP run's processes of rank 1, 2, …
         self.state = "queued"
         self.want = "run"  # what control.json asks
         self.threads: int | None = None
@@ -115,7 +117,12 @@ class LocalJob(Job):
 
     @property
     def where(self) -> str:
-        return f"local process {self.pid} on {self.host}" if self.pid else "local, waiting for a worker"
+        if not self.pid:
+            return "local, waiting for a worker"
+        if self.followers:
+            pids = ", ".join(str(p) for p in (self.pid, *(f.pid for f in self.followers)))
+            return f"local processes {pids} on {self.host} (DDP ×{self.width})"
+        return f"local process {self.pid} on {self.host}"
 
     @property
     def queue_position(self) -> int | None:
@@ -188,7 +195,8 @@ class LocalExecutor(Executor):
     # -- the interface ------------------------------------------------------------------------------------------
     def submit(self, design, settings=None, workspace=None, meta=None, resume=None) -> LocalJob:
         folder = create_run(design, settings, workspace, resume, meta=meta)  # raises TrainError up front
-        job = LocalJob(self, folder.run_id, folder.run_dir)
+        job = LocalJob(self, folder.run_id, folder.run_dir, folder.ready.cfg.processes)
+        job.cuda = str(folder.ready.cfg.device).startswith("cuda")
         control.write(job.run_dir, "run")  # (a resumed run's folder may still say "stop")
         with self._lock:
             self._jobs[job.run_id] = job
@@ -242,6 +250,8 @@ class LocalExecutor(Executor):
         for job in running:
             if not job.join(30) and job.proc is not None:
                 job.proc.kill()
+                for follower in job.followers:
+                    follower.kill()
         if spare is not None:
             spare.kill()
             spare.wait()
@@ -259,24 +269,39 @@ class LocalExecutor(Executor):
 
     def _schedule(self) -> None:
         """(under the lock) Start waiting runs while there is room, then share the cores out again."""
-        while self._queue and len(self._running) < self.max_runs:
+        while self._queue and (self._used() + self._queue[0].width <= self.max_runs or not self._running):
             self._launch(self._queue.pop(0))
         calm = time.monotonic() - self._launched >= SPARE_AFTER  # (priming one costs a starting run CPU)
-        wanted = len(self._running) < self.max_runs or self._queue  # the next Start, or the next in the queue
+        wanted = self._used() < self.max_runs or self._queue  # the next Start, or the next in the queue
         if self.keep_spare and self._spare is None and wanted and calm:
             self._spare = self._spawn()
-        threads = max(1, self.cores // max(1, len(self._running)))
+        threads = max(1, self.cores // max(1, self._used()))
         for job in self._running:
             if job.threads != threads:
                 job.threads = threads
                 control.write(job.run_dir, job.want, threads)
 
+    def _used(self) -> int:
+        """(under the lock) The processes of the running runs."""
+        return sum(j.width for j in self._running)
+
     def _launch(self, job: LocalJob) -> None:
         proc, self._spare = self._spare, None
         if proc is None or proc.poll() is not None:
             proc = self._spawn()
-        job.threads = max(1, self.cores // (len(self._running) + 1))
+        job.threads = max(1, self.cores // (self._used() + job.width))
         order = {"run_dir": str(job.run_dir), "threads": job.threads, "memory": self.memory}
+        if job.width > 1:  # a data-parallel run: rank 0 (the spare) and width-1 followers, one process group
+            order.update(world=job.width, master=f"127.0.0.1:{_free_port()}", cuda=getattr(job, "cuda", False))
+            job.followers = [self._order(self._spawn(), {**order, "rank": r}) for r in range(1, job.width)]
+        proc = self._order(proc, {**order, "rank": 0})
+        job.proc, job.pid = proc, proc.pid
+        job.state = "paused" if job.want == "pause" else "running"
+        self._running.append(job)
+        self._launched = time.monotonic()
+
+    def _order(self, proc: subprocess.Popen, order: dict) -> subprocess.Popen:
+        """Give ``proc`` its run (a fresh worker when it died meanwhile); the process that took it."""
         try:
             proc.stdin.write((json.dumps(order) + "\n").encode())
             proc.stdin.close()
@@ -284,10 +309,7 @@ class LocalExecutor(Executor):
             proc = self._spawn()
             proc.stdin.write((json.dumps(order) + "\n").encode())
             proc.stdin.close()
-        job.proc, job.pid = proc, proc.pid
-        job.state = "paused" if job.want == "pause" else "running"
-        self._running.append(job)
-        self._launched = time.monotonic()
+        return proc
 
     def _watch(self) -> None:
         """The monitor: ends runs whose worker exited, enforces the memory watchdog, starts waiting runs."""
@@ -300,7 +322,14 @@ class LocalExecutor(Executor):
                     return
             for job in running:
                 code = job.proc.poll()
-                if code is not None:
+                failed = next(
+                    ((r, f.poll()) for r, f in enumerate(job.followers, 1) if f.poll() not in (None, 0)), None
+                )
+                if failed is not None and code is None:  # a DDP process died: the group cannot go on
+                    job.proc.kill()
+                    job.proc.wait()
+                    self._exited(job, failed[1], rank=failed[0])
+                elif code is not None:
                     self._exited(job, code)
                 elif job.usage().get("rss", 0) > WATCHDOG * self.memory:
                     job.killed_for_memory = True
@@ -309,12 +338,16 @@ class LocalExecutor(Executor):
                 self._schedule()
             time.sleep(POLL)
 
-    def _exited(self, job: LocalJob, code: int) -> None:
+    def _exited(self, job: LocalJob, code: int, rank: int = 0) -> None:
+        for follower in job.followers:  # (rank 0 ended: the others have nothing left to do)
+            if follower.poll() is None:
+                follower.kill()
+            follower.wait()
         events = tail(job.run_dir / "events.jsonl").read()
         if outcome(events) is None:  # it ended without saying how: say it for it
             epochs = sum(e.kind == "epoch" for e in events)
             log = RunLog(job.run_dir / "events.jsonl")
-            log.emit("failed", **self._reason(job, code, epochs))
+            log.emit("failed", **self._reason(job, code, epochs, rank))
             log.close()
         with self._lock:
             if job in self._running:
@@ -323,13 +356,15 @@ class LocalExecutor(Executor):
 
     def _finish(self, job: LocalJob, code: int | None) -> None:
         job.returncode, job.state = code, "ended"
-        spare_log = getattr(job.proc, "spare_log", None)
-        if spare_log:
-            Path(spare_log).unlink(missing_ok=True)
+        for proc in (job.proc, *job.followers):
+            spare_log = getattr(proc, "spare_log", None)
+            if spare_log:
+                Path(spare_log).unlink(missing_ok=True)
         job._ended.set()
 
-    def _reason(self, job: LocalJob, code: int, epochs: int) -> dict:
-        lines = _last_lines([getattr(job.proc, "spare_log", None), job.run_dir / LOG])
+    def _reason(self, job: LocalJob, code: int, epochs: int, rank: int = 0) -> dict:
+        log = job.run_dir / (LOG if rank == 0 else f"worker-{rank}.log")
+        lines = _last_lines([getattr(job.proc, "spare_log", None) if rank == 0 else None, log])
         if code < 0:
             name = signal.Signals(-code).name if -code in signal.valid_signals() else f"signal {-code}"
             how = f"was killed by {name}"
@@ -337,11 +372,12 @@ class LocalExecutor(Executor):
             name, how = None, f"exited with code {code}"
         if getattr(job, "killed_for_memory", False):
             how = f"exceeded its memory limit of {self.memory / 2**30:.1f} GiB and was stopped ({name})"
-        message = (f"the worker process {job.pid} {how} after {epochs} epoch(s); the run's last checkpoint is "
+        who = f"the worker process {job.pid}" if rank == 0 else f"the DDP process of rank {rank} (of {job.width})"
+        message = (f"{who} {how} after {epochs} epoch(s); the run's last checkpoint is "
                    f"kept" + (f". Its last output: {lines[-1]}" if lines else ""))  # fmt: skip
         reason = "memory" if getattr(job, "killed_for_memory", False) else ("signal" if code < 0 else "exit")
         return {"message": message, "node": None, "reason": reason, "exit_code": code, "signal": name,
-                "stderr": "\n".join(lines)}  # fmt: skip
+                "rank": rank, "stderr": "\n".join(lines)}  # fmt: skip
 
     def _attach(self, run_id: str, run_dir: Path) -> AttachedJob | None:
         try:
@@ -356,6 +392,12 @@ class LocalExecutor(Executor):
             return None
         job = AttachedJob(self, run_id, run_dir, info, process)
         return job if job.alive else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _last_lines(paths, n: int = 12, limit: int = 2000) -> list[str]:

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from ..train.engine import create_run
+from ..train.errors import TrainError
 from ..train.events import RunLog, outcome, tail
 from . import Executor, Job
 
@@ -209,6 +210,11 @@ class RayExecutor(Executor):
         self._lock = threading.Lock()
 
     def submit(self, design, settings=None, workspace=None, meta=None, resume=None) -> RayJob:
+        if int((settings or {}).get("processes", (getattr(design, "training", None) or {}).get("processes", 1))) > 1:
+            raise TrainError(
+                "data-parallel runs (processes > 1) do not run on the Ray executor yet: train them with the local "
+                "executor, or torchrun the exported train.py on the cluster"
+            )
         folder = create_run(design, settings, workspace, resume, meta=meta)
         cuda = str(folder.ready.cfg.device).startswith("cuda")
         files = {name: (folder.run_dir / name).read_bytes() for name in ("run.json", "job.json")}

@@ -81,30 +81,55 @@ def describe(run_dir: Path, order: dict) -> None:
 
 
 def work(order: dict) -> int:
-    """The order a spare got: the run's folder, its threads and memory limit."""
-    run_dir = Path(order["run_dir"])
-    redirect(run_dir / LOG)
+    """The order a spare got: the run's folder, its threads and memory limit (and, for one process of a
+    data-parallel run, its rank, the number of processes and where rank 0 listens)."""
+    run_dir, rank = Path(order["run_dir"]), int(order.get("rank", 0))
+    redirect(run_dir / (LOG if rank == 0 else f"worker-{rank}.log"))
     limit_memory(order.get("memory"))
-    describe(run_dir, order)
-    return train_folder(run_dir, order.get("threads"), order.get("memory"))
+    if rank == 0:
+        describe(run_dir, order)
+    world = int(order.get("world", 1))
+    if world > 1:
+        join_group(rank, world, order["master"], order.get("cuda", False))
+    return train_folder(run_dir, order.get("threads"), order.get("memory"), rank, world)
 
 
-def train_folder(run_dir: Path, threads: int | None, memory: int | None) -> int:
+def join_group(rank: int, world: int, master: str, cuda: bool) -> None:
+    """torch.distributed's process group of a data-parallel run (gloo on the CPU, nccl on CUDA)."""
+    from datetime import timedelta
+
+    import torch.distributed as dist
+
+    host, port = master.rsplit(":", 1)
+    os.environ.update({"MASTER_ADDR": host, "MASTER_PORT": port, "RANK": str(rank), "WORLD_SIZE": str(world),
+                       "LOCAL_RANK": str(rank)})  # fmt: skip
+    if sys.platform.startswith("linux"):
+        os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")  # (the group is on this machine)
+    # a paused run holds the others in their next gradient exchange: wait for it as long as a pause may last
+    dist.init_process_group("nccl" if cuda else "gloo", rank=rank, world_size=world, timeout=timedelta(days=7))
+
+
+def train_folder(run_dir: Path, threads: int | None, memory: int | None, rank: int = 0, world: int = 1) -> int:
     """Train the run in ``run_dir`` (created by :func:`~builder.train.engine.create_run`), controlled by its
-    control.json; 0 when it finished or was stopped. Every executor's worker trains through here."""
+    control.json; 0 when it finished or was stopped. Every executor's worker trains through here. A
+    data-parallel follower (rank > 0) writes nothing: rank 0 reads control.json, and a pause of rank 0 holds
+    the others in their next gradient exchange."""
     import torch
 
-    from ..train.engine import Trainer
+    from ..train.engine import Control, Trainer
     from ..train.errors import TrainError
     from ..train.events import RunLog
     from .control import FileControl
 
     torch.set_num_threads(max(1, int(threads or 1)))
+    if rank:
+        trainer = Trainer.from_folder(run_dir, Control(), rank, world)
+        return 0 if trainer.run().status in ("finished", "stopped") else 1
     trainer = None
     control = FileControl(run_dir, on_change=lambda kind: trainer is not None and trainer.emit(kind))
     control.poll(force=True)  # (asked to pause or stop while it was queued)
     try:
-        trainer = Trainer.from_folder(run_dir, control)
+        trainer = Trainer.from_folder(run_dir, control, rank, world)
     except (TrainError, ValueError, OSError) as e:  # the folder changed since the server checked it
         log = RunLog(run_dir / "events.jsonl")
         log.emit("failed", message=f"the run could not start: {e}", node=None)

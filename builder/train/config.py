@@ -40,6 +40,13 @@ SCHEMA: dict[str, Param] = {
     "seed": Int(0, "random seed: same seed on the CPU, same run", min=0, max=2**31 - 1),
     "device": Choice("auto", ("auto",), "auto, cpu, cuda:N or mps"),  # checked against builder.devices()
     "amp": Bool(False, "mixed precision on CUDA (bf16 where supported, else fp16)"),
+    "processes": Int(
+        1,
+        "data-parallel processes (DDP): each trains on its share of every epoch, gradients averaged; "
+        "on CUDA one GPU each (cuda:0, cuda:1, …); a batch is per process",
+        min=1,
+        max=64,
+    ),  # fmt: skip
     "log_every": Int(10, "steps between step events (and the divergence check)", min=1),
     "probe_every": Int(50, "steps between snapshots of the model's insides (feature maps, gates…; 0: off)", min=0),
     "histogram_every": Int(
@@ -94,6 +101,9 @@ def resolve_config(design: Design, overrides: dict | None = None) -> tuple[Param
     if cfg.nesterov and (cfg.optimizer != "sgd" or cfg.momentum <= 0):
         issues.append(Issue(None, "nesterov", ERROR, "training.nesterov needs optimizer 'sgd' with momentum > 0 "
                                                      "(0.9 is usual). Set momentum, or turn Nesterov off."))  # fmt: skip
+    if cfg.processes > 1 and cfg.task == "gan":
+        issues.append(Issue(None, "processes", ERROR, "training.processes > 1 (DDP) is not supported for a GAN yet: "
+                                                      "set processes to 1."))  # fmt: skip
     cfg["dataset_options"] = dict((design.training or {}).get("dataset_options", {}))
     cfg["dataset_options"].update((overrides or {}).get("dataset_options", {}))
     if cfg.task == "auto":

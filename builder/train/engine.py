@@ -261,15 +261,24 @@ class Trainer:
         run_id: str | None = None,
         meta: dict | None = None,
         folder: RunFolder | None = None,
+        rank: int = 0,
+        world: int = 1,
     ):
         folder = folder or create_run(design, overrides, workspace, resume, run_id, meta)
         ready = folder.ready
+        if ready.cfg.processes != world:
+            raise TrainError(
+                f"training.processes is {ready.cfg.processes}: a data-parallel run trains in worker processes, one "
+                "per share. Start it from the app or `python -m builder train` (they start the processes), or set "
+                "processes to 1."
+            )
+        self.rank, self.world = rank, world  # (rank > 0: a follower; rank 0 alone writes the run's files)
         self.checkpoint = folder.checkpoint
         self.plan, self.cfg, self.spec, self.task, self.c = ready.plan, ready.cfg, ready.spec, ready.task, ready.c
         self.design, self._design_dict = self.plan.design, self.plan.design.to_dict()
         self.control = control or Control()
         self.run_id, self.run_dir = folder.run_id, folder.run_dir
-        self.log = RunLog(self.run_dir / "events.jsonl")
+        self.log = RunLog(self.run_dir / "events.jsonl" if rank == 0 else None)
         self.saver = checkpoints.CheckpointWriter(self.run_dir)
         self.model = None  # the model being trained (a traceback into it names the node)
         self._snapshot, self._snapshot_saved = None, time.perf_counter()
@@ -278,9 +287,10 @@ class Trainer:
         self.memory_limit: int | None = None  # bytes, when the OS limits this process (a worker's limit)
 
     @classmethod
-    def from_folder(cls, run_dir: str | Path, control: Control | None = None) -> Trainer:
-        """The run a server created (:func:`create_run`), opened where it trains (a worker process)."""
-        return cls(None, control=control, folder=RunFolder.open(run_dir))
+    def from_folder(cls, run_dir: str | Path, control: Control | None = None, rank: int = 0, world: int = 1) -> Trainer:
+        """The run a server created (:func:`create_run`), opened where it trains (a worker process; with
+        ``world`` > 1, one of its data-parallel processes)."""
+        return cls(None, control=control, folder=RunFolder.open(run_dir), rank=rank, world=world)
 
     # -- hooks for the loops ------------------------------------------------------------------------------------
     def emit(self, kind: str, payload=None, **data):
@@ -301,11 +311,15 @@ class Trainer:
 
     def save(self, payload: dict, best: bool) -> None:
         """A checkpoint (written in the background), with what a resume needs to know about the run."""
+        if self.rank:
+            return
         identity = {"run_id": self.run_id, "design": self._design_dict, "config": plain(self.cfg)}
         self.saver.submit({**payload, **identity}, best)
 
     def publish(self, snapshot: dict, step: int, epoch: int) -> None:
         """A probe snapshot into the run log (arrays as the event's payload); kept for probes.pt."""
+        if self.rank:
+            return
         probes = sorted(k for k in snapshot if k not in ("step", "epoch"))
         self.emit("probe", payload=snapshot, step=step, epoch=epoch, probes=probes)
         self._snapshot = snapshot
@@ -333,7 +347,11 @@ class Trainer:
 
     # -- running ------------------------------------------------------------------------------------------------
     def run(self) -> RunResult:
-        device = self.device = resolve_device(self.cfg.device)
+        device = resolve_device(self.cfg.device)
+        if self.world > 1 and device.type == "cuda":  # one GPU per process
+            device = torch.device("cuda", self.rank)
+            torch.cuda.set_device(device)
+        self.device = device
         result = RunResult(
             self.run_id,
             self.run_dir,

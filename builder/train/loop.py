@@ -95,6 +95,9 @@ class Supervised:
             train = self.train_epoch(trainer, s, epoch)
             if self.end_epoch(trainer, s, epoch, train, t_epoch, result):
                 break
+        if trainer.rank:  # a follower's part ends with the last step: rank 0 tests the model and says so
+            result.status = "finished"
+            return s.model
         return self.finish(trainer, s, result)
 
     # -- setup ----------------------------------------------------------------------------------------------
@@ -105,7 +108,12 @@ class Supervised:
         x = {k: torch.from_numpy(data.split(k)[0]).to(device) for k in splits}
         y = {k: torch.from_numpy(data.split(k)[1]).to(device) for k in splits}
         model = trainer.model = recipe.new_model(trainer.plan.model_class, cfg.seed).to(device)
-        steps = math.ceil(len(x["train"]) / cfg.batch_size)
+        net = model
+        if trainer.world > 1:  # data-parallel: gradients averaged over the processes in backward
+            from torch.nn.parallel import DistributedDataParallel
+
+            net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        steps = math.ceil(len(x["train"]) // trainer.world / cfg.batch_size)
         opt = recipe.make_optimizer(c, model.parameters())
         # evaluation batches sized so a model with large activations does not exhaust memory
         eval_batch = budget.eval_batch(trainer.plan.report, budget.available(str(device)))
@@ -127,12 +135,15 @@ class Supervised:
         amp = amp_dtype(cfg, device)
         scaler = torch.amp.GradScaler("cuda") if amp == torch.float16 else None
         predict = predictor(c) if trainer.task.counts_correct else None
-        s.train_step = recipe.make_step(model, opt, s.sched, c, s.loss_fn, s.gen, amp, scaler, predict)
+        s.train_step = recipe.make_step(net, opt, s.sched, c, s.loss_fn, s.gen, amp, scaler, predict)
         self.loggers(trainer, s)
         return s
 
     def loggers(self, trainer, s: RunState) -> None:
         cfg = trainer.cfg
+        s.histograms = tboard.Histograms(cfg.histogram_every)
+        if trainer.rank:  # followers write nothing
+            return
         if cfg.probe_every:
             from ..probes.snapshot import Prober
 
@@ -149,7 +160,6 @@ class Supervised:
         s.writer = tboard.open_writer(trainer.run_dir)
         if s.writer is not None and trainer.checkpoint is None:
             tboard.add_graph(s.writer, s.model, s.x["train"][:2])
-        s.histograms = tboard.Histograms(cfg.histogram_every)
 
     @staticmethod
     def restore(ck: dict, s: RunState) -> None:
@@ -168,7 +178,7 @@ class Supervised:
         """One pass over the training set; losses are read back every log_every steps and checked there."""
         cfg = trainer.cfg
         s.model.train()
-        order = recipe.batches(s.n, trainer.c, s.gen, s.device)
+        order = recipe.batches(s.n, trainer.c, s.gen, s.device, trainer.rank, trainer.world)
         pending, predictions, losses = [], [], []
         total, t_epoch = 0.0, time.perf_counter()
         for b, idx in enumerate(order):
@@ -185,11 +195,17 @@ class Supervised:
                 total += self.flush(trainer, s, epoch, b, pending, len(idx) if last else cfg.batch_size, t_epoch)
                 losses.append((s.step, s.last_loss))
                 pending = []
-        metrics = {"loss": total / s.n}
+        seen, right = s.n, None
         if predictions:
             predicted, targets = torch.cat(predictions), s.y["train"][torch.cat(order)]
             right = float((predicted == targets.reshape(predicted.shape).to(predicted.dtype)).sum())
-            metrics["accuracy"] = right / (s.n * trainer.task.per_sample(trainer.spec))
+        if trainer.world > 1:  # every process's share, summed: the epoch's figures over the whole training set
+            sums = torch.tensor([total, float(sum(len(i) for i in order)), right or 0.0], dtype=torch.float64)
+            torch.distributed.all_reduce(sums)
+            total, seen, right = float(sums[0]), float(sums[1]), (float(sums[2]) if right is not None else None)
+        metrics = {"loss": total / seen}
+        if right is not None:
+            metrics["accuracy"] = right / (seen * trainer.task.per_sample(trainer.spec))
         if s.writer:  # written after the epoch: TensorBoard's writer thread would slow tiny steps down
             for step, value in losses:
                 tboard.scalars(s.writer, {"train/loss_step": value}, step)
@@ -211,7 +227,7 @@ class Supervised:
             epoch=epoch,
             loss=values[-1],
             lr=s.opt.param_groups[0]["lr"],
-            samples_per_s=seen / max(time.perf_counter() - t_epoch, 1e-9),
+            samples_per_s=seen * trainer.world / max(time.perf_counter() - t_epoch, 1e-9),
             progress=done / total,
             eta=trainer.elapsed(s.t0) / done * (total - done),
         )
