@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 
 import pandas as pd
 import streamlit as st
@@ -81,10 +82,24 @@ def curves(info: RunInfo, key: str) -> None:
     metrics = [m for m in ("accuracy", "f1", "precision", "recall", "mae", "rmse", "r2", "g_loss", "d_real", "d_fake")
                if m in last.get("val", {}) or m in last.get("train", {})]  # fmt: skip
     cols = st.columns(2)
-    cols[0].plotly_chart(figures.curves(info.epochs, first), key=f"{key}-loss")
+    cols[0].plotly_chart(_curves(info, first), key=f"{key}-loss")
     if metrics:
         metric = cols[1].selectbox("metric", metrics, key=f"{key}-metric", label_visibility="collapsed")
-        cols[1].plotly_chart(figures.curves(info.epochs, metric), key=f"{key}-{metric}")
+        cols[1].plotly_chart(_curves(info, metric), key=f"{key}-{metric}")
+
+
+_drawn: OrderedDict = OrderedDict()  # (run, epochs so far, metric) -> figure: a live view's poll redraws nothing new
+
+
+def _curves(info: RunInfo, metric: str):
+    """The curve figure of a run's epochs so far, built once per new epoch (shared by the sessions that show it;
+    Streamlit only reads a figure)."""
+    key = (str(info.path), len(info.epochs), metric)
+    figure = _drawn.pop(key, None) or figures.curves(info.epochs, metric)
+    _drawn[key] = figure
+    while len(_drawn) > 64:
+        _drawn.popitem(last=False)
+    return figure
 
 
 def outcome(info: RunInfo, key: str) -> None:

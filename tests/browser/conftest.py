@@ -43,6 +43,25 @@ def start_server(workspace) -> tuple[str, subprocess.Popen, float]:
     pytest.fail("streamlit did not start")
 
 
+def stop_runs(workspace, timeout: float = 15.0) -> None:
+    """Stop every run of ``workspace`` still training: runs are worker processes that outlive their server (a
+    restart must not stop them), so a test server's runs are stopped when the test is done with it."""
+    import signal
+
+    from builder.workspace import ACTIVE, Workspace
+
+    ws = Workspace(workspace)
+    jobs = [job for r in ws.runs() if r.status in ACTIVE and (job := ws.live(r.run_id)) is not None]
+    for job in jobs:
+        job.stop()
+    for job in jobs:
+        if not job.join(timeout) and job.pid:
+            try:
+                os.kill(job.pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
 def need_chromium():
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
@@ -62,6 +81,7 @@ def server(workspace):
     yield url
     proc.terminate()
     proc.wait(10)
+    stop_runs(workspace)
 
 
 @pytest.fixture(scope="session")

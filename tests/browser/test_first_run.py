@@ -7,7 +7,7 @@ the engine and primes them (builder/jobs/worker.py) while the user reads the for
 import shutil
 import time
 
-from tests.browser.conftest import ROOT, start_server
+from tests.browser.conftest import ROOT, start_server, stop_runs
 from tests.browser.test_journey import CURVES
 
 
@@ -36,3 +36,4 @@ def test_start_to_first_epoch_of_lenet5_on_an_idle_server(browser, tmp_path):
     finally:
         proc.terminate()
         proc.wait(15)
+        stop_runs(tmp_path)

@@ -149,14 +149,29 @@ print(job.run_id, job.pid, flush=True)
 """  # a server that starts a run, then goes away (as a restart does)
 
 
-def start_and_leave(tmp_path, epochs):
-    out = subprocess.run([sys.executable, "-c", SERVER, str(tmp_path), str(epochs)], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120, check=True).stdout.split()  # fmt: skip
-    return out[0], int(out[1])
+@pytest.fixture
+def start_and_leave(tmp_path):
+    """start(epochs) -> (run id, pid) of a run a server process started before it exited; killed at the end."""
+    pids = []
+
+    def start(epochs):
+        out = subprocess.run([sys.executable, "-c", SERVER, str(tmp_path), str(epochs)], cwd=ROOT,
+                             capture_output=True, text=True, timeout=120, check=True).stdout.split()  # fmt: skip
+        pids.append(int(out[1]))
+        return out[0], int(out[1])
+
+    yield start
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
-def test_after_a_server_restart_the_run_keeps_training_and_is_controlled_by_the_new_server(tmp_path, ex):
-    run_id, pid = start_and_leave(tmp_path, 400)
+def test_after_a_server_restart_the_run_keeps_training_and_is_controlled_by_the_new_server(
+    tmp_path, ex, start_and_leave
+):
+    run_id, pid = start_and_leave(400)
     ws = Workspace(tmp_path, executor=ex)  # the restarted server
     assert wait_for(lambda: steps(ws, run_id) > 2)
     job = ws.live(run_id)
@@ -169,8 +184,10 @@ def test_after_a_server_restart_the_run_keeps_training_and_is_controlled_by_the_
     assert job.join(30) and ws.run(run_id).status == "stopped"
 
 
-def test_a_worker_killed_while_no_server_watched_reads_as_interrupted_and_can_be_continued(tmp_path, ex):
-    run_id, pid = start_and_leave(tmp_path, 400)
+def test_a_worker_killed_while_no_server_watched_reads_as_interrupted_and_can_be_continued(
+    tmp_path, ex, start_and_leave
+):
+    run_id, pid = start_and_leave(400)
     ws = Workspace(tmp_path, executor=ex)
     assert wait_for(lambda: (ws.runs_dir / run_id / "last.pt").exists())
     os.kill(pid, signal.SIGKILL)
