@@ -61,9 +61,9 @@ if right.button("Stop", disabled=not busy, key="train-stop"):
     st.rerun()
 
 
-# while a run has no epoch yet the view polls 4× a second (the first point shows as soon as it exists), then once a
-# second; an idle page does not poll at all
-waiting = busy and info is not None and not info.epochs
+# while a started run has no epoch yet the view polls 4× a second (the first point shows as soon as it exists), then
+# once a second, as it does while a run waits in the queue; an idle page does not poll at all
+waiting = busy and info is not None and not info.epochs and info.status != "queued"  # (queued: once a second)
 
 
 @st.fragment(run_every=(0.25 if waiting else 1.0) if busy else None)

@@ -119,8 +119,11 @@ class RayJob(Job):
         self._thread.start()
 
     def _ask(self, state: str) -> None:
+        """What control.json should say; sent now when the actor trains (and waited for: the actor serves calls
+        on several threads, so unawaited calls could land out of order), else when it starts."""
         self.want = state
-        self.actor.control.remote(state)
+        if self.info:
+            _ray().get(self.actor.control.remote(state), timeout=30)
 
     def stop(self) -> None:
         if self.alive:
@@ -154,6 +157,8 @@ class RayJob(Job):
         ray = _ray()
         try:
             self.info = ray.get(self._info_ref)
+            if self.want != "run":  # asked to pause or stop while it waited for resources
+                ray.get(self.actor.control.remote(self.want), timeout=30)
             self.state = "paused" if self.want == "pause" else "running"
             done = False
             while not done:
