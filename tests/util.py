@@ -1,8 +1,9 @@
 """Helpers shared by the tests: tiny designs around one layer, running a built model, counting the library's
-validations and source generations."""
+validations and source generations, waiting on runs."""
 
 import contextlib
 import sys
+import time
 from unittest import mock
 
 import torch
@@ -65,3 +66,16 @@ def count_checks():
     with mock.patch.object(validation, "_structure", counted("validate", validation._structure)):
         with mock.patch.object(codegen, "generate", counted("generate", codegen.generate)):
             yield calls
+
+
+def wait_for(predicate, timeout=60.0, every=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return False
+
+
+def steps(ws, run_id):
+    return sum(e.kind == "step" for e in ws.events(run_id))

@@ -19,14 +19,23 @@ from pathlib import Path
 
 ENV_EXECUTOR = "LAYERLOOM_EXECUTOR"  # local (default) or ray://host:port
 ENV_RAY = "LAYERLOOM_RAY_ADDRESS"
+ROOT = str(Path(__file__).resolve().parents[2])  # the folder that holds the builder package (workers import it)
 
 
 class Job:
-    """A run handed to an executor. Subclasses fill in how it is controlled and watched."""
+    """A run handed to an executor. The base holds what every executor shares: the state the UI reads, what
+    control.json is asked to say (``want``) and pause/resume/stop on top of one hook, :meth:`_ask`; subclasses
+    send the ask and set ``_ended`` when the run is over."""
 
     run_id: str
     run_dir: Path
     state: str = "queued"  # queued | running | paused | ended
+    want: str = "run"  # what control.json is asked to say: run | pause | stop
+    _ended: threading.Event
+
+    def _ask(self, state: str) -> None:
+        """Ask the run's control.json for ``state`` (the executor's way)."""
+        raise NotImplementedError
 
     @property
     def alive(self) -> bool:
@@ -34,20 +43,27 @@ class Job:
 
     @property
     def paused(self) -> bool:
-        return self.state == "paused"
+        return self.alive and self.want == "pause"  # (a queued run asked to pause starts paused)
 
     def stop(self) -> None:
-        raise NotImplementedError
+        if self.alive:
+            self._ask("stop")
 
     def pause(self) -> None:
-        raise NotImplementedError
+        if self.alive and self.want == "run":
+            self._ask("pause")
+            if self.state == "running":
+                self.state = "paused"
 
     def resume(self) -> None:
-        raise NotImplementedError
+        if self.alive and self.want == "pause":
+            self._ask("run")
+            if self.state == "paused":
+                self.state = "running"
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait until the run ended (True) or ``timeout`` seconds passed (False)."""
-        raise NotImplementedError
+        return self._ended.wait(timeout)
 
     @property
     def where(self) -> str:

@@ -28,10 +28,9 @@ from pathlib import Path
 
 from ..train.engine import NICE, create_run
 from ..train.events import RunLog, outcome, tail
-from . import Executor, Job, control
+from . import ROOT, Executor, Job, control
 from .worker import INFO, LOG
 
-ROOT = str(Path(__file__).resolve().parents[2])  # the folder that holds the builder package
 POLL = 0.1  # seconds between the monitor's looks at the workers
 WATCH_EVERY = 0.5  # seconds between resource samples of a worker
 SPARE_AFTER = 5.0  # seconds after a launch before the next spare is started (only while a slot is free)
@@ -91,29 +90,8 @@ class LocalJob(Job):
         control.write(self.run_dir, state, self.threads)
 
     def stop(self) -> None:
-        if self.executor.cancel(self):
-            return
-        if self.alive:
-            self._ask("stop")
-
-    def pause(self) -> None:
-        if self.alive and self.want == "run":
-            self._ask("pause")
-            if self.state == "running":
-                self.state = "paused"
-
-    def resume(self) -> None:
-        if self.alive and self.want == "pause":
-            self._ask("run")
-            if self.state == "paused":
-                self.state = "running"
-
-    def join(self, timeout: float | None = None) -> bool:
-        return self._ended.wait(timeout)
-
-    @property
-    def paused(self) -> bool:
-        return self.alive and self.want == "pause"  # (a queued run asked to pause starts paused)
+        if not self.executor.cancel(self):  # (a queued run leaves the queue as stopped)
+            super().stop()
 
     @property
     def where(self) -> str:
@@ -322,13 +300,11 @@ class LocalExecutor(Executor):
                     return
             for job in running:
                 code = job.proc.poll()
-                failed = next(
-                    ((r, f.poll()) for r, f in enumerate(job.followers, 1) if f.poll() not in (None, 0)), None
-                )
-                if failed is not None and code is None:  # a DDP process died: the group cannot go on
+                lost = [(r, c) for r, c in enumerate((f.poll() for f in job.followers), 1) if c not in (None, 0)]
+                if lost and code is None:  # a DDP process died: the group cannot go on
                     job.proc.kill()
                     job.proc.wait()
-                    self._exited(job, failed[1], rank=failed[0])
+                    self._exited(job, lost[0][1], rank=lost[0][0])
                 elif code is not None:
                     self._exited(job, code)
                 elif job.usage().get("rss", 0) > WATCHDOG * self.memory:

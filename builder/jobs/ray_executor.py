@@ -22,10 +22,9 @@ from pathlib import Path
 from ..train.engine import create_run
 from ..train.errors import TrainError
 from ..train.events import RunLog, outcome, tail
-from . import Executor, Job
+from . import ROOT, Executor, Job
 
 SYNC_EVERY = 0.5  # seconds between copies of an actor's files into the workspace
-ROOT = str(Path(__file__).resolve().parents[2])
 
 
 def _ray():
@@ -124,27 +123,6 @@ class RayJob(Job):
         self.want = state
         if self.info:
             _ray().get(self.actor.control.remote(state), timeout=30)
-
-    def stop(self) -> None:
-        if self.alive:
-            self._ask("stop")
-
-    def pause(self) -> None:
-        if self.alive and self.want == "run":
-            self._ask("pause")
-            self.state = "paused" if self.state == "running" else self.state
-
-    def resume(self) -> None:
-        if self.alive and self.want == "pause":
-            self._ask("run")
-            self.state = "running" if self.state == "paused" else self.state
-
-    @property
-    def paused(self) -> bool:
-        return self.alive and self.want == "pause"
-
-    def join(self, timeout: float | None = None) -> bool:
-        return self._ended.wait(timeout)
 
     @property
     def where(self) -> str:

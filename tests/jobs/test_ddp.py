@@ -5,7 +5,6 @@ import json
 import os
 import signal
 import sys
-import time
 
 import pytest
 
@@ -15,6 +14,7 @@ from builder.templates import load_template
 from builder.workspace import Workspace
 from tests.conftest import ROOT
 from tests.export.test_train_script import free_port, run
+from tests.util import steps, wait_for
 
 
 @pytest.fixture
@@ -51,9 +51,7 @@ def test_two_cpu_processes_give_the_loss_curve_of_train_py_under_torchrun(tmp_pa
 def test_a_lost_ddp_process_fails_the_run_naming_its_rank(tmp_path, ex):
     ws = Workspace(tmp_path, executor=ex)
     job = ws.start(load_template("lenet5"), {"epochs": 400, "batch_size": 16, "processes": 2}, "d")
-    deadline = time.monotonic() + 120
-    while not any(e.kind == "step" for e in ws.events(job.run_id)) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for(lambda: steps(ws, job.run_id) > 0, 120)
     os.kill(job.followers[0].pid, signal.SIGKILL)
     assert job.join(60)
     info = ws.run(job.run_id)

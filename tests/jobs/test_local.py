@@ -17,6 +17,7 @@ from builder.jobs.local import LocalExecutor, parse_size
 from builder.templates import load_template
 from builder.workspace import Workspace
 from tests.conftest import ROOT
+from tests.util import steps, wait_for
 
 
 @pytest.fixture
@@ -24,19 +25,6 @@ def ex():
     executor = LocalExecutor(spare=False)
     yield executor
     executor.shutdown()
-
-
-def wait_for(predicate, timeout=60.0, every=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(every)
-    return False
-
-
-def steps(ws, run_id):
-    return sum(e.kind == "step" for e in ws.events(run_id))
 
 
 def long_run(ws, epochs=400, **settings):

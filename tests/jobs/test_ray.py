@@ -11,6 +11,7 @@ ray = pytest.importorskip("ray", reason="ray is not installed: pip install -r re
 from builder.jobs.ray_executor import RayExecutor  # noqa: E402
 from builder.templates import load_template  # noqa: E402
 from builder.workspace import Workspace  # noqa: E402
+from tests.util import steps, wait_for  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +42,9 @@ def test_a_design_trains_on_a_local_ray_cluster_and_its_folder_comes_back(tmp_pa
 def test_pause_and_stop_reach_the_ray_actor(tmp_path, ex):
     ws = Workspace(tmp_path, executor=ex)
     job = ws.start(load_template("lenet5"), {"epochs": 400, "batch_size": 16, "log_every": 1}, "d")
-    deadline = time.monotonic() + 120
-    while not any(e.kind == "step" for e in ws.events(job.run_id)) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for(lambda: steps(ws, job.run_id) > 0, 120)
     job.pause()
-    deadline = time.monotonic() + 20
-    while ws.events(job.run_id)[-1].kind != "paused" and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for(lambda: ws.events(job.run_id)[-1].kind == "paused", 20)
     assert ws.run(job.run_id).status == "paused"
     job.resume()
     job.stop()
