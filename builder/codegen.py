@@ -15,6 +15,7 @@ the file passes ``ruff format --check`` untouched: long statements are exploded 
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
 import io
@@ -26,7 +27,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from .design import Design
-from .registry import REGISTRY, fmt_shape, py_str
+from .registry import REGISTRY, Explicit, fmt_shape, py_str
 from .validate import DesignError, Validation, validate
 
 VERSION = "0.1.0"
@@ -168,35 +169,22 @@ class Generated:
 
 def generate(design: Design, validation: Validation | None = None, main: bool = True) -> Generated:
     """The model's source. Raises DesignError (with every issue) when the design is not valid. ``main=False``
-    leaves out the ``__main__`` block (for scripts that embed the model, such as the exported train.py)."""
+    leaves out the ``__main__`` block (for scripts that embed the model, such as the exported train.py).
+    A design with blocks gets one class per block (see :func:`_block_classes`)."""
     v = validation or validate(design)
     if not v.valid:
         raise DesignError(v.issues)
-    table = {n.id: n for n in design.nodes}
-    attrs = identifiers([n.id for n in design.nodes])
-    inputs = design.input_ids
-    outputs = design.output_ids
+    flat = v.flat or design
     cls = class_name(design.name)
-
-    init: list[tuple[list[str], str]] = []  # (lines, node id)
-    fwd: list[tuple[list[str], str]] = []
+    if v.expansion is not None:
+        classes, top, attrs = _block_classes(design, v, cls)
+    else:
+        classes, top = [], _unit(design, "", v, identifiers([n.id for n in design.nodes]), order=v.order)
+        attrs = dict(top.attrs)
+    inputs, outputs = design.input_ids, design.output_ids
     used_helpers: list[str] = []
     for nid in v.order:
-        node, spec, info = table[nid], REGISTRY[table[nid].type], v.nodes[nid]
-        if node.type in ("Input", "Output"):
-            continue
-        p, ins, name = v.resolved[nid], v.types_in(nid), attrs[nid]
-        used_helpers += [h for h in spec.helpers if h not in used_helpers]
-        ctor = spec.init_code(p, ins)
-        if ctor is not None:
-            init.append((render(f"self.{name} = ", ctor, 8), nid))
-        code = spec.forward_code(p, name, [attrs[s] for s in v.inputs[nid]], ins)
-        steps = code if isinstance(code, list) else [(code, None)]
-        lines = []
-        for expr, note in steps[:-1]:
-            lines += statement(name, expr, note)
-        lines += statement(name, steps[-1][0], shape_comment(info))
-        fwd.append((lines, nid))
+        used_helpers += [h for h in REGISTRY[flat.node(nid).type].helpers if h not in used_helpers]
 
     lines = ['"""LayerLoom model: generated from a design. Needs only torch."""', ""]
     imports = ("math", "torch") if "PositionalEncoding" in used_helpers else ("torch",)
@@ -209,28 +197,386 @@ def generate(design: Design, validation: Validation | None = None, main: bool = 
 
         for h in used_helpers:
             lines += [*inspect.getsource(getattr(helpers, h)).rstrip().splitlines(), "", ""]
-    lines += [f"class {cls}(nn.Module):", *_docstring(design, v, inputs, outputs), "", "    def __init__(self):"]
+    line_nodes: dict[int, str] = {}
+    for c in classes:
+        _write_class(lines, line_nodes, c.name, _block_doc(c), c.args, c.rows, c.inputs, c.returns)
+        lines += ["", ""]
+    _write_class(lines, line_nodes, cls, _docstring(design, v, inputs, outputs), [], top.rows,
+                 [top.attrs[i] for i in inputs], top.returns)  # fmt: skip
+    lines += ["", "", "def build_model():", f'    """A fresh, randomly initialized {cls}."""', f"    return {cls}()"]
+    body = "\n".join(lines[body_start:]) + "\n"
+    if main:
+        lines += _main_block(flat, v, inputs, outputs)
+    return Generated("\n".join(lines) + "\n", cls, attrs, inputs, outputs, line_nodes, v, body, imports)
+
+
+@dataclass
+class _Row:
+    """One node of a module: its attribute, constructor expression (None: no module), forward steps."""
+
+    node: str  # the node id in its own graph
+    path: str  # its path in the flat design (the first instance's, in a block class)
+    attr: str
+    ctor: str | None
+    steps: list  # [(expr, comment)]; the last is the node's output (its comment is the shape, when known)
+
+
+@dataclass
+class _UnitCode:
+    rows: list[_Row]
+    attrs: dict[str, str]  # node id -> identifier
+    returns: list[str]
+    inputs: list[str] = field(default_factory=list)  # forward argument names (a block's Input ids)
+
+
+def _unit(net: Design, prefix: str, v: Validation, attrs: dict[str, str], calls: dict | None = None,
+          multi: set | None = None, order: list[str] | None = None) -> _UnitCode:  # fmt: skip
+    """The rows of one graph: the design itself (``prefix`` "") or one block instance (``prefix`` its path +
+    "/"), with each node's checked params and input types from the flat report. ``calls`` gives the
+    constructor of each nested instance; ``multi`` the instances with several outputs (read as ``name[k]``)."""
+    live = _live(v)
+    table = {n.id: n for n in net.nodes}
+    incoming: dict[str, dict[int, tuple[str, int]]] = {}
+    for e in net.edges:
+        incoming.setdefault(e.target, {})[e.target_port] = (e.source, e.source_port)
+
+    def var(src: str, port: int) -> str:
+        return f"{attrs[src]}[{port}]" if multi and src in multi else attrs[src]
+
+    rows = []
+    for nid in order if order is not None else _net_order(net):
+        node, path = table[nid], prefix + nid
+        if node.type in ("Input", "Output"):
+            continue
+        args = [var(*incoming[nid][k]) for k in sorted(incoming.get(nid, {}))]
+        if calls is not None and path in calls:  # a nested block instance (or a repeat of them)
+            comment = shape_comment(v.nodes[path]) if v.nodes[path].shape is not None else ""
+            rows.append(_Row(nid, path, attrs[nid], calls[path], [(f"self.{attrs[nid]}({', '.join(args)})", comment)]))
+            continue
+        if path not in live:
+            continue
+        spec, p, ins = REGISTRY[node.type], v.resolved[path], v.types_in(path)
+        refs = [k for k, val in node.params.items() if isinstance(val, str) and val.startswith("$")]
+        if refs and prefix:
+            p = Explicit(p)
+            p.explicit = frozenset(refs)
+        code = spec.forward_code(p, attrs[nid], args, ins)
+        steps = code if isinstance(code, list) else [(code, None)]
+        steps = [*steps[:-1], (steps[-1][0], shape_comment(v.nodes[path]))]
+        rows.append(_Row(nid, path, attrs[nid], spec.init_code(p, ins), steps))
+    returns = [var(*incoming[o][0]) for o in net.output_ids if 0 in incoming.get(o, {})]
+    return _UnitCode(rows, attrs, returns, [attrs[i] for i in net.input_ids])
+
+
+# -- blocks -----------------------------------------------------------------------------------------------------
+@dataclass
+class _Class:
+    """One generated class for the instances of a block that share their code (usually all of them)."""
+
+    name: str
+    block: str
+    description: str
+    args: list[str]  # __init__ arguments
+    rows: list[_Row]
+    inputs: list[str]
+    returns: list[str]
+    instances: list[str]  # paths
+
+
+def _block_classes(design: Design, v: Validation, top_name: str):
+    """One class per block (per group of its instances whose code differs only in literal values: those become
+    the class's ``__init__`` arguments, named after the block parameter that gives them where one does), a block
+    that is a numbered chain (node ids "0", "1", …) written as an ``nn.Sequential``, and a repeat as an
+    ``nn.Sequential`` of instances. Returns the classes (dependencies first), the top-level code and each flat
+    node's module path (``layer2.0.conv1``), for probes."""
+    x = v.expansion
+    calls: dict[str, str] = {}  # instance or repeat path -> its constructor expression
+    units: dict[str, _UnitCode] = {}
+    sequential: set[str] = set()
+    multi = {p for p, outs in x.outputs.items() if len(outs) > 1}
+    taken = {top_name, *HELPER_CLASSES}
+    classes: list[_Class] = []
+    groups: dict[tuple, _Class] = {}
+    height = _heights(design)
+    paths = sorted(x.instances, key=lambda p: (height[x.instances[p].block], -p.count("/")))  # children first
+    local_attrs = {name: identifiers([n.id for n in b.nodes]) for name, b in design.blocks.items()}
+    level = None
+    pending: list[_Class] = []
+    for path in paths:
+        inst = x.instances[path]
+        if height[inst.block] != level:  # every block below this height has its classes and calls
+            for c in pending:
+                _arguments(c, design, x, units, calls)
+            pending, level = [], height[inst.block]
+        block = design.blocks[inst.block]
+        inner_multi = {p.rsplit("/", 1)[-1] for p in multi if p.rpartition("/")[0] == path}
+        for rpath in x.repeats:
+            if rpath.rpartition("/")[0] == path:
+                _repeat_calls(x, calls, rpath)
+        u = _unit(block, path + "/", v, local_attrs[inst.block], calls, inner_multi)
+        units[path] = u
+        if _is_chain(block, u):
+            calls[path] = "nn.Sequential(" + ", ".join(r.ctor for r in u.rows) + ")"
+            sequential.add(path)
+            continue
+        key = (inst.block, tuple((r.attr, _skeleton(r.ctor)[0] if r.ctor else None,
+                                  tuple(e for e, _ in r.steps)) for r in u.rows), tuple(u.returns))  # fmt: skip
+        c = groups.get(key)
+        if c is None:
+            base = class_name(inst.block)
+            name, k = base, 2
+            while name in taken:
+                name, k = f"{base}{k}", k + 1
+            taken.add(name)
+            c = groups[key] = _Class(name, inst.block, block.description, [], u.rows, u.inputs, u.returns, [])
+            classes.append(c)
+            pending.append(c)
+        c.instances.append(path)
+    for c in pending:
+        _arguments(c, design, x, units, calls)
+    for rpath in x.repeats:
+        if "/" not in rpath:
+            _repeat_calls(x, calls, rpath)
+    top = _unit(design, "", v, identifiers([n.id for n in design.nodes]), calls,
+                {p for p in multi if "/" not in p})  # fmt: skip
+    return classes, top, _module_paths(design, x, units, top, sequential)
+
+
+def _repeat_calls(x, calls: dict, rpath: str) -> None:
+    """A repeat's constructor: an ``nn.Sequential`` of its instances' constructors."""
+    calls[rpath] = "nn.Sequential(" + ", ".join(calls[c] for c in x.repeats[rpath]) + ")"
+
+
+def _heights(design: Design) -> dict[str, int]:
+    """Each block's nesting height: 0 for a block of layers only, else 1 + its highest inner block's."""
+    memo: dict[str, int] = {}
+
+    def h(name: str, stack: tuple = ()) -> int:
+        if name not in memo:
+            if name in stack:  # a cycle (validation refuses it)
+                return 0
+            inner = [o.get("type", n.type) for n in design.blocks[name].nodes
+                     for o in [{}, *(n.overrides or {}).values()]]  # fmt: skip
+            memo[name] = 1 + max((h(k, (*stack, name)) for k in inner if k in design.blocks), default=-1)
+        return memo[name]
+
+    return {name: h(name) for name in design.blocks}
+
+
+def _is_chain(block: Design, u: _UnitCode) -> bool:
+    """A block whose layers are numbered 0, 1, … in the order they run, each fed by the one before: written as
+    ``nn.Sequential(...)``, so its modules are named ``0``, ``1``, … as torchvision's stages are."""
+    if len(block.input_ids) != 1 or len(block.output_ids) != 1 or not u.rows:
+        return False
+    prev = u.inputs[0]
+    for k, r in enumerate(u.rows):
+        if r.node != str(k) or r.ctor is None or len(r.steps) != 1 or r.steps[0][0] != f"self.{r.attr}({prev})":
+            return False
+        prev = r.attr
+    return u.returns == [prev] and len(block.nodes) == len(u.rows) + 2
+
+
+def _skeleton(expr: str) -> tuple[str, list[tuple[int, int, str | None, int | None, str]]]:
+    """``expr`` with each literal (a constant, or a tuple of them) masked, and the literals' spans: (start,
+    end, keyword, positional index, callee) — what a varying literal's argument is named after."""
+    tree = ast.parse(expr, mode="eval")
+    spans = []
+
+    def literal(node) -> bool:
+        return not any(isinstance(n, (ast.Name, ast.Call, ast.Attribute)) for n in ast.walk(node))
+
+    def visit(node, kw=None, pos=None, callee=None):
+        if not isinstance(node, ast.expr):
+            return
+        if literal(node):
+            spans.append((node.col_offset, node.end_col_offset, kw, pos, callee))
+            return
+        if isinstance(node, ast.Call):
+            name = ast.get_source_segment(expr, node.func)
+            visit(node.func)
+            for i, a in enumerate(node.args):
+                visit(a, None, i, name)
+            for k in node.keywords:
+                visit(k.value, k.arg, None, name)
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree.body)
+    masked = expr
+    for a, b, *_ in sorted(spans, reverse=True):
+        masked = masked[:a] + "\x00" + masked[b:]
+    return masked, spans
+
+
+def _arguments(c: _Class, design: Design, x, units: dict, calls: dict) -> None:
+    """Turn the literals that differ between ``c``'s instances into ``__init__`` arguments; write each
+    instance's constructor call."""
+    first = units[c.instances[0]]
+    per_row = []  # (row index, spans, [each instance's literal texts])
+    for i, r in enumerate(first.rows):
+        if r.ctor is None:
+            continue
+        _, spans = _skeleton(r.ctor)
+        texts = []
+        for path in c.instances:
+            ctor = units[path].rows[i].ctor
+            texts.append([ctor[a:b] for a, b, *_ in _skeleton(ctor)[1]])
+        per_row.append((i, spans, texts))
+    block = design.blocks[c.block]
+    values = {p: [_norm(x.instances[path].values.get(p)) for path in c.instances] for p in block.params}
+    args: dict[tuple, str] = {}  # a vector of literal texts -> its argument name
+    names: set[str] = set()
+    edits: dict[int, list[tuple[int, int, str]]] = {}
+    for i, spans, texts in per_row:
+        for j, (a, b, kw, pos, callee) in enumerate(spans):
+            vector = tuple(t[j] for t in texts)
+            if len(set(vector)) == 1:
+                continue
+            name = args.get(vector)
+            if name is None:
+                parsed = [_norm(_literal_value(t)) for t in vector]
+                name = next((p for p, vals in values.items() if vals == parsed), None)
+                if name is None:
+                    base = kw or _positional_name(callee, pos, calls) or "value"
+                    name = base if base not in names and base not in values else f"{first.rows[i].attr}_{base}"
+                name = identifier(name, "arg")
+                k, unique = 2, name
+                while unique in names and args.get(vector) != unique:
+                    unique, k = f"{name}_{k}", k + 1
+                args[vector] = unique
+                names.add(unique)
+                name = unique
+            edits.setdefault(i, []).append((a, b, name))
+    order = list(dict.fromkeys(name for i in sorted(edits) for _, _, name in sorted(edits[i])))  # as they appear
+    c.args = order
+    rows = []
+    for i, r in enumerate(first.rows):
+        ctor = r.ctor
+        for a, b, name in sorted(edits.get(i, []), reverse=True):
+            ctor = ctor[:a] + name + ctor[b:]
+        steps = list(r.steps)
+        comments = {units[p].rows[i].steps[-1][1] for p in c.instances}
+        if len(comments) > 1:  # the shape differs between instances: no comment
+            steps[-1] = (steps[-1][0], "")
+        rows.append(_Row(r.node, r.path, r.attr, ctor, steps))
+    c.rows = rows
+    by_name = {v: k for k, v in args.items()}
+    for n, path in enumerate(c.instances):
+        calls[path] = f"{c.name}({', '.join(by_name[a][n] for a in order)})"
+    _ARGS[c.name] = order
+
+
+_ARGS: dict[str, list[str]] = {}  # generated class -> its __init__ arguments (names positional arguments)
+
+
+def _positional_name(callee: str | None, pos: int | None, calls) -> str | None:
+    if callee is None or pos is None:
+        return None
+    if callee in _ARGS:
+        names = _ARGS[callee]
+        return names[pos] if pos < len(names) else None
+    if callee.startswith("nn."):
+        from torch import nn
+
+        target = getattr(nn, callee[3:], None)
+        if target is not None:
+            try:
+                params = [p for p in inspect.signature(target).parameters if p not in ("self", "args", "kwargs")]
+            except (TypeError, ValueError):
+                return None
+            return params[pos] if pos < len(params) else None
+    return None
+
+
+def _literal_value(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _norm(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(_norm(v) for v in value)
+    return value
+
+
+def _module_paths(design: Design, x, units: dict, top: _UnitCode, sequential: set) -> dict[str, str]:
+    """Each flat node's (and instance's) module path in the built model: ``layer2.0.conv1``."""
+    out: dict[str, str] = {}
+
+    def walk(u: _UnitCode, prefix: str, module: str, seq: bool):
+        for r in u.rows:
+            path = prefix + r.node
+            name = r.node if seq else r.attr
+            mod = f"{module}.{name}" if module else name
+            if r.ctor is None:
+                out[path] = r.attr if not module else ""
+                continue
+            out[path] = mod
+            if path in x.repeats:
+                for k, child in enumerate(x.repeats[path]):
+                    out[child] = f"{mod}.{k}"
+                    walk(units[child], child + "/", f"{mod}.{k}", child in sequential)
+            elif path in units:
+                walk(units[path], path + "/", mod, path in sequential)
+
+    walk(top, "", "", False)
+    return {k: v for k, v in out.items() if v}
+
+
+def _block_doc(c: _Class) -> list[str]:
+    used = f"used {len(c.instances)} time{'s' if len(c.instances) != 1 else ''}"
+    text = textwrap.wrap(f"{doc_text(c.description)} Block {doc_text(c.block)!r}, {used}.".strip(), WIDTH - 11)
+    if len(text) == 1:
+        return [f'    """{text[0]}"""']
+    return ['    """' + text[0], *[f"    {line}" for line in text[1:]], '    """']
+
+
+def _live(v: Validation) -> set:
+    live = getattr(v, "_live_set", None)
+    if live is None:
+        live = set(v.order)
+        object.__setattr__(v, "_live_set", live)
+    return live
+
+
+def _net_order(net: Design) -> list[str]:
+    """Topological order of one graph, preferring the order its nodes are listed in (as validation does)."""
+    from .validate import _design_order
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(n.id for n in net.nodes)
+    g.add_edges_from((e.source, e.target) for e in net.edges if e.source in g and e.target in g)
+    order, _ = _design_order(g, {n.id: i for i, n in enumerate(net.nodes)})
+    return order
+
+
+def _write_class(lines, line_nodes, name, doc, args, rows, inputs, returns) -> None:
+    """``class name(nn.Module)`` with ``__init__(self, *args)`` and ``forward(self, *inputs)``."""
+    lines += [f"class {name}(nn.Module):", *doc, ""]
+    lines += render("def __init__", f"({', '.join(['self', *args])}):", 4)
     lines.append("        super().__init__()")
-    line_nodes = {}
-    for block, nid in init:
+    for r in rows:
+        if r.ctor is not None:
+            for text in render(f"self.{r.attr} = ", r.ctor, 8):
+                lines.append(text)
+                line_nodes[len(lines)] = r.path
+    lines += [""] + render("def forward", f"({', '.join(['self', *inputs])}):", 4)
+    for r in rows:
+        block = []
+        for expr, note in r.steps[:-1]:
+            block += statement(r.attr, expr, note)
+        block += statement(r.attr, *r.steps[-1])
         for text in block:
             lines.append(text)
-            line_nodes[len(lines)] = nid
-    lines += [""] + render("def forward", f"({', '.join(['self'] + [attrs[i] for i in inputs])}):", 4)
-    for block, nid in fwd:
-        for text in block:
-            lines.append(text)
-            line_nodes[len(lines)] = nid
-    returns = [attrs[v.inputs[o][0]] for o in outputs]
+            line_nodes[len(lines)] = r.path
     if len(returns) == 1 or len(f"        return {', '.join(returns)}") <= WIDTH:
         lines.append(f"        return {', '.join(returns)}")
     else:
         lines += render("return ", f"({', '.join(returns)})", 8)
-    lines += ["", "", "def build_model():", f'    """A fresh, randomly initialized {cls}."""', f"    return {cls}()"]
-    body = "\n".join(lines[body_start:]) + "\n"
-    if main:
-        lines += _main_block(design, v, inputs, outputs)
-    return Generated("\n".join(lines) + "\n", cls, attrs, inputs, outputs, line_nodes, v, body, imports)
 
 
 def _docstring(design, v, inputs, outputs) -> list[str]:

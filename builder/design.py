@@ -1,7 +1,11 @@
-"""The design model and its JSON file format (version 1).
+"""The design model and its JSON file format (version 2; version 1 files load unchanged).
 
 A design is a list of nodes (id, type, params, optional canvas position) and a list of edges (source, target,
-target_port, source_port). ``Design.graph()`` gives the networkx view validation works on. A file may hold
+target_port, source_port). Version 2 adds **blocks**: named sub-designs with their own Input/Output nodes and
+parameters (``"$channels"`` in a node's params refers to the block's parameter ``channels``); a node whose type
+is a block's name is an instance of it, and ``repeat: N`` chains N instances, output to input, with
+``overrides`` for single instances (``{"0": {"type": "DownBlock", "params": {"stride": 2}}}``). A design
+without blocks is written as version 1, so older readers still read it. ``Design.graph()`` gives the networkx view validation works on. A file may hold
 one network (top-level ``nodes``/``edges``) or several under ``networks`` (a GAN's generator and
 discriminator), plus a free-form ``training`` section owned by the training engine and a ``metadata`` object.
 Loading checks structure only and names the JSON path of the first thing that is wrong; parameter values are
@@ -24,7 +28,9 @@ from typing import Any
 
 import networkx as nx
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READS = (1, 2)
+MAX_REPEAT = 1024  # instances in one repeat
 MAX_BYTES = 32 * 2**20  # a 1000-node design is ~150 kB
 MAX_DEPTH = 32  # nesting of JSON values; a design needs 5 (params holding a list of pairs)
 MAX_INT = 2**63 - 1  # integers beyond int64 are no layer's parameter
@@ -48,9 +54,15 @@ class Node:
     type: str
     params: dict[str, Any] = field(default_factory=dict)
     position: dict[str, float] | None = None
+    repeat: int | None = None  # a block instance: chain this many instances (an nn.Sequential)
+    overrides: dict[str, dict] | None = None  # instance index -> {"type": block, "params": {...}} for that one
 
     def to_dict(self) -> dict:
         out = {"id": self.id, "type": self.type, "params": copy.deepcopy(self.params)}
+        if self.repeat is not None:
+            out["repeat"] = self.repeat
+        if self.overrides:
+            out["overrides"] = copy.deepcopy(self.overrides)
         if self.position is not None:
             out["position"] = dict(self.position)
         return out
@@ -81,6 +93,12 @@ class Design:
     training: dict | None = None
     metadata: dict = field(default_factory=dict)
     networks: dict[str, Design] = field(default_factory=dict)  # several networks in one file (GAN)
+    blocks: dict[str, Block] = field(default_factory=dict)  # named sub-designs its nodes may instantiate
+
+    @property
+    def hierarchical(self) -> bool:
+        """Uses blocks (or a repeat): validated and generated through builder.blocks."""
+        return bool(self.blocks) or any(n.repeat is not None or n.overrides for n in self.nodes)
 
     @property
     def multi(self) -> bool:
@@ -120,9 +138,12 @@ class Design:
         return g
 
     def to_dict(self) -> dict:
-        out: dict[str, Any] = {"version": FORMAT_VERSION, "name": self.name}
+        v2 = self.hierarchical or any(net.hierarchical for net in self.networks.values())
+        out: dict[str, Any] = {"version": FORMAT_VERSION if v2 else 1, "name": self.name}
         if self.description:
             out["description"] = self.description
+        if self.blocks:
+            out["blocks"] = {k: b.to_dict() for k, b in self.blocks.items()}
         if self.networks:
             out["networks"] = {k: _network_dict(v, nested=True) for k, v in self.networks.items()}
         if self.nodes or not self.networks:
@@ -137,6 +158,23 @@ class Design:
         return from_dict(self.to_dict())
 
 
+@dataclass
+class Block(Design):
+    """A named sub-design: its own Input nodes (the instance's input ports, in id order), Output nodes (its
+    output ports) and parameters with their defaults, which its nodes' params refer to as ``"$name"``."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        out: dict[str, Any] = {}
+        if self.description:
+            out["description"] = self.description
+        if self.params:
+            out["params"] = copy.deepcopy(self.params)
+        out.update(nodes=[n.to_dict() for n in self.nodes], edges=[e.to_dict() for e in self.edges])
+        return out
+
+
 def _network_dict(d: Design, nested: bool = False) -> dict:
     out = {}
     if nested and d.description:
@@ -148,8 +186,9 @@ def _network_dict(d: Design, nested: bool = False) -> dict:
 
 
 # -- reading ----------------------------------------------------------------------------------------------
-TOP_KEYS = {"version", "name", "description", "nodes", "edges", "networks", "training", "metadata"}
-NODE_KEYS = {"id", "type", "params", "position"}
+TOP_KEYS = {"version", "name", "description", "nodes", "edges", "networks", "training", "metadata", "blocks"}
+NODE_KEYS = {"id", "type", "params", "position", "repeat", "overrides"}
+BLOCK_KEYS = {"description", "params", "nodes", "edges"}
 EDGE_KEYS = {"source", "target", "target_port", "source_port"}
 
 
@@ -202,7 +241,28 @@ def _read_node(raw, path) -> Node:
             if not isinstance(v, (int, float)) or isinstance(v, bool):
                 raise DesignFormatError(f"{path}.position.{axis}", f"must be a number, found {json.dumps(v)}")
         _unknown_keys(pos, {"x", "y"}, f"{path}.position")
-    return Node(raw["id"], raw["type"], copy.deepcopy(params), dict(pos) if pos is not None else None)
+    repeat = raw.get("repeat")
+    if repeat is not None:
+        _expect(repeat, int, f"{path}.repeat", "repeat")
+        if not 1 <= repeat <= MAX_REPEAT:
+            raise DesignFormatError(f"{path}.repeat", f"must be between 1 and {MAX_REPEAT}, found {repeat}")
+    overrides = raw.get("overrides")
+    if overrides is not None:
+        _expect(overrides, dict, f"{path}.overrides", "overrides")
+        for k, o in overrides.items():
+            at = _key_path(f"{path}.overrides", k)
+            if not (k.isascii() and k.isdigit()) or (repeat is not None and int(k) >= repeat) or repeat is None:
+                limit = f"0 to {repeat - 1}" if repeat is not None else "none: the node has no repeat"
+                raise DesignFormatError(at, f"an override is keyed by an instance index of the repeat ({limit}), "
+                                            f"found {json.dumps(k)[:40]}")  # fmt: skip
+            _expect(o, dict, at, "an override")
+            _unknown_keys(o, {"type", "params"}, at)
+            if "type" in o:
+                _expect(o["type"], str, f"{at}.type", "type")
+            _expect(o.get("params", {}), dict, f"{at}.params", "params")
+    node = Node(raw["id"], raw["type"], copy.deepcopy(params), dict(pos) if pos is not None else None)
+    node.repeat, node.overrides = repeat, copy.deepcopy(overrides) if overrides else None
+    return node
 
 
 def _read_edge(raw, path) -> Edge:
@@ -281,9 +341,9 @@ def from_dict(raw: Any) -> Design:
     check_values(raw)
     _unknown_keys(raw, TOP_KEYS, "$")
     version = raw.get("version")
-    if version != FORMAT_VERSION or isinstance(version, bool):
+    if version not in READS or isinstance(version, bool):
         raise DesignFormatError(
-            "$.version", f"unsupported format version {json.dumps(version)}; this LayerLoom reads version 1"
+            "$.version", f"unsupported format version {json.dumps(version)}; this LayerLoom reads versions 1 and 2"
         )
     name = _expect(raw.get("name", "untitled"), str, "$.name", "name")
     description = _expect(raw.get("description", ""), str, "$.description", "description")
@@ -307,7 +367,32 @@ def from_dict(raw: Any) -> Design:
     if training is not None:
         _expect(training, dict, "$.training", "training")
     metadata = _expect(raw.get("metadata", {}), dict, "$.metadata", "metadata")
-    return Design(name, nodes, edges, description, copy.deepcopy(training), copy.deepcopy(metadata), networks)
+    blocks = _read_blocks(raw.get("blocks", {}))
+    hierarchical = blocks or any(n.repeat is not None or n.overrides for n in nodes)
+    if hierarchical and version == 1:
+        raise DesignFormatError("$.version", "blocks and repeat need format version 2; set \"version\": 2")
+    return Design(name, nodes, edges, description, copy.deepcopy(training), copy.deepcopy(metadata), networks,
+                  blocks)  # fmt: skip
+
+
+def _read_blocks(raw) -> dict[str, Block]:
+    blocks = {}
+    for key, sub in _expect(raw, dict, "$.blocks", "blocks").items():
+        at = _key_path("$.blocks", key)
+        if not NAME.fullmatch(key):
+            raise DesignFormatError(at, "a block name must be a plain identifier (letters, digits and '_', not "
+                                        "starting with a digit, at most 64 characters): it names a Python class")  # fmt: skip
+        _expect(sub, dict, at, "a block")
+        _unknown_keys(sub, BLOCK_KEYS, at)
+        nodes, edges = _read_network(sub, at)
+        params = _expect(sub.get("params", {}), dict, f"{at}.params", "params")
+        for name in params:
+            if not NAME.fullmatch(name):
+                raise DesignFormatError(_key_path(f"{at}.params", name), "a block parameter name must be a plain "
+                                        "identifier (it becomes an argument of the block's class)")  # fmt: skip
+        description = _expect(sub.get("description", ""), str, f"{at}.description", "description")
+        blocks[key] = Block(key, nodes, edges, description, params=copy.deepcopy(params))
+    return blocks
 
 
 def load_design(source: str | os.PathLike | dict | Design) -> Design:
@@ -371,6 +456,14 @@ def dumps(design: Design) -> str:
     for key, value in d.items():
         if key in ("nodes", "edges"):
             lines.append(f'  "{key}": {block(value, 2) if value else "[]"}')
+        elif key == "blocks":
+            subs = []
+            for k, v in value.items():
+                head = "".join(f"{json.dumps(f)}: {json.dumps(v[f], ensure_ascii=False, allow_nan=False)},\n     "
+                               for f in ("description", "params") if f in v)  # fmt: skip
+                subs.append(f'    {json.dumps(k)}: {{{head}"nodes": {block(v["nodes"], 4)},\n'
+                            f'     "edges": {block(v["edges"], 4) if v["edges"] else "[]"}}}')  # fmt: skip
+            lines.append('  "blocks": {\n' + ",\n".join(subs) + "\n  }")
         elif key == "networks":
             subs = []
             for k, v in value.items():

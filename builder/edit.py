@@ -149,8 +149,8 @@ class Editor:
     # -- actions (each edits ``d``, a copy) ----------------------------------------------------------------------
     def _add(self, d: Design, a: dict) -> None:
         type_name = a.get("type")
-        if type_name not in REGISTRY:
-            raise EditError(f"unknown layer type {type_name!r}")
+        if type_name not in REGISTRY and type_name not in d.blocks:
+            raise EditError(f"unknown layer type or block {type_name!r}")
         nid = new_id(d, type_name)
         d.nodes.append(Node(nid, type_name, {}, _position(a.get("position") or {"x": 0, "y": 0})))
         self.selected = nid
@@ -207,6 +207,42 @@ class Editor:
         except DesignFormatError as e:
             raise EditError(f"cannot set these parameters: {e}") from None
         node.params = params
+
+    def _group(self, d: Design, a: dict) -> None:
+        """Make a block of the selected nodes ("Make block"): the block plus one instance in their place."""
+        from .blocks import GroupError, group
+
+        try:
+            made = group(d, list(a.get("nodes") or []), str(a.get("name") or ""), a.get("id"))
+        except GroupError as e:
+            raise EditError(str(e)) from None
+        d.nodes, d.edges, d.blocks = made.nodes, made.edges, made.blocks
+        self.selected = next(n.id for n in d.nodes if n.type == a.get("name"))
+
+    def _ungroup(self, d: Design, a: dict) -> None:
+        """Replace a block instance by its block's nodes (ids prefixed with the instance's path)."""
+        from .blocks import GroupError, ungroup
+
+        try:
+            made = ungroup(d, a.get("id"))
+        except GroupError as e:
+            raise EditError(str(e)) from None
+        d.nodes, d.edges, d.blocks = made.nodes, made.edges, made.blocks
+        self.selected = None
+
+    def _set_repeat(self, d: Design, a: dict) -> None:
+        """Set an instance's repeat count (1 to MAX_REPEAT; ``None`` for a single, unrepeated instance)."""
+        from .design import MAX_REPEAT
+
+        node = next((n for n in d.nodes if n.id == a.get("id")), None)
+        if node is None or node.type not in d.blocks:
+            raise EditError(f"{a.get('id')!r} is not a block instance; only instances repeat")
+        count = a.get("repeat")
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_REPEAT):
+            raise EditError(f"repeat must be a whole number from 1 to {MAX_REPEAT}, found {count!r}")
+        node.repeat = count
+        if node.overrides:
+            node.overrides = {k: o for k, o in node.overrides.items() if count is not None and int(k) < count} or None
 
     def _rename(self, d: Design, a: dict) -> None:
         old, new = a["id"], str(a.get("new_id", "")).strip()

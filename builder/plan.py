@@ -43,6 +43,12 @@ class Plan:
         return bool(self.networks)
 
     @property
+    def flat(self) -> Design:
+        """The graph the report's node ids refer to: the design itself, or for a design with blocks the unrolled
+        one (node ids are paths such as ``layer2/0/conv1``). Stages that look at layers use this."""
+        return self.report.flat or self.design
+
+    @property
     def inputs(self) -> list[str]:
         """Input node ids, in the order of the model's forward arguments."""
         return self.design.input_ids

@@ -42,6 +42,13 @@ class Params(dict):
             raise AttributeError(name) from None
 
 
+class Explicit(Params):
+    """Params whose ``explicit`` names are written into the constructor even at their default: a block's node
+    whose parameter comes from the block's (``"$stride"``), so every instance's code has the same shape."""
+
+    __slots__ = ("explicit",)
+
+
 def fmt_shape(shape: tuple[int, ...] | None) -> str:
     """``(N, 64, 56, 56)``: how shapes are shown to people, batch first."""
     if shape is None:
@@ -161,7 +168,8 @@ class LayerSpec:
             if name in self.positional or name in self.code_skip:
                 continue
             value = p[name]
-            if schema.required or value != schema.torch_default or type(value) is not type(schema.torch_default):
+            if (schema.required or value != schema.torch_default or type(value) is not type(schema.torch_default)
+                    or name in getattr(p, "explicit", ())):  # fmt: skip
                 if value is None and schema.torch_default is None:
                     continue
                 parts.append(f"{name}={literal(value)}")

@@ -189,7 +189,7 @@ def _input_issues(plan: Plan, spec: DatasetSpec) -> list[Issue] | None:
         what = "token ids" if spec.dtype == "int64" else "real values"
         msg = f"Input {nid!r} has dtype {x.dtype} but {spec.name} gives {what} ({spec.dtype})"
         issues.append(error(nid, f"{msg}: set its dtype to {spec.dtype}."))
-    embeddings = [n.id for n in plan.design.nodes if n.type == "Embedding" and n.id in report.resolved]
+    embeddings = [n.id for n in plan.flat.nodes if n.type == "Embedding" and n.id in report.resolved]
     for e in embeddings if spec.vocab_size else []:
         size = report.resolved[e]["num_embeddings"]
         if size < spec.vocab_size:
@@ -200,7 +200,7 @@ def _input_issues(plan: Plan, spec: DatasetSpec) -> list[Issue] | None:
 
 def width_fix(plan: Plan, output_id: str, want: int) -> str:
     """How to make ``output_id`` ``want`` wide: name the layer, and its parameter, that sets its width."""
-    design, report = plan.design, plan.report
+    design, report = plan.flat, plan.report
     origin = width_source({n.id: n.type for n in design.nodes}, report.inputs, output_id)
     node = design.node(origin) if origin is not None else None
     if node is not None and REGISTRY[node.type].width:
@@ -238,7 +238,7 @@ class Classification(Task):
         if cfg["loss"] != "auto":
             return cfg["loss"]
         main = plan.outputs[self.outputs(plan)["prediction"]]
-        last = plan.design.source_of(main)
+        last = plan.flat.source_of(main)
         if last is not None and last.type == "LogSoftmax":
             return "nll"
         return "bce_with_logits" if plan.shape(main) == (1,) else "cross_entropy"
@@ -342,7 +342,7 @@ class VAE(Autoencoder):
     def outputs(self, plan):
         """(reconstruction, mu, logvar) from the Reparameterize node: mu and logvar are the Outputs fed by its
         two inputs; the reconstruction is the remaining Output."""
-        design, report = plan.design, plan.report
+        design, report = plan.flat, plan.report
         rep = next((n.id for n in design.nodes if n.type == "Reparameterize"), None)
         if rep is None:
             raise TaskMismatch(

@@ -11,7 +11,7 @@ import difflib
 import heapq
 import math
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import networkx as nx
 
@@ -70,6 +70,13 @@ class Validation:
     types: dict[str, TensorType] = field(default_factory=dict)  # node -> output type, for nodes that have one
     params: int = 0
     macs: int = 0
+    expansion: Any = field(default=None, repr=False)  # a design with blocks: its builder.blocks.Expansion
+    blocks: dict[str, dict] = field(default_factory=dict)  # block name -> {"instances", "params", "macs"}
+
+    @property
+    def flat(self) -> Design | None:
+        """A design with blocks: the unrolled design these shapes are of (node ids are paths)."""
+        return self.expansion.flat if self.expansion is not None else None
 
     @property
     def valid(self) -> bool:
@@ -348,6 +355,8 @@ def validate(design: Design) -> Validation:
     """Check a design; return shapes, counts and every issue. Never raises for a bad design."""
     if design.multi:
         return _validate_networks(design)
+    if design.hierarchical:
+        return _validate_blocks(design)
     v = Validation()
 
     def add(node, param, message, severity=ERROR):
@@ -416,6 +425,37 @@ def _design_limits(v: Validation, table, add) -> None:
                        f"{gb(MAX_SAMPLE_BYTES)}. The largest is {label(table[top])}: {fmt_shape(v.nodes[top].shape)}, "
                        f"{gb(v.nodes[top].activation_bytes)}. Make its output smaller (fewer channels, more "
                        "stride or pooling).")  # fmt: skip
+
+
+def _validate_blocks(design: Design) -> Validation:
+    """A design with blocks: the unrolled design's report (issues name paths such as ``layer2/0/conv1``), the
+    hierarchy's own problems first, and totals for every instance, repeat and block."""
+    from .blocks import expand
+
+    x = expand(design)
+    v = validate(x.flat)
+    v.issues = [Issue(path, None, ERROR, msg) for path, msg in x.problems] + v.issues
+    v.expansion = x
+    totals: dict[str, list[int]] = {path: [0, 0] for path in (*x.instances, *x.repeats)}
+    for nid in v.order:
+        info = v.nodes[nid]
+        parts = nid.split("/")
+        for k in range(1, len(parts)):
+            t = totals.get("/".join(parts[:k]))
+            if t is not None:
+                t[0] += info.params
+                t[1] += info.macs
+    for path, (n_params, macs) in totals.items():
+        out = x.outputs.get(path) or []
+        src = v.nodes.get(out[0]) if out else None
+        kind = x.instances[path].block if path in x.instances else x.instances[x.repeats[path][0]].block
+        v.nodes[path] = NodeInfo(kind, src.shape if src else None, src.dtype if src else None, n_params, macs)
+    for path, inst in x.instances.items():
+        b = v.blocks.setdefault(inst.block, {"instances": 0, "params": 0, "macs": 0})
+        b["instances"] += 1
+        b["params"] += totals[path][0]
+        b["macs"] += totals[path][1]
+    return v
 
 
 def _validate_networks(design: Design) -> Validation:

@@ -73,8 +73,9 @@ class OnnxExport:
 def onnx_problems(design: Design | Plan, report: Validation | None = None) -> list[tuple[str, str]]:
     """(node id, reason) for every node that cannot be exported to ONNX, before any export work."""
     if isinstance(design, Plan):
-        design, report = design.design, design.report
+        design, report = design.flat, design.report
     report = report or validate(design)
+    design = report.flat or design
     out = []
     for nid in report.order:
         node = design.node(nid)
@@ -103,7 +104,7 @@ def _sequence_axes(design: Design, report: Validation, inputs: list[str], output
         node = other.node(i)
         node.params["shape"] = [new_length, *report.nodes[i].shape[1:]]
     changed = validate(other)
-    if not changed.valid or _constructors(other, changed) != _constructors(design, report):
+    if not changed.valid or _constructors(changed.flat or other, changed) != _constructors(report.flat or design, report):
         return None, {}  # another length would need other layers (e.g. a Conv1d reading T as channels)
     follow = {}
     for o in outputs:
@@ -137,7 +138,8 @@ def export_onnx(design: Design | Plan | str | os.PathLike | dict, path, weights=
     start = time.perf_counter()
     p = single_network(plan(design)).require()
     design, report = p.design, p.report
-    problems = onnx_problems(design, report)
+    flat = p.flat
+    problems = onnx_problems(flat, report)
     if problems:
         raise ExportError("cannot export to ONNX:\n" + "\n".join(f"- {msg}" for _, msg in problems))
 
@@ -158,10 +160,10 @@ def export_onnx(design: Design | Plan | str | os.PathLike | dict, path, weights=
             dynamic[o].update({d: "length" for d in dims})
 
     gen = torch.Generator().manual_seed(0)
-    traced = tuple(_example(report, design, i, TRACE_BATCH, None, gen) for i in inputs)
+    traced = tuple(_example(report, flat, i, TRACE_BATCH, None, gen) for i in inputs)
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    dynamo = any(REGISTRY[design.node(n).type].onnx_exporter == "dynamo" for n in report.order)
+    dynamo = any(REGISTRY[flat.node(n).type].onnx_exporter == "dynamo" for n in report.order)
     opset = DYNAMO_OPSET if dynamo else OPSET
     options = {"external_data": False, "verbose": False} if dynamo else {"do_constant_folding": True}
     # Grad stays enabled: under no_grad, eval-mode attention layers take torch's fused "fast path" kernels,
@@ -204,7 +206,7 @@ def _verify(file, model, report, design, inputs, new_length, ort, torch):
     worst, lengths = 0.0, []
     for length in [None] + ([new_length] if new_length is not None else []):
         gen = torch.Generator().manual_seed(1)
-        xs = [_example(report, design, i, CHECK_BATCH, length, gen) for i in inputs]
+        xs = [_example(report, report.flat or design, i, CHECK_BATCH, length, gen) for i in inputs]
         with torch.no_grad():
             ref = model(*xs)
         ref = ref if isinstance(ref, tuple) else (ref,)

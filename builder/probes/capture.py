@@ -12,8 +12,13 @@ from ..design import Design
 
 def module_of(model: nn.Module, node_id: str) -> nn.Module | None:
     """The module a design node became (its attribute is named after the node id), or None for inline nodes."""
-    attr = model.layerloom.attrs.get(node_id)
-    return getattr(model, attr, None) if attr else None
+    attr = model.layerloom.attrs.get(node_id)  # a node inside a block: its module path, "layer2.0.conv1"
+    if not attr:
+        return None
+    try:
+        return model.get_submodule(attr)
+    except AttributeError:  # an inline node (its attribute is only a forward variable)
+        return None
 
 
 @contextlib.contextmanager

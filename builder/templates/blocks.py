@@ -103,3 +103,142 @@ def classifier_head(g: Graph, x: str, classes: int, dropout: float = 0.0, fc: st
     if dropout:
         layers.append(("Dropout", {"p": dropout}, "dropout"))
     return g.seq(x, *layers, ("Linear", {"out_features": classes}, fc))
+
+
+# -- blocks (format version 2): torchvision's modules, with torchvision's names -----------------------------
+def resnet_blocks(g: Graph, bottleneck: bool = False) -> None:
+    """torchvision's ResNet blocks as design blocks: ``BasicBlock`` (two 3×3 conv-bn, the input added back) or
+    ``Bottleneck`` (1×1 → 3×3 → 1×1, 4× wider out), each with a ``Down…`` variant whose shortcut is the
+    ``downsample`` projection (a numbered 1×1 conv-bn chain, so its modules are ``downsample.0`` and ``.1``)."""
+    down = g.block("Downsample", "The shortcut's projection when the shape changes: 1×1 conv (stride s) → BN.",
+                   channels=64, stride=2)  # fmt: skip
+    x = down.add("Input", id="x")
+    x = down.seq(x, ("Conv2d", {"out_channels": "$channels", "kernel_size": 1, "stride": "$stride", "bias": False},
+                     "0"), ("BatchNorm2d", {}, "1"))  # fmt: skip
+    down.add("Output", x, id="y")
+    if not bottleneck:
+        for name, projected in (("BasicBlock", False), ("DownBlock", True)):
+            what = "the input through `downsample`" if projected else "the input"
+            params = {"planes": 64, "stride": 2} if projected else {"planes": 64}
+            b = g.block(name, f"ResNet's basic block: two 3×3 conv-BN, plus {what}, then ReLU.", **params)
+            x = b.add("Input", id="x")
+            stride = {"stride": "$stride"} if projected else {}
+            y = b.seq(x, ("Conv2d", {"out_channels": "$planes", "kernel_size": 3, **stride, "padding": 1,
+                                     "bias": False}, "conv1"), ("BatchNorm2d", {}, "bn1"), ("ReLU", {}, "relu"),
+                      ("Conv2d", {"out_channels": "$planes", "kernel_size": 3, "padding": 1, "bias": False}, "conv2"),
+                      ("BatchNorm2d", {}, "bn2"))  # fmt: skip
+            shortcut = b.use("Downsample", x, id="downsample", channels="$planes", stride="$stride") if projected else x
+            b.add("Output", b.add("ReLU", b.add("Add", y, shortcut, id="add"), id="relu2"), id="y")
+        return
+    for name, projected in (("Bottleneck", False), ("DownBottleneck", True)):
+        what = "the input through `downsample`" if projected else "the input"
+        params = {"width": 64, "out": 256, "stride": 2} if projected else {"width": 64, "out": 256}
+        b = g.block(name, f"ResNet's bottleneck block: 1×1, 3×3 and 1×1 conv-BN (to `width`, `width`, then `out`), "
+                          f"plus {what}, then ReLU.", **params)  # fmt: skip
+        x = b.add("Input", id="x")
+        stride = {"stride": "$stride"} if projected else {}
+        y = b.seq(x, ("Conv2d", {"out_channels": "$width", "kernel_size": 1, "bias": False}, "conv1"),
+                  ("BatchNorm2d", {}, "bn1"), ("ReLU", {}, "relu"),
+                  ("Conv2d", {"out_channels": "$width", "kernel_size": 3, **stride, "padding": 1,
+                              "bias": False}, "conv2"), ("BatchNorm2d", {}, "bn2"), ("ReLU", {}, "relu2"),
+                  ("Conv2d", {"out_channels": "$out", "kernel_size": 1, "bias": False}, "conv3"),
+                  ("BatchNorm2d", {}, "bn3"))  # fmt: skip
+        shortcut = b.use("Downsample", x, id="downsample", channels="$out", stride="$stride") if projected else x
+        b.add("Output", b.add("ReLU", b.add("Add", y, shortcut, id="add"), id="relu3"), id="y")
+
+
+def resnet(g: Graph, layers: list[int], bottleneck: bool = False) -> str:
+    """torchvision's ResNet on a 3×224×224 Input: stem, four stages ``layer1``–``layer4`` (each a repeat whose
+    first instance halves the size through its projected shortcut), global pooling and ``fc``."""
+    resnet_blocks(g, bottleneck)
+    x = g.add("Input", id="x", shape=[3, 224, 224])
+    x = g.seq(x, ("Conv2d", {"out_channels": 64, "kernel_size": 7, "stride": 2, "padding": 3, "bias": False}, "conv1"),
+              ("BatchNorm2d", {}, "bn1"), ("ReLU", {}, "relu"),
+              ("MaxPool2d", {"kernel_size": 3, "stride": 2, "padding": 1}, "maxpool"))  # fmt: skip
+    for stage, (n, planes) in enumerate(zip(layers, (64, 128, 256, 512)), 1):
+        stride = 1 if stage == 1 else 2
+        if bottleneck:
+            first = {"type": "DownBottleneck", "params": {"stride": stride}}
+            x = g.use("Bottleneck", x, id=f"layer{stage}", repeat=n, overrides={"0": first}, width=planes,
+                      out=planes * 4)  # fmt: skip
+        elif stride == 1:
+            x = g.use("BasicBlock", x, id=f"layer{stage}", repeat=n, planes=planes)
+        else:
+            x = g.use("BasicBlock", x, id=f"layer{stage}", repeat=n, overrides={"0": {"type": "DownBlock"}},
+                      planes=planes)  # fmt: skip
+    x = classifier_head(g, x, 1000)
+    return g.add("Output", x, id="logits")
+
+
+def inception_blocks(g: Graph) -> None:
+    """torchvision's GoogLeNet modules: ``BasicConv2d`` (conv → BN, eps 0.001 → ReLU) and ``Inception`` (four
+    branches side by side, concatenated: 1×1; 1×1 → 3×3; 1×1 → 3×3; 3×3 max-pool → 1×1)."""
+    b = g.block("BasicConv2d", "Conv2d (no bias) → BatchNorm2d (eps 0.001) → ReLU.", out=64, k=1, stride=1,
+                padding=0)  # fmt: skip
+    x = b.add("Input", id="x")
+    x = b.seq(x, ("Conv2d", {"out_channels": "$out", "kernel_size": "$k", "stride": "$stride", "padding": "$padding",
+                             "bias": False}, "conv"), ("BatchNorm2d", {"eps": 0.001}, "bn"), ("ReLU", {}, "relu"))  # fmt: skip
+    b.add("Output", x, id="y")
+    g.sequence("Reduce3x3", ("BasicConv2d", {"out": "$reduce", "k": 1}),
+               ("BasicConv2d", {"out": "$out", "k": 3, "padding": 1}), reduce=16, out=32,
+               description="A 1×1 BasicConv2d to `reduce` channels, then a 3×3 one to `out`.")  # fmt: skip
+    g.sequence("PoolProject", ("MaxPool2d", {"kernel_size": 3, "stride": 1, "padding": 1, "ceil_mode": True}),
+               ("BasicConv2d", {"out": "$out", "k": 1}), out=32,
+               description="3×3 max pooling (stride 1), then a 1×1 BasicConv2d to `out` channels.")  # fmt: skip
+    inc = g.block("Inception", "GoogLeNet's Inception module: 1×1, 1×1→3×3, 1×1→3×3 and pool→1×1 branches, "
+                               "concatenated along channels.", c1=64, c3r=96, c3=128, c5r=16, c5=32, pool_proj=32)  # fmt: skip
+    x = inc.add("Input", id="x")
+    b1 = inc.use("BasicConv2d", x, id="branch1", out="$c1", k=1)
+    b2 = inc.use("Reduce3x3", x, id="branch2", reduce="$c3r", out="$c3")
+    b3 = inc.use("Reduce3x3", x, id="branch3", reduce="$c5r", out="$c5")
+    b4 = inc.use("PoolProject", x, id="branch4", out="$pool_proj")
+    inc.add("Output", inc.add("Concat", b1, b2, b3, b4, id="cat", dim=1), id="y")
+
+
+def densenet_blocks(g: Graph, blocks=(6, 12, 24, 16)) -> None:
+    """torchvision's DenseNet modules: ``DenseLayer`` (BN → ReLU → 1×1 conv to 128 → BN → ReLU → 3×3 conv to 32,
+    its output concatenated to its input), ``DenseBlock<k>`` (layers ``denselayer1``…, each reading everything
+    before it) and ``Transition`` (BN → ReLU → 1×1 conv to ``channels`` → 2×2 average pooling)."""
+    b = g.block("DenseLayer", "DenseNet's layer: BN → ReLU → 1×1 conv (128) → BN → ReLU → 3×3 conv (32); its 32 new "
+                              "channels are concatenated to its input.")  # fmt: skip
+    x = b.add("Input", id="x")
+    y = b.seq(x, ("BatchNorm2d", {}, "norm1"), ("ReLU", {}, "relu1"),
+              ("Conv2d", {"out_channels": 128, "kernel_size": 1, "bias": False}, "conv1"), ("BatchNorm2d", {}, "norm2"),
+              ("ReLU", {}, "relu2"), ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1, "bias": False},
+                                     "conv2"))  # fmt: skip
+    b.add("Output", b.add("Concat", x, y, id="cat", dim=1), id="y")
+    for k, n in enumerate(blocks, 1):
+        d = g.block(f"DenseBlock{k}", f"{n} dense layers; each adds 32 channels to everything before it.")
+        x = d.add("Input", id="x")
+        for i in range(1, n + 1):
+            x = d.use("DenseLayer", x, id=f"denselayer{i}")
+        d.add("Output", x, id="y")
+    t = g.block("Transition", "DenseNet's transition: BN → ReLU → 1×1 conv to `channels` → 2×2 average pooling.",
+                channels=128)  # fmt: skip
+    x = t.add("Input", id="x")
+    x = t.seq(x, ("BatchNorm2d", {}, "norm"), ("ReLU", {}, "relu"),
+              ("Conv2d", {"out_channels": "$channels", "kernel_size": 1, "bias": False}, "conv"),
+              ("AvgPool2d", {"kernel_size": 2, "stride": 2}, "pool"))  # fmt: skip
+    t.add("Output", x, id="y")
+
+
+def mobilenet_blocks(g: Graph) -> None:
+    """torchvision's MobileNetV2 modules: ``ConvBNReLU`` (a numbered conv → BN → ReLU6 chain, as
+    Conv2dNormActivation) and the inverted residuals: ``conv`` a numbered chain of (1×1 expansion,) 3×3 depthwise
+    and linear 1×1 projection, with the input added back in ``InvertedResidual`` (stride 1, same width)."""
+    g.sequence("ConvBNReLU", ("Conv2d", {"out_channels": "$out", "kernel_size": "$k", "stride": "$stride",
+                                         "padding": "$padding", "groups": "$groups", "bias": False}),
+               ("BatchNorm2d", {}), ("ReLU6", {}), out=32, k=3, stride=1, padding=1, groups=1,
+               description="Conv2d (no bias) → BatchNorm2d → ReLU6.")  # fmt: skip
+    dw = ("ConvBNReLU", {"out": "$hidden", "k": 3, "stride": "$stride", "padding": 1, "groups": "$hidden"})
+    project = [("Conv2d", {"out_channels": "$out", "kernel_size": 1, "bias": False}), ("BatchNorm2d", {})]
+    g.sequence("Depthwise", dw, *project, hidden=32, out=16, stride=1,
+               description="3×3 depthwise ConvBNReLU, then a linear 1×1 projection.")  # fmt: skip
+    g.sequence("ExpandDepthwise", ("ConvBNReLU", {"out": "$hidden", "k": 1, "padding": 0}), dw, *project, hidden=96,
+               out=24, stride=1, description="1×1 expansion, 3×3 depthwise, linear 1×1 projection.")  # fmt: skip
+    for name, skip in (("InvertedResidual", True), ("InvertedResidualNoSkip", False)):
+        what = "with the input added back" if skip else "(stride 2 or a new width: no skip)"
+        b = g.block(name, f"MobileNetV2's inverted residual {what}.", hidden=96, out=24, stride=1)
+        x = b.add("Input", id="x")
+        y = b.use("ExpandDepthwise", x, id="conv", hidden="$hidden", out="$out", stride="$stride")
+        b.add("Output", b.add("Add", x, y, id="add") if skip else y, id="y")

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from .blocks import (
     classifier_head,
+    densenet_blocks,
+    inception_blocks,
+    mobilenet_blocks,
     conv_bn,
     dense_block,
     inception,
     inverted_residual,
     residual,
+    resnet,
     transformer_layer,
     transition,
 )
@@ -76,39 +80,37 @@ def alexnet():
     deep-learning era of computer vision.
     """
     g = Graph("alexnet")
+    conv = lambda c, k, s=1, p=0: ("Conv2d", {"out_channels": c, "kernel_size": k, "stride": s, "padding": p})  # noqa: E731
+    relu, pool = ("ReLU", {}), ("MaxPool2d", {"kernel_size": 3, "stride": 2})
+    g.sequence("Features", conv(64, 11, 4, 2), relu, pool, conv(192, 5, p=2), relu, pool, conv(384, 3, p=1), relu,
+               conv(256, 3, p=1), relu, conv(256, 3, p=1), relu, pool,
+               description="Five convolutions with ReLU, three overlapping max-poolings.")  # fmt: skip
+    drop, fc = ("Dropout", {"p": 0.5}), lambda n: ("Linear", {"out_features": n})  # noqa: E731
+    g.sequence("Classifier", drop, fc(4096), relu, drop, fc(4096), relu, fc(1000),
+               description="Three fully connected layers with dropout.")  # fmt: skip
     x = g.add("Input", id="x", shape=[3, 224, 224])
-    convs = [(64, 11, 4, 2, True), (192, 5, 1, 2, True), (384, 3, 1, 1, False), (256, 3, 1, 1, False),
-             (256, 3, 1, 1, True)]  # fmt: skip
-    for i, (c, k, s, p, pool) in enumerate(convs, 1):
-        x = g.seq(x, ("Conv2d", {"out_channels": c, "kernel_size": k, "stride": s, "padding": p}, f"conv{i}"),
-                  ("ReLU", {}, f"relu{i}"))  # fmt: skip
-        if pool:
-            x = g.add("MaxPool2d", x, id=f"pool{i}", kernel_size=3, stride=2)
-    x = g.seq(x, ("AdaptiveAvgPool2d", {"output_size": 6}, "avgpool"), ("Flatten", {}, "flatten"),
-              ("Dropout", {"p": 0.5}, "drop1"), ("Linear", {"out_features": 4096}, "fc1"), ("ReLU", {}, "relu6"),
-              ("Dropout", {"p": 0.5}, "drop2"), ("Linear", {"out_features": 4096}, "fc2"), ("ReLU", {}, "relu7"),
-              ("Linear", {"out_features": 1000}, "fc3"))  # fmt: skip
-    g.add("Output", x, id="logits")
+    x = g.use("Features", x, id="features")
+    x = g.seq(x, ("AdaptiveAvgPool2d", {"output_size": 6}, "avgpool"), ("Flatten", {}, "flatten"))
+    g.add("Output", g.use("Classifier", x, id="classifier"), id="logits")
     return g
 
 
 def _vgg(name, cfg):
     g = Graph(name)
-    x = g.add("Input", id="x", shape=[3, 224, 224])
-    block, idx = 1, 1
+    layers = []
     for v in cfg:
         if v == "M":
-            x = g.add("MaxPool2d", x, id=f"pool{block}", kernel_size=2, stride=2)
-            block, idx = block + 1, 1
+            layers.append(("MaxPool2d", {"kernel_size": 2, "stride": 2}))
         else:
-            x = g.seq(x, ("Conv2d", {"out_channels": v, "kernel_size": 3, "padding": 1}, f"conv{block}_{idx}"),
-                      ("ReLU", {}, f"relu{block}_{idx}"))  # fmt: skip
-            idx += 1
-    x = g.seq(x, ("AdaptiveAvgPool2d", {"output_size": 7}, "avgpool"), ("Flatten", {}, "flatten"),
-              ("Linear", {"out_features": 4096}, "fc1"), ("ReLU", {}, "relu_fc1"), ("Dropout", {"p": 0.5}, "drop1"),
-              ("Linear", {"out_features": 4096}, "fc2"), ("ReLU", {}, "relu_fc2"), ("Dropout", {"p": 0.5}, "drop2"),
-              ("Linear", {"out_features": 1000}, "fc3"))  # fmt: skip
-    g.add("Output", x, id="logits")
+            layers += [("Conv2d", {"out_channels": v, "kernel_size": 3, "padding": 1}), ("ReLU", {})]
+    g.sequence("Features", *layers, description="3×3 convolutions with ReLU; max pooling halves the size.")
+    fc, relu, drop = (lambda n: ("Linear", {"out_features": n})), ("ReLU", {}), ("Dropout", {"p": 0.5})
+    g.sequence("Classifier", fc(4096), relu, drop, fc(4096), relu, drop, fc(1000),
+               description="Three fully connected layers with dropout.")  # fmt: skip
+    x = g.add("Input", id="x", shape=[3, 224, 224])
+    x = g.use("Features", x, id="features")
+    x = g.seq(x, ("AdaptiveAvgPool2d", {"output_size": 7}, "avgpool"), ("Flatten", {}, "flatten"))
+    g.add("Output", g.use("Classifier", x, id="classifier"), id="logits")
     return g
 
 
@@ -136,25 +138,23 @@ def googlenet():
     convolutions shrink channels first to keep it cheap.
     """
     g = Graph("googlenet")
-
-    def basic(x, name, out, k, stride=1, padding=0):
-        return conv_bn(g, x, name, out, k, stride, padding, eps=1e-3)
-
+    inception_blocks(g)
     x = g.add("Input", id="x", shape=[3, 224, 224])
-    x = basic(x, "conv1", 64, 7, stride=2, padding=3)
-    x = g.add("MaxPool2d", x, id="maxpool1", kernel_size=3, stride=2, ceil_mode=True)
-    x = basic(basic(x, "conv2", 64, 1), "conv3", 192, 3, padding=1)
-    x = g.add("MaxPool2d", x, id="maxpool2", kernel_size=3, stride=2, ceil_mode=True)
-    x = inception(g, x, "inc3a", 64, 96, 128, 16, 32, 32)
-    x = inception(g, x, "inc3b", 128, 128, 192, 32, 96, 64)
-    x = g.add("MaxPool2d", x, id="maxpool3", kernel_size=3, stride=2, ceil_mode=True)
-    for name, cfg in [("inc4a", (192, 96, 208, 16, 48, 64)), ("inc4b", (160, 112, 224, 24, 64, 64)),
-                      ("inc4c", (128, 128, 256, 24, 64, 64)), ("inc4d", (112, 144, 288, 32, 64, 64)),
-                      ("inc4e", (256, 160, 320, 32, 128, 128))]:  # fmt: skip
-        x = inception(g, x, name, *cfg)
-    x = g.add("MaxPool2d", x, id="maxpool4", kernel_size=2, stride=2, ceil_mode=True)
-    x = inception(g, x, "inc5a", 256, 160, 320, 32, 128, 128)
-    x = inception(g, x, "inc5b", 384, 192, 384, 48, 128, 128)
+    x = g.use("BasicConv2d", x, id="conv1", out=64, k=7, stride=2, padding=3)
+    pool = lambda x, name, k=3: g.add("MaxPool2d", x, id=name, kernel_size=k, stride=2, ceil_mode=True)  # noqa: E731
+    x = pool(x, "maxpool1")
+    x = g.use("BasicConv2d", g.use("BasicConv2d", x, id="conv2", out=64, k=1), id="conv3", out=192, k=3, padding=1)
+    x = pool(x, "maxpool2")
+    names = ["c1", "c3r", "c3", "c5r", "c5", "pool_proj"]
+    stages = {"3": [(64, 96, 128, 16, 32, 32), (128, 128, 192, 32, 96, 64)],
+              "4": [(192, 96, 208, 16, 48, 64), (160, 112, 224, 24, 64, 64), (128, 128, 256, 24, 64, 64),
+                    (112, 144, 288, 32, 64, 64), (256, 160, 320, 32, 128, 128)],
+              "5": [(256, 160, 320, 32, 128, 128), (384, 192, 384, 48, 128, 128)]}  # fmt: skip
+    for stage, cfgs in stages.items():
+        for letter, cfg in zip("abcde", cfgs):
+            x = g.use("Inception", x, id=f"inception{stage}{letter}", **dict(zip(names, cfg)))
+        if stage != "5":
+            x = pool(x, f"maxpool{stage}", 3 if stage == "3" else 2)
     x = classifier_head(g, x, 1000, dropout=0.2)
     g.add("Output", x, id="logits")
     return g
@@ -167,17 +167,27 @@ def resnet18():
     train; when a stage halves the size, a 1×1 stride-2 convolution projects the shortcut.
     """
     g = Graph("resnet18")
-    x = g.add("Input", id="x", shape=[3, 224, 224])
-    x = conv_bn(g, x, "stem", 64, 7, stride=2, padding=3)
-    x = g.add("MaxPool2d", x, id="maxpool", kernel_size=3, stride=2, padding=1)
-    channels = 64
-    for stage, out in enumerate([64, 128, 256, 512], 1):
-        for block in range(2):
-            stride = 2 if stage > 1 and block == 0 else 1
-            x = residual(g, x, f"layer{stage}_{block}", channels, out, stride)
-            channels = out
-    x = classifier_head(g, x, 1000)
-    g.add("Output", x, id="logits")
+    resnet(g, [2, 2, 2, 2])
+    return g
+
+
+@template(title="ResNet-34", task="classification", params=21_797_672)
+def resnet34():
+    """ResNet with 34 layers (stages of 3, 4, 6 and 3 basic blocks), torchvision's 21.8 M parameters: the same
+    blocks as ResNet-18, repeated more — the design's stages are one node each with ×N.
+    """
+    g = Graph("resnet34")
+    resnet(g, [3, 4, 6, 3])
+    return g
+
+
+@template(title="ResNet-50", task="classification", params=25_557_032)
+def resnet50():
+    """ResNet with 50 layers, torchvision's 25.6 M parameters: bottleneck blocks (1×1 down to a narrow width, 3×3,
+    1×1 back up 4× wider) make a deeper net cheaper per layer than stacking 3×3 convolutions.
+    """
+    g = Graph("resnet50")
+    resnet(g, [3, 4, 6, 3], bottleneck=True)
     return g
 
 
@@ -188,18 +198,21 @@ def densenet121():
     transitions halve channels and size. Feature reuse makes it compact.
     """
     g = Graph("densenet121")
-    x = g.add("Input", id="x", shape=[3, 224, 224])
-    x = conv_bn(g, x, "conv0", 64, 7, stride=2, padding=3)
-    x = g.add("MaxPool2d", x, id="pool0", kernel_size=3, stride=2, padding=1)
+    densenet_blocks(g)
+    f = g.block("Features", "DenseNet-121's feature extractor: stem, four dense blocks with transitions, final BN.")
+    x = f.add("Input", id="x")
+    x = f.seq(x, ("Conv2d", {"out_channels": 64, "kernel_size": 7, "stride": 2, "padding": 3, "bias": False}, "conv0"),
+              ("BatchNorm2d", {}, "norm0"), ("ReLU", {}, "relu0"),
+              ("MaxPool2d", {"kernel_size": 3, "stride": 2, "padding": 1}, "pool0"))  # fmt: skip
     channels = 64
-    for b, n in enumerate((6, 12, 24, 16), 1):
-        x = dense_block(g, x, f"block{b}", n, growth=32)
-        channels += 32 * n
-        if b < 4:
-            channels //= 2
-            x = transition(g, x, f"trans{b}", channels)
-    x = g.seq(x, ("BatchNorm2d", {}, "norm5"), ("ReLU", {}, "relu5"))
-    x = classifier_head(g, x, 1000, fc="classifier")
+    for k, n in enumerate((6, 12, 24, 16), 1):
+        x = f.use(f"DenseBlock{k}", x, id=f"denseblock{k}")
+        channels = (channels + 32 * n) // 2
+        if k < 4:
+            x = f.use("Transition", x, id=f"transition{k}", channels=channels)
+    f.add("Output", f.add("BatchNorm2d", x, id="norm5"), id="y")
+    x = g.use("Features", g.add("Input", id="x", shape=[3, 224, 224]), id="features")
+    x = classifier_head(g, g.add("ReLU", x, id="relu"), 1000, fc="classifier")
     g.add("Output", x, id="logits")
     return g
 
@@ -211,18 +224,29 @@ def mobilenet_v2():
     project back down linearly, with a skip when shapes allow. Few MACs for its accuracy.
     """
     g = Graph("mobilenet_v2")
-    x = g.add("Input", id="x", shape=[3, 224, 224])
-    x = conv_bn(g, x, "stem", 32, 3, stride=2, padding=1, act="ReLU6")
-    inp, k = 32, 0
+    mobilenet_blocks(g)
+    layers, inp = [("ConvBNReLU", {"out": 32, "stride": 2})], 32
     for t, c, n, s in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
                        (6, 320, 1, 1)]:  # fmt: skip
         for i in range(n):
-            k += 1
-            x = inverted_residual(g, x, f"block{k}", inp, c, t, s if i == 0 else 1)
+            stride = s if i == 0 else 1
+            kind = "InvertedResidual" if stride == 1 and inp == c else "InvertedResidualNoSkip"
+            if t == 1:
+                layers.append(("Depthwise1", {"hidden": inp, "out": c, "stride": stride}))
+            else:
+                layers.append((kind, {"hidden": inp * t, "out": c, "stride": stride}))
             inp = c
-    x = conv_bn(g, x, "head", 1280, 1, act="ReLU6")
-    x = classifier_head(g, x, 1000, dropout=0.2, fc="classifier")
-    g.add("Output", x, id="logits")
+    layers.append(("ConvBNReLU", {"out": 1280, "k": 1, "padding": 0}))
+    b = g.block("Depthwise1", "MobileNetV2's first inverted residual (expansion 1: no 1×1 expansion, no skip).",
+                hidden=32, out=16, stride=1)  # fmt: skip
+    b.add("Output", b.use("Depthwise", b.add("Input", id="x"), id="conv", hidden="$hidden", out="$out",
+                          stride="$stride"), id="y")  # fmt: skip
+    g.sequence("Features", *layers, description="MobileNetV2's 19 feature stages.")
+    g.sequence("Classifier", ("Dropout", {"p": 0.2}), ("Linear", {"out_features": 1000}),
+               description="Dropout, then the Linear classifier.")  # fmt: skip
+    x = g.use("Features", g.add("Input", id="x", shape=[3, 224, 224]), id="features")
+    x = g.seq(x, ("AdaptiveAvgPool2d", {"output_size": 1}, "avgpool"), ("Flatten", {}, "flatten"))
+    g.add("Output", g.use("Classifier", x, id="classifier"), id="logits")
     return g
 
 

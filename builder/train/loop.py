@@ -150,7 +150,7 @@ class Supervised:
             roles = trainer.task.outputs(trainer.plan)
             s.prober = Prober(
                 s.model,
-                trainer.design,
+                trainer.plan.flat,
                 cfg.task,
                 s.x["val"],
                 s.y["val"],

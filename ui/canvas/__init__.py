@@ -23,9 +23,29 @@ _component = components.declare_component("layerloom_canvas", path=str(DIST))
 
 
 @functools.cache
-def palette() -> list[dict]:
+def _layers() -> tuple[dict, ...]:
     specs = sorted(REGISTRY.values(), key=lambda s: (CATEGORIES.index(s.category), s.type))
-    return [s.describe(params=False) for s in specs]
+    return tuple(s.describe(params=False) for s in specs)
+
+
+def palette(design=None) -> list[dict]:
+    """The layer types by category, then the design's own blocks (category "Blocks")."""
+    items = list(_layers())
+    for name, block in (design.blocks.items() if design is not None else ()):
+        ins, outs = block.input_ids, block.output_ids
+        doc = block.description or f"Block {name}: {len(block.nodes) - len(ins) - len(outs)} layers."
+        items.append({"type": name, "category": "Blocks", "doc": f"{doc} Editing the block changes every instance.",
+                      "inputs": {"min": len(ins), "max": len(ins), "names": ins}})  # fmt: skip
+    return items
+
+
+def instance_face(node: Node, info=None) -> str:
+    """An instance's face: ×N, the parameters it sets, and its totals: "×2 · planes=128 · 0.5 M params"."""
+    items = [f"×{node.repeat}"] if node.repeat else []
+    items += [f"{k}={_short(v)}" for k, v in node.params.items()]
+    if info is not None and info.params:
+        items.append(f"{info.params / 1e6:.1f} M params" if info.params >= 1e5 else f"{info.params:,} params")
+    return " · ".join(items)
 
 
 def _short(value) -> str:
@@ -63,14 +83,35 @@ def face(node: Node, short: bool = True) -> str:
 def node_report(report: Validation, design=None) -> dict:
     issues: dict[str, list[str]] = {}
     warnings: dict[str, list[str]] = {}
+    nodes = {n.id: n for n in design.nodes} if design is not None else {}
+
+    def shown(nid: str) -> str:  # an issue inside a block instance ("layer2/0/conv1") shows on the instance
+        parts = nid.split("/")
+        return next(("/".join(parts[:k]) for k in range(len(parts), 0, -1) if "/".join(parts[:k]) in nodes), nid)
+
     for i in report.issues:
         if i.node:
-            (issues if i.severity == "error" else warnings).setdefault(i.node, []).append(i.message)
-    nodes = {n.id: n for n in design.nodes} if design is not None else {}
-    return {nid: {"shape": list(info.shape) if info.shape is not None else None, "params": info.params,
-                  "issues": issues.get(nid, []), "warnings": warnings.get(nid, []),
-                  "face": face(nodes[nid]) if nid in nodes else "", "detail": face(nodes[nid], short=False) if nid in nodes else ""}
-            for nid, info in report.nodes.items()}  # fmt: skip
+            top = shown(i.node) if report.expansion is not None else i.node
+            (issues if i.severity == "error" else warnings).setdefault(top, []).append(i.message)
+    blocks = design.blocks if design is not None else {}
+
+    def faces(nid, info):
+        node = nodes.get(nid)
+        if node is None:
+            return "", ""
+        if node.type in blocks:
+            text = instance_face(node, info)
+            return text, text
+        return face(node), face(node, short=False)
+
+    out = {}
+    for nid, info in report.nodes.items():
+        if design is not None and report.expansion is not None and nid not in nodes:
+            continue  # the canvas shows the top level
+        short, detail = faces(nid, info)
+        out[nid] = {"shape": list(info.shape) if info.shape is not None else None, "params": info.params,
+                    "issues": issues.get(nid, []), "warnings": warnings.get(nid, []), "face": short, "detail": detail}
+    return out
 
 
 def canvas(
@@ -87,6 +128,6 @@ def canvas(
     canvas reaches down to the bottom of the window. ``notice`` is shown in its toolbar until the next action."""
     d = design.to_dict()
     return _component(design={"nodes": d.get("nodes", []), "edges": d.get("edges", [])},
-                      report=node_report(report, design), palette=palette(), selected=selected, version=str(version),
+                      report=node_report(report, design), palette=palette(design), selected=selected, version=str(version),
                       height=height, node_size={"w": layout.NODE_W, "h": layout.NODE_H}, notice=notice,
                       name=design.name, key=key, default=None)  # fmt: skip
