@@ -39,6 +39,7 @@ class Expansion:
     repeats: dict[str, list[str]] = field(default_factory=dict)  # a repeat node's path -> its instances' paths
     problems: list[tuple[str | None, str]] = field(default_factory=list)  # (node path, message)
     outputs: dict[str, list[str]] = field(default_factory=dict)  # instance/repeat path -> flat source per output
+    inputs: dict[str, list[str | None]] = field(default_factory=dict)  # instance path -> flat source per input
     block_ports: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)  # block -> (inputs, outputs)
 
 
@@ -199,6 +200,7 @@ def expand(design: Design, only: set[str] | None = None, levels: int | None = No
         ins, outs = out.block_ports.setdefault(block_name, ports(block))
         flat_outs = [f"{path}/{o}" for o in outs]
         out.outputs[path] = flat_outs
+        out.inputs[path] = [f"{path}/{i}" for i in ins]
         return [f"{path}/{i}" for i in ins], flat_outs
 
     def instance(n: Node, path: str, params: dict, stack: tuple, depth: int) -> tuple:
@@ -278,6 +280,8 @@ def _dissolve(out: Expansion) -> None:
     flat.nodes = [n for n in flat.nodes if n.type != _PASS]
     for path, outs in out.outputs.items():
         out.outputs[path] = [(resolved.get(o) or (o, 0))[0] if o in stand_ins else o for o in outs]
+    for path, ins in out.inputs.items():
+        out.inputs[path] = [(resolved.get(i) or (None, 0))[0] if i in stand_ins else i for i in ins]
 
 
 def _unfed(out: Expansion, stand_in: str) -> None:
@@ -356,7 +360,9 @@ def group(design: Design, node_ids: list[str], name: str, instance_id: str | Non
     block_edges += [Edge(e.source, e.target, e.target_port, e.source_port) for e in d.edges
                     if e.source in inside and e.target in inside]  # fmt: skip
     block_edges += [Edge(src, out, 0, port) for (src, port), out in results.items()]
-    d.blocks[name] = Block(name, block_nodes, block_edges)
+    from . import layout
+
+    d.blocks[name] = layout.apply(Block(name, block_nodes, block_edges))
     xs = [n.position["x"] for n in chosen if n.position]
     ys = [n.position["y"] for n in chosen if n.position]
     position = {"x": sum(xs) / len(xs), "y": sum(ys) / len(ys)} if xs else None
@@ -412,3 +418,37 @@ def _used_blocks(design: Design) -> set[str]:
             used.add(k)
             stack.extend(design.blocks[k].nodes)
     return used
+
+
+# -- views for the canvas ------------------------------------------------------------------------------------------
+def owner(design: Design, path: str) -> str | None:
+    """The top-level node a path belongs to (``layer2/0/conv1`` -> ``layer2``), or None."""
+    ids = {n.id for n in design.nodes}
+    parts = path.split("/")
+    return next(("/".join(parts[:k]) for k in range(len(parts), 0, -1) if "/".join(parts[:k]) in ids), None)
+
+
+def block_view(report, block: str):
+    """The report as seen inside ``block``: each of the block's nodes with the shapes of its first instance, and
+    the issues of every instance on the block's node they concern (an issue in two instances is listed twice,
+    each naming its path). None when the design has no instance of it."""
+    from .validate import Validation
+
+    x = report.expansion
+    paths = [p for p, inst in (x.instances.items() if x is not None else ()) if inst.block == block]
+    if not paths:
+        return None
+    first = paths[0]
+    view = Validation()
+    ins, outs = x.block_ports[block]
+    ends = dict(zip(ins, x.inputs.get(first, []))) | dict(zip(outs, x.outputs.get(first, [])))
+    for local in x.instances[first].members:
+        info = report.nodes.get(ends.get(local) or f"{first}/{local}")  # an Input/Output: the tensor through it
+        if info is not None:
+            view.nodes[local] = info
+    for issue in report.issues:
+        for p in paths:
+            if issue.node and issue.node.startswith(p + "/"):
+                view.issues.append(issue._replace(node=issue.node[len(p) + 1 :].split("/", 1)[0]))
+                break
+    return view

@@ -72,6 +72,7 @@ class Editor:
         self.version = 0  # bumped when a whole other design is loaded: the canvas then fits it in view
         self.network: str | None = self._first_network(design)
         self.view_size: tuple[float, float] | None = None  # the canvas's flow area (w, h) in px, once it said
+        self.block: str | None = None  # the block being edited ("entered"); None: the design's top level
 
     @staticmethod
     def _first_network(design: Design) -> str | None:
@@ -84,7 +85,18 @@ class Editor:
         return self._target(self.design)
 
     def _target(self, design: Design) -> Design:
+        if self.block is not None and self.block in design.blocks:
+            return design.blocks[self.block]  # editing it changes every instance
         return design.networks[self.network] if self.network in (design.networks or {}) else design
+
+    def enter(self, block: str | None) -> None:
+        """Edit ``block``'s own graph (None: back to the design's top level)."""
+        if block is not None and block not in self.design.blocks:
+            raise EditError(f"no block {block!r} in this design")
+        if block is not None and any(n.position is None for n in self.design.blocks[block].nodes):
+            layout.apply(self.design.blocks[block])  # (positions only: nothing a model depends on)
+        self.block, self.selected = block, None
+        self.version += 1
 
     def show_network(self, key: str) -> None:
         if key not in (self.design.networks or {}):
@@ -95,7 +107,7 @@ class Editor:
     def replace(self, design: Design) -> None:
         """Load another design (a template, an opened file); undoable."""
         self._push()
-        self.design, self.selected = design, None
+        self.design, self.selected, self.block = design, None, None
         self.network = self._first_network(design)
         self.version += 1
 
@@ -115,6 +127,15 @@ class Editor:
         if kind == "select":
             self.selected = action.get("id")
             return None
+        if kind == "enter":  # open a block instance's block (a double click), or leave it (id None)
+            node = next((n for n in self.view.nodes if n.id == action.get("id")), None)
+            if action.get("id") is None:
+                self.enter(None)
+            elif node is None or node.type not in self.design.blocks:
+                return f"{action.get('id')!r} is not a block instance: only blocks can be entered"
+            else:
+                self.enter(node.type)
+            return None
         if kind == "view":  # the canvas's size (sent when it appears or resizes): not an edit, nothing to undo
             try:
                 self.view_size = _view(action)
@@ -131,11 +152,14 @@ class Editor:
             self.design = source.pop()
             if self.network not in (self.design.networks or {}) or self.design.nodes:
                 self.network = self._first_network(self.design)
+            if self.block is not None and self.block not in self.design.blocks:
+                self.enter(None)
             return None
         handler = getattr(self, f"_{kind}", None)
         if handler is None:
             return f"unknown action {kind!r}"
         work = self.design.copy()
+        self._top = work  # the whole design, for actions that change its blocks
         try:
             handler(self._target(work), action)
         except EditError as e:
@@ -149,7 +173,7 @@ class Editor:
     # -- actions (each edits ``d``, a copy) ----------------------------------------------------------------------
     def _add(self, d: Design, a: dict) -> None:
         type_name = a.get("type")
-        if type_name not in REGISTRY and type_name not in d.blocks:
+        if type_name not in REGISTRY and type_name not in self._top.blocks:
             raise EditError(f"unknown layer type or block {type_name!r}")
         nid = new_id(d, type_name)
         d.nodes.append(Node(nid, type_name, {}, _position(a.get("position") or {"x": 0, "y": 0})))
@@ -212,17 +236,27 @@ class Editor:
         """Make a block of the selected nodes ("Make block"): the block plus one instance in their place."""
         from .blocks import GroupError, group
 
+        if self.block is not None:
+            raise EditError("Make block works on the design's top level: go back to the design first")
+        name = a.get("name")
+        if not name:
+            name, k = "Block1", 1
+            while name in d.blocks:
+                k += 1
+                name = f"Block{k}"
         try:
-            made = group(d, list(a.get("nodes") or []), str(a.get("name") or ""), a.get("id"))
+            made = group(d, list(a.get("nodes") or []), str(name), a.get("id"))
         except GroupError as e:
             raise EditError(str(e)) from None
         d.nodes, d.edges, d.blocks = made.nodes, made.edges, made.blocks
-        self.selected = next(n.id for n in d.nodes if n.type == a.get("name"))
+        self.selected = next(n.id for n in d.nodes if n.type == name)
 
     def _ungroup(self, d: Design, a: dict) -> None:
         """Replace a block instance by its block's nodes (ids prefixed with the instance's path)."""
         from .blocks import GroupError, ungroup
 
+        if self.block is not None:
+            raise EditError("Ungroup works on the design's top level: go back to the design first")
         try:
             made = ungroup(d, a.get("id"))
         except GroupError as e:
@@ -243,6 +277,30 @@ class Editor:
         node.repeat = count
         if node.overrides:
             node.overrides = {k: o for k, o in node.overrides.items() if count is not None and int(k) < count} or None
+
+    def _rename_block(self, d: Design, a: dict) -> None:
+        """Rename a block: its definition and every instance and override that uses it."""
+        from .design import NAME
+
+        old, new = a.get("name"), a.get("new_name")
+        design = self._top
+        if old not in design.blocks:
+            raise EditError(f"no block {old!r} in this design")
+        if not isinstance(new, str) or not NAME.fullmatch(new):
+            raise EditError("a block name is a plain identifier (letters, digits and '_', not starting with a digit)")
+        if new in design.blocks or new in REGISTRY:
+            raise EditError(f"{new!r} is already a block or a layer type; pick another name")
+        design.blocks = {(new if k == old else k): b for k, b in design.blocks.items()}
+        design.blocks[new].name = new
+        for graph in (design, *design.blocks.values()):
+            for n in graph.nodes:
+                if n.type == old:
+                    n.type = new
+                for o in (n.overrides or {}).values():
+                    if o.get("type") == old:
+                        o["type"] = new
+        if self.block == old:
+            self.block = new
 
     def _rename(self, d: Design, a: dict) -> None:
         old, new = a["id"], str(a.get("new_id", "")).strip()

@@ -434,7 +434,7 @@ def _validate_blocks(design: Design) -> Validation:
 
     x = expand(design)
     v = validate(x.flat)
-    v.issues = [Issue(path, None, ERROR, msg) for path, msg in x.problems] + v.issues
+    v.issues = [Issue(path, None, ERROR, msg) for path, msg in x.problems] + _fold_unused(design, v.issues)
     v.expansion = x
     totals: dict[str, list[int]] = {path: [0, 0] for path in (*x.instances, *x.repeats)}
     for nid in v.order:
@@ -456,6 +456,25 @@ def _validate_blocks(design: Design) -> Validation:
         b["params"] += totals[path][0]
         b["macs"] += totals[path][1]
     return v
+
+
+def _fold_unused(design: Design, issues: list[Issue]) -> list[Issue]:
+    """One "not part of the model" warning per top-level instance, not one per layer inside it (an unconnected
+    DenseNet would otherwise list 424)."""
+    top = {n.id for n in design.nodes if n.type in design.blocks}
+    unused: dict[str, int] = {}
+    out = []
+    for i in issues:
+        owner = i.node.split("/", 1)[0] if i.node and "/" in i.node else None
+        if owner in top and i.severity == WARNING and "is on no path to an Output" in i.message:
+            if owner not in unused:
+                out.append(owner)  # its place in the list
+            unused[owner] = unused.get(owner, 0) + 1
+            continue
+        out.append(i)
+    return [Issue(i, None, WARNING, f"{design.node(i).type} {i!r}: its {unused[i]} layer{'s' * (unused[i] != 1)} "
+                  "are on no path to an Output, so they are not part of the model. Connect it, or delete it.")
+            if isinstance(i, str) else i for i in out]  # fmt: skip
 
 
 def _validate_networks(design: Design) -> Validation:

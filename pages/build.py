@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from builder import validate
+from builder import Validation, validate
+from builder.blocks import block_view, owner
 from ui import report as report_ui
 from ui import session
 from ui.canvas import canvas
@@ -22,13 +23,23 @@ if action and action.get("nonce") != editor.last_nonce:
     st.session_state["canvas-message"] = editor.apply(action)
 
 design_bar(editor)
-design = editor.view  # the design, or the chosen network of a GAN
-report = validate(design)
+design = editor.view  # the design, the chosen network of a GAN, or the block being edited
+report = validate(editor.design if editor.block else design)
+shown = block_view(report, editor.block) if editor.block else report
+bar = st.container(key="block-bar")  # always there, so the canvas below keeps its place (and its iframe)
+if editor.block:
+    crumb, back = bar.columns([5, 1], vertical_alignment="center")
+    uses = report.blocks.get(editor.block, {}).get("instances", 0)
+    crumb.markdown(f"{md(editor.design.name)} › block **{md(editor.block)}** · used {uses} time{'s' * (uses != 1)}: "
+                   "editing it changes every instance. Shapes are its first instance's.")  # fmt: skip
+    if back.button("Back to the design", key="leave-block", width="stretch"):
+        editor.enter(None)
+        st.rerun()
 
 left, right = st.columns([4.4, 1.1])
 with left:  # a new design or network gets a fresh, fitted canvas
-    canvas(design, report, editor.selected, key="canvas", notice=st.session_state.get("canvas-message"),
-           version=f"{st.session_state['design_id']}:{editor.version}:{editor.network}")  # fmt: skip
+    canvas(design, shown or Validation(), editor.selected, key="canvas", notice=st.session_state.get("canvas-message"),
+           version=f"{st.session_state['design_id']}:{editor.version}:{editor.network}", blocks=editor.design.blocks)  # fmt: skip
 with right, st.container(height=640, border=False, key="build-side"):  # scrolls by itself: the canvas stays put
     errors = sum(i.severity == "error" for i in report.issues)
     st.markdown(f"**Issues** · {errors} error{'s' * (errors != 1)}, {len(report.issues) - errors} warning"
@@ -37,8 +48,9 @@ with right, st.container(height=640, border=False, key="build-side"):  # scrolls
         st.success("Valid: every shape fits.")
     for k, issue in enumerate(report.issues):
         (st.error if issue.severity == "error" else st.warning)(md(issue.message))
-        if issue.node and st.button(f"Select {md(issue.node)}", key=f"issue-{k}"):
-            editor.selected = issue.node
+        target = (owner(design, issue.node) if report.expansion is not None and not editor.block else issue.node)
+        if target and st.button(f"Select {md(target)}", key=f"issue-{k}"):
+            editor.selected = target
             st.rerun()
     st.markdown("**Node**")
     node_form(editor)

@@ -28,7 +28,7 @@ def test_validate_json_matches_the_documented_shape():
     out = json.loads(cli("validate", TEMPLATE_DIR / "resnet18.json", "--json").stdout)
     assert set(out) == {"valid", "nodes", "params", "macs", "activation_bytes", "issues"}
     assert out["valid"] and out["params"] == 11_689_512
-    assert out["nodes"]["stem_conv"] == {"shape": [64, 112, 112], "params": 9408, "macs": 118_013_952}
+    assert out["nodes"]["conv1"] == {"shape": [64, 112, 112], "params": 9408, "macs": 118_013_952}
 
 
 def test_invalid_design_exits_1_with_every_issue(tmp_path):

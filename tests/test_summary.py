@@ -16,7 +16,7 @@ def test_summary_rows_and_totals_match_the_built_model():
     assert s.macs == 1_814_073_344 and s.param_bytes == 4 * s.params
     add = next(r for r in s.rows if r.type == "Add")
     assert len(add.inputs) == 2 and add.inputs[0] == add.inputs[1] == add.output  # a residual join: both inputs
-    conv = next(r for r in s.rows if r.node == "stem_conv")
+    conv = next(r for r in s.rows if r.node == "conv1")
     assert (conv.inputs, conv.output) == (("(N, 3, 224, 224)",), "(N, 64, 112, 112)")
     assert conv.activation_bytes == 64 * 112 * 112 * 4
     assert s.activation_bytes == sum(r.activation_bytes for r in s.rows)

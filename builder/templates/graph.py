@@ -111,6 +111,7 @@ class Graph:
         """The network as a design, laid out to fit the canvas of a 1440×900 window."""
         from .. import layout
 
-        blocks = {k: Block(k, b.nodes, b.edges, b.description, params=b.params) for k, b in self.blocks.items()}
+        blocks = {k: layout.apply(Block(k, b.nodes, b.edges, b.description, params=b.params))
+                  for k, b in self.blocks.items()}  # fmt: skip
         d = Design(self.name, self.nodes, self.edges, description, metadata=dict(metadata or {}), blocks=blocks)
         return layout.apply(d)

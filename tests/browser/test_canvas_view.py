@@ -71,30 +71,38 @@ def test_a_loaded_lenet5_is_fitted_whole_readable_and_without_overlaps(screen):
     assert seen["pane"][0] >= 600 and seen["pane"][1] >= 560  # the canvas has most of the page
 
 
-def test_find_a_node_by_id_and_zoom_to_a_region_of_resnet18(screen):
-    c = load(screen, "ResNet-18", "layer1_0_add")
+def test_find_a_node_by_id_and_zoom_to_a_region_of_resnet18(screen, workspace, server):
+    from builder.blocks import ungroup
+    from builder.templates import load_template
+    from builder.workspace import Workspace
+
+    Workspace(workspace).save("resnet18-flat", ungroup(load_template("resnet18")))  # 70 layers, ids are paths
+    screen.goto(f"{server}/?design=resnet18-flat")
+    c = screen.frame_locator(FRAME)
+    c.locator('[data-testid="node-layer1/0/add"]').wait_for(timeout=60000)
+    screen.wait_for_timeout(800)
     fitted = frame(screen).evaluate(MEASURE)
     assert fitted["nodes"] == len(fitted["inside"]) == 71  # the whole design fitted first
     assert frame(screen).evaluate("document.querySelectorAll('.react-flow__minimap-node').length") == 71  # and mapped
     search = c.locator("[data-testid=node-search]")
-    search.fill("layer3_1_1")  # a prefix: the first node it names
+    search.fill("layer3/1/c")  # a prefix: the first node it names
     search.press("Enter")
     screen.wait_for_timeout(600)
     found = frame(screen).evaluate(MEASURE)
-    assert "layer3_1_1_conv" in found["inside"] and found["zoom"] >= 1.0 > fitted["zoom"], (found, fitted)
-    screen.locator("code", has_text="layer3_1_1_conv").wait_for(timeout=30000)  # Python selected it: its form shows
+    assert "layer3/1/conv1" in found["inside"] and found["zoom"] >= 1.0 > fitted["zoom"], (found, fitted)
+    screen.locator("code", has_text="layer3/1/conv1").wait_for(timeout=30000)  # Python selected it: its form shows
     search.fill("no_such_node")
     search.press("Enter")
     expect(c.locator("[data-testid=canvas-message]")).to_contain_text("No node matches")
     # a region: select two nodes and zoom to them
     c.locator("[data-testid=fit]").click()
     screen.wait_for_timeout(400)
-    c.locator("[data-testid=node-layer4_0_1_conv]").click()
-    c.locator("[data-testid=node-layer4_0_1_bn]").click(modifiers=["Shift"])
+    c.locator('[data-testid="node-layer4/0/conv2"]').click()
+    c.locator('[data-testid="node-layer4/0/bn2"]').click(modifiers=["Shift"])
     c.locator("[data-testid=zoom-selection]").click()
     screen.wait_for_timeout(600)
     region = frame(screen).evaluate(MEASURE)
-    assert {"layer4_0_1_conv", "layer4_0_1_bn"} <= set(region["inside"]) and region["zoom"] > 3 * fitted["zoom"]
+    assert {"layer4/0/conv2", "layer4/0/bn2"} <= set(region["inside"]) and region["zoom"] > 3 * fitted["zoom"]
     assert len(region["inside"]) < 20  # a region, not the whole design
     screen.screenshot(path=str(ARTIFACTS / "resnet18-region.png"))
 
@@ -170,8 +178,8 @@ def test_the_network_downloads_as_svg_and_png(screen, tmp_path):
 
 EDITS = {  # template: (a node to delete, a node whose issue badge proves the redraw arrived)
     "LeNet-5": ("act1", "pool1"),
-    "ResNet-18": ("layer2_0_down_bn", "layer2_0_add"),
-    "DenseNet-121": ("trans1_relu", "trans1_conv"),
+    "ResNet-18": ("maxpool", "layer1"),  # blocks: a stage's issue shows on its node
+    "DenseNet-121": ("relu", "avgpool"),
 }
 
 
@@ -196,4 +204,5 @@ def test_edit_to_screen_latency(screen, title):
     )
     nodes = frame(screen).evaluate("document.querySelectorAll('.react-flow__node').length")
     print(f"\nedit-to-screen latency on {title} ({nodes} nodes): {elapsed:.0f} ms")
+    assert nodes <= {"ResNet-18": 15, "DenseNet-121": 20}.get(title, 99)  # blocks keep the top level small
     assert elapsed < 10000

@@ -28,10 +28,10 @@ def _layers() -> tuple[dict, ...]:
     return tuple(s.describe(params=False) for s in specs)
 
 
-def palette(design=None) -> list[dict]:
+def palette(blocks: dict | None = None) -> list[dict]:
     """The layer types by category, then the design's own blocks (category "Blocks")."""
     items = list(_layers())
-    for name, block in (design.blocks.items() if design is not None else ()):
+    for name, block in (blocks or {}).items():
         ins, outs = block.input_ids, block.output_ids
         doc = block.description or f"Block {name}: {len(block.nodes) - len(ins) - len(outs)} layers."
         items.append({"type": name, "category": "Blocks", "doc": f"{doc} Editing the block changes every instance.",
@@ -39,12 +39,15 @@ def palette(design=None) -> list[dict]:
     return items
 
 
-def instance_face(node: Node, info=None) -> str:
-    """An instance's face: ×N, the parameters it sets, and its totals: "×2 · planes=128 · 0.5 M params"."""
-    items = [f"×{node.repeat}"] if node.repeat else []
+def instance_face(node: Node, info=None, short: bool = True) -> str:
+    """An instance's face: ×N, the parameters it sets, and its totals: "×2 · planes=128 · 0.5M" (``short``) or
+    "×2 · planes=128 · 525,568 params · 115,605,504 MACs" (its tooltip)."""
+    items = [f"×{node.repeat}"] if node.repeat and not short else []  # (the node's title shows ×N)
     items += [f"{k}={_short(v)}" for k, v in node.params.items()]
-    if info is not None and info.params:
-        items.append(f"{info.params / 1e6:.1f} M params" if info.params >= 1e5 else f"{info.params:,} params")
+    if info is not None and short and info.params:
+        items.append(f"{info.params / 1e6:.1f}M" if info.params >= 1e5 else f"{info.params:,}p")
+    elif info is not None and not short:
+        items += [f"{info.params:,} params", f"{info.macs:,} MACs"]
     return " · ".join(items)
 
 
@@ -80,7 +83,7 @@ def face(node: Node, short: bool = True) -> str:
     return " · ".join(items)
 
 
-def node_report(report: Validation, design=None) -> dict:
+def node_report(report: Validation, design=None, blocks: dict | None = None) -> dict:
     issues: dict[str, list[str]] = {}
     warnings: dict[str, list[str]] = {}
     nodes = {n.id: n for n in design.nodes} if design is not None else {}
@@ -91,17 +94,16 @@ def node_report(report: Validation, design=None) -> dict:
 
     for i in report.issues:
         if i.node:
-            top = shown(i.node) if report.expansion is not None else i.node
+            top = shown(i.node) if "/" in i.node else i.node
             (issues if i.severity == "error" else warnings).setdefault(top, []).append(i.message)
-    blocks = design.blocks if design is not None else {}
+    blocks = blocks if blocks is not None else design.blocks if design is not None else {}
 
     def faces(nid, info):
         node = nodes.get(nid)
         if node is None:
             return "", ""
         if node.type in blocks:
-            text = instance_face(node, info)
-            return text, text
+            return instance_face(node, info), instance_face(node, info, short=False)
         return face(node), face(node, short=False)
 
     out = {}
@@ -122,12 +124,14 @@ def canvas(
     version: str = "0",
     height: int = 480,
     notice: str | None = None,
+    blocks: dict | None = None,
 ):
     """Render the canvas; returns the last action it sent (also in st.session_state[key]). A new ``version``
     (another design or network opened) starts it afresh, fitted to the whole design. ``height`` is the least: the
     canvas reaches down to the bottom of the window. ``notice`` is shown in its toolbar until the next action."""
     d = design.to_dict()
+    blocks = design.blocks if blocks is None else blocks
     return _component(design={"nodes": d.get("nodes", []), "edges": d.get("edges", [])},
-                      report=node_report(report, design), palette=palette(design), selected=selected, version=str(version),
+                      report=node_report(report, design, blocks), palette=palette(blocks), selected=selected, version=str(version),
                       height=height, node_size={"w": layout.NODE_W, "h": layout.NODE_H}, notice=notice,
                       name=design.name, key=key, default=None)  # fmt: skip

@@ -60,6 +60,8 @@ export const SHORTCUTS: [string, string][] = [
   ["Ctrl+C, Ctrl+V", "copy and paste the selected nodes"], ["Shift+click", "select several nodes"],
   ["Shift+drag", "select the nodes in a region"], ["Z", "zoom to the selected nodes (a region)"], ["F", "fit the whole design in view"], ["+ / −", "zoom in, zoom out"],
   ["L", "auto-layout to fit the canvas"], ["/", "find a node by id"], ["?", "show or hide this list"],
+  ["Ctrl+G", "make a block of the selected nodes"], ["Ctrl+Shift+G", "ungroup the selected block instance"],
+  ["double-click a block", "enter it: edit the block's own graph (every instance changes)"],
   ["scroll, drag", "zoom, pan"], ["drag a layer", "from the palette onto the canvas (or click it)"],
   ["drag out → in", "from a node's right handle to another's left handle to connect"],
 ];

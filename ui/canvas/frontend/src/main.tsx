@@ -95,6 +95,8 @@ const ICONS: Record<string, string> = {
   zoom: "M15.5 14h-.79l-.28-.27C15.41 12.59 16 11.11 16 9.5 16 5.91 13.09 3 9.5 3S3 5.91 3 9.5 5.91 16 9.5 16c1.61 0 3.09-.59 4.23-1.57l.27.28v.79l5 4.99L20.49 19l-4.99-5zm-6 0C7.01 14 5 11.99 5 9.5S7.01 5 9.5 5 14 7.01 14 9.5 11.99 14 9.5 14zm2.5-4h-2v2H9v-2H7V9h2V7h1v2h2v1z",
   svg: "M19 9h-4V3H9v6H5l7 7 7-7zM5 18v2h14v-2H5z",
   png: "M21 19V5c0-1.1-.9-2-2-2H5c-1.1 0-2 .9-2 2v14c0 1.1.9 2 2 2h14c1.1 0 2-.9 2-2zM8.5 13.5l2.5 3.01L14.5 12l4.5 6H5l3.5-4.5z",
+  group: "M3 5v4h2V5h4V3H5c-1.1 0-2 .9-2 2zm2 10H3v4c0 1.1.9 2 2 2h4v-2H5v-4zm14 4h-4v2h4c1.1 0 2-.9 2-2v-4h-2v4zm0-16h-4v2h4v4h2V5c0-1.1-.9-2-2-2zM8 8h8v8H8z",
+  ungroup: "M3 5v4h2V5h4V3H5c-1.1 0-2 .9-2 2zm2 10H3v4c0 1.1.9 2 2 2h4v-2H5v-4zm14 4h-4v2h4c1.1 0 2-.9 2-2v-4h-2v4zm0-16h-4v2h4v4h2V5c0-1.1-.9-2-2-2zM8 8h3v3H8zm5 5h3v3h-3z",
   keys: "M20 5H4c-1.1 0-1.99.9-1.99 2L2 17c0 1.1.9 2 2 2h16c1.1 0 2-.9 2-2V7c0-1.1-.9-2-2-2zm-9 3h2v2h-2V8zm0 3h2v2h-2v-2zM8 8h2v2H8V8zm0 3h2v2H8v-2zm-1 2H5v-2h2v2zm0-3H5V8h2v2zm9 7H8v-2h8v2zm0-4h-2v-2h2v2zm0-3h-2V8h2v2zm3 3h-2v-2h2v2zm0-3h-2V8h2v2z",
 };
 
@@ -126,14 +128,19 @@ const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<Node<Lay
   const warnings = report?.warnings ?? [];
   const ports = node.type === "Input" || !spec ? [] : inputPorts(spec.inputs, connected);
   const bad = issues.length > 0;
+  const block = spec?.category === "Blocks";  // an instance of one of the design's blocks
+  const repeat = (node as { repeat?: number }).repeat;
+  const stack = repeat && repeat > 1 ? `, 4px 4px 0 -1px ${L.bg}, 4px 4px 0 0 #a3a8b4, 8px 8px 0 -1px ${L.bg}, 8px 8px 0 0 #a3a8b4` : "";
   const border = bad ? L.error : selected ? L.select : warnings.length ? L.warn : "#a3a8b4";
   const line: CSSProperties = { overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" };
   return (
     <div data-testid={`node-${node.id}`} title={[...issues, ...warnings].join("\n") || `${node.type} '${node.id}'\n${report?.detail ?? ""}\n\n${spec?.doc ?? ""}`}
       data-state={bad ? "error" : warnings.length ? "warning" : "ok"}
+      data-block={block ? "instance" : undefined}
       style={{ boxSizing: "border-box", width: size.w, maxHeight: size.h, padding: "5px 10px", borderRadius: 8, fontSize: 12, lineHeight: "15px",
-               fontFamily: L.font, color: L.text, background: bad ? "#fdecea" : L.bg, border: `2px solid ${border}`,
-               boxShadow: selected ? `0 0 0 3px ${L.select}55` : "0 1px 2px #0000001a" }}>
+               fontFamily: L.font, color: L.text, background: bad ? "#fdecea" : block ? "#eef3fd" : L.bg,
+               border: `2px ${block ? "double" : "solid"} ${border}`,
+               boxShadow: (selected ? `0 0 0 3px ${L.select}55` : "0 1px 2px #0000001a") + stack }}>
       {ports.map(({ port, name }) => (
         <Handle key={port} id={`in-${port}`} type="target" position={Position.Left} data-testid={`handle-in-${node.id}-${port}`}
           title={`input ${port}${name !== String(port) ? ` (${name})` : ""}`}
@@ -145,7 +152,10 @@ const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<Node<Lay
         </div>
       ) : (
         <>
-          <div style={{ ...line, fontWeight: 700, fontSize: 13, lineHeight: "17px" }}>{node.type}</div>
+          <div style={{ ...line, fontWeight: 700, fontSize: 13, lineHeight: "17px" }}>
+            {block && <span title="A block: double-click to edit its graph" style={{ color: L.select }}>▣ </span>}{node.type}
+            {repeat ? <span data-testid={`repeat-${node.id}`} style={{ color: L.select }}> ×{repeat}</span> : null}
+          </div>
           <div style={{ ...line, color: L.muted }}>{node.id}</div>
           {report?.face && <div data-testid={`face-${node.id}`} style={line}>{report.face}</div>}
           <div style={{ ...line, fontFamily: "ui-monospace, SFMono-Regular, Menlo, monospace", fontSize: 12 }}>{fmtShape(report?.shape)}</div>
@@ -330,6 +340,16 @@ function Editor({ args, L }: { args: Args; L: Look }) {
     if (ids.length) act({ action: "delete", nodes: ids, edges: [] });
     else say("Nothing is selected: click a node (Shift+click or Shift+drag for several), then delete.");
   }, [selectedIds, act, say]);
+  const makeBlock = useCallback(() => {
+    const ids = selectedIds();
+    if (ids.length) act({ action: "group", nodes: ids });
+    else say("Select the nodes to make a block of first: Shift+drag a box around them, or Shift+click them.");
+  }, [selectedIds, act, say]);
+  const ungroup = useCallback(() => {
+    const ids = selectedIds().filter((id) => args.palette.some((p) => p.category === "Blocks" && p.type === args.design.nodes.find((n) => n.id === id)?.type));
+    if (ids.length === 1) act({ action: "ungroup", id: ids[0] });
+    else say("Select one block instance to ungroup.");
+  }, [selectedIds, args, act, say]);
   const autoLayout = useCallback(() => {
     const box = pane.current?.getBoundingClientRect();
     act({ action: "layout", width: Math.round(box?.width ?? 860), height: Math.round(box?.height ?? 640) });
@@ -400,6 +420,7 @@ function Editor({ args, L }: { args: Args; L: Look }) {
         if (key === "y") { e.preventDefault(); act({ action: "redo" }); }
         if (key === "c") setClipboard(selectedIds());
         if (key === "v" && clipboard.length) act({ action: "paste", nodes: clipboard, offset: 40 });
+        if (key === "g") { e.preventDefault(); if (e.shiftKey) ungroup(); else makeBlock(); }
         return;
       }
       if (e.altKey) return;
@@ -414,7 +435,7 @@ function Editor({ args, L }: { args: Args; L: Look }) {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [selectedIds, clipboard, act, fitAll, zoomSelection, autoLayout, zoomIn, zoomOut]);
+  }, [selectedIds, clipboard, act, fitAll, zoomSelection, autoLayout, zoomIn, zoomOut, makeBlock, ungroup]);
 
   const ids = useMemo(() => args.design.nodes.map((n) => n.id), [args.design.nodes]);
   return (
@@ -425,6 +446,8 @@ function Editor({ args, L }: { args: Args; L: Look }) {
           <IconButton L={L} icon="undo" testid="undo" label="Undo (Ctrl+Z)" onClick={() => act({ action: "undo" })} />
           <IconButton L={L} icon="redo" testid="redo" label="Redo (Ctrl+Shift+Z)" onClick={() => act({ action: "redo" })} />
           <IconButton L={L} icon="delete" testid="delete" label="Delete the selected nodes (Delete)" onClick={removeSelected} />
+          <IconButton L={L} icon="group" testid="make-block" label="Make a block of the selected nodes (Ctrl+G)" onClick={makeBlock} />
+          <IconButton L={L} icon="ungroup" testid="ungroup" label="Ungroup the selected block instance (Ctrl+Shift+G)" onClick={ungroup} />
           <span style={{ width: 1, height: 22, background: L.line, margin: "0 6px" }} />
           <IconButton L={L} icon="layout" testid="layout" label="Auto-layout: arrange every node to fit this canvas (L)" onClick={autoLayout} />
           <IconButton L={L} icon="fit" testid="fit" label="Fit the whole design in view (F)" onClick={fitAll} />
@@ -453,6 +476,8 @@ function Editor({ args, L }: { args: Args; L: Look }) {
             onEdgesDelete={(es) => act({ action: "delete", nodes: [], edges: es.map((e) => ({ source: e.source, target: e.target, target_port: Number((e.targetHandle ?? "in-0").slice(3)) })) })}
             onNodeDragStop={(_, __, dragged) => act({ action: "move", positions: Object.fromEntries(dragged.map((n) => [n.id, { x: Math.round(n.position.x), y: Math.round(n.position.y) }])) })}
             onNodeClick={(e, n) => { setMessage(null); if (!e.shiftKey && n.id !== args.selected) sendAction({ action: "select", id: n.id }); }}
+            onNodeDoubleClick={(_, n) => { if ((n.data as LayerData).spec?.category === "Blocks") act({ action: "enter", id: n.id }); }}
+            zoomOnDoubleClick={false}
             onPaneClick={() => setMessage(null)}
             selectionKeyCode="Shift" multiSelectionKeyCode="Shift" proOptions={{ hideAttribution: false }}>
             <Background gap={20} color="#d9dce3" />

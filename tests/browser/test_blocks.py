@@ -1,0 +1,59 @@
+"""Blocks in a real browser: group LeNet's first conv stage into a block, repeat it, enter it, edit it (every
+instance changes) and ungroup it again."""
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.test_canvas import load, wait_node
+
+
+def node(c, nid):
+    return c.locator(f'[data-testid="node-{nid}"]')
+
+
+def test_group_repeat_enter_edit_and_ungroup_a_block(page):
+    c = load(page, "LeNet-5", "conv1")
+    node(c, "conv1").click()
+    page.locator("code", has_text="conv1").first.wait_for(timeout=30000)  # Python selected it
+    node(c, "act1").click(modifiers=["Shift"])
+    node(c, "pool1").click(modifiers=["Shift"])
+    expect(c.locator(".react-flow__node.selected")).to_have_count(3)
+    page.keyboard.press("Control+g")  # Make block
+    wait_node(c, "block1")
+    assert node(c, "conv1").count() == 0 and node(c, "block1").get_attribute("data-block") == "instance"
+    expect(node(c, "block1")).to_contain_text("(N, 6, 14, 14)")
+    page.get_by_text("block instance").wait_for(timeout=30000)  # its form: the block's own
+
+    # repeat it: the unrolled chain is checked at once; the instance's shape is the last one's
+    page.get_by_role("spinbutton", name="repeat").fill("2")
+    page.get_by_role("button", name="Apply").click()
+    c.locator('[data-testid="repeat-block1"]').wait_for(timeout=30000)
+    expect(node(c, "block1")).to_contain_text("(N, 6, 7, 7)")
+    page.get_by_text("Valid: every shape fits.").wait_for(timeout=30000)
+    page.screenshot(path=str(ARTIFACTS / "block-repeated.png"))
+
+    # enter it (double-click) and edit its convolution: every instance changes
+    node(c, "block1").dblclick()
+    wait_node(c, "conv1")
+    page.get_by_text("used 2 times: editing it changes every instance").wait_for(timeout=30000)
+    expect(node(c, "in0")).to_contain_text("(N, 1, 28, 28)")  # the first instance's input
+    page.screenshot(path=str(ARTIFACTS / "block-entered.png"))
+    node(c, "conv1").click()
+    page.locator("code", has_text="conv1").first.wait_for(timeout=30000)
+    page.get_by_role("spinbutton", name="out_channels").fill("8")
+    page.get_by_role("button", name="Apply").click()
+    expect(node(c, "conv1")).to_contain_text("(N, 8, 28, 28)", timeout=30000)
+    page.get_by_role("button", name="Back to the design").click()
+    wait_node(c, "block1")
+    expect(node(c, "block1")).to_contain_text("(N, 8, 7, 7)", timeout=30000)
+
+    # ungroup: the block's layers come back with their paths, the model unchanged
+    node(c, "block1").click()
+    page.get_by_text("block instance").wait_for(timeout=30000)
+    page.get_by_role("button", name="Ungroup").click()
+    wait_node(c, "block1/0/conv1")
+    wait_node(c, "block1/1/pool1")
+    assert node(c, "block1").count() == 0
+    page.get_by_text("Valid: every shape fits.").wait_for(timeout=30000)
+    expect(node(c, "block1/1/pool1")).to_contain_text("(N, 8, 7, 7)")
+    page.screenshot(path=str(ARTIFACTS / "block-ungrouped.png"))
