@@ -409,6 +409,22 @@ def ungroup(design: Design, node_id: str | None = None) -> Design:
     return layout.apply(flat)
 
 
+def used_by(blocks: dict[str, Block], name: str) -> list[str]:
+    """``name`` and every block it uses, inner ones first."""
+    out: list[str] = []
+
+    def visit(k: str, stack: tuple) -> None:
+        if k in out or k in stack or k not in blocks:
+            return
+        for n in blocks[k].nodes:
+            for kind in {n.type, *(o.get("type") for o in (n.overrides or {}).values())}:
+                visit(kind, (*stack, k))
+        out.append(k)
+
+    visit(name, ())
+    return out
+
+
 def _used_blocks(design: Design) -> set[str]:
     used, stack = set(), [n for n in design.nodes]
     while stack:

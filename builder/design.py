@@ -165,6 +165,9 @@ class Block(Design):
 
     params: dict[str, Any] = field(default_factory=dict)
 
+    def copy_block(self) -> Block:
+        return _read_blocks({self.name: self.to_dict()})[self.name]
+
     def to_dict(self) -> dict:
         out: dict[str, Any] = {}
         if self.description:
@@ -456,22 +459,15 @@ def dumps(design: Design) -> str:
     for key, value in d.items():
         if key in ("nodes", "edges"):
             lines.append(f'  "{key}": {block(value, 2) if value else "[]"}')
-        elif key == "blocks":
+        elif key in ("blocks", "networks"):  # named graphs, each with a few fields first
+            fields = ("description", "params") if key == "blocks" else ("description", "metadata")
             subs = []
             for k, v in value.items():
                 head = "".join(f"{json.dumps(f)}: {json.dumps(v[f], ensure_ascii=False, allow_nan=False)},\n     "
-                               for f in ("description", "params") if f in v)  # fmt: skip
-                subs.append(f'    {json.dumps(k)}: {{{head}"nodes": {block(v["nodes"], 4)},\n'
-                            f'     "edges": {block(v["edges"], 4) if v["edges"] else "[]"}}}')  # fmt: skip
-            lines.append('  "blocks": {\n' + ",\n".join(subs) + "\n  }")
-        elif key == "networks":
-            subs = []
-            for k, v in value.items():
-                head = "".join(f"{json.dumps(f)}: {json.dumps(v[f], ensure_ascii=False)},\n     "
-                               for f in ("description", "metadata") if f in v)  # fmt: skip
-                subs.append(f'    {json.dumps(k)}: {{{head}"nodes": {block(v["nodes"], 4)},\n'
-                            f'     "edges": {block(v["edges"], 4)}}}')  # fmt: skip
-            lines.append('  "networks": {\n' + ",\n".join(subs) + "\n  }")
+                               for f in fields if f in v)  # fmt: skip
+                graphs = {g: block(v[g], 4) if v[g] else "[]" for g in ("nodes", "edges")}
+                subs.append(f'    {json.dumps(k)}: {{{head}"nodes": {graphs["nodes"]},\n     "edges": {graphs["edges"]}}}')
+            lines.append(f"  {json.dumps(key)}: {{\n" + ",\n".join(subs) + "\n  }")
         else:
             lines.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False, allow_nan=False)}")
     return "{\n" + ",\n".join(lines) + "\n}\n"

@@ -174,7 +174,14 @@ class Editor:
     def _add(self, d: Design, a: dict) -> None:
         type_name = a.get("type")
         if type_name not in REGISTRY and type_name not in self._top.blocks:
-            raise EditError(f"unknown layer type or block {type_name!r}")
+            from .blocks import used_by
+            from .templates.blocks import BUILTIN, builtin_blocks
+
+            if type_name not in BUILTIN:
+                raise EditError(f"unknown layer type or block {type_name!r}")
+            library = builtin_blocks()  # a built-in block: the design gets its own copy (and the blocks it uses)
+            for name in used_by(library, type_name):
+                self._top.blocks.setdefault(name, library[name].copy_block())
         nid = new_id(d, type_name)
         d.nodes.append(Node(nid, type_name, {}, _position(a.get("position") or {"x": 0, "y": 0})))
         self.selected = nid
@@ -277,6 +284,24 @@ class Editor:
         node.repeat = count
         if node.overrides:
             node.overrides = {k: o for k, o in node.overrides.items() if count is not None and int(k) < count} or None
+
+    def _set_block_params(self, d: Design, a: dict) -> None:
+        """Set the parameters (and their defaults) of the block being edited: ``{"params": {"planes": 64}}``."""
+        from .design import NAME
+
+        if self.block is None:
+            raise EditError("enter a block first: its parameters belong to it")
+        params = a.get("params")
+        if not isinstance(params, dict):
+            raise EditError("block parameters are an object of name: default value")
+        bad = next((k for k in params if not isinstance(k, str) or not NAME.fullmatch(k)), None)
+        if bad is not None:
+            raise EditError(f"{bad!r} is not a plain identifier; a block parameter becomes a Python argument")
+        try:
+            check_values(params, "params")
+        except DesignFormatError as e:
+            raise EditError(f"cannot set these parameters: {e}") from None
+        d.params = json_copy(params)
 
     def _rename_block(self, d: Design, a: dict) -> None:
         """Rename a block: its definition and every instance and override that uses it."""

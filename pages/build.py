@@ -8,7 +8,7 @@ from ui import report as report_ui
 from ui import session
 from ui.canvas import canvas
 from ui.design_bar import design_bar
-from ui.param_form import node_form
+from ui.param_form import block_params_form, node_form
 from ui.router import through_app
 from ui.text import md
 
@@ -35,6 +35,8 @@ if editor.block:
     if back.button("Back to the design", key="leave-block", width="stretch"):
         editor.enter(None)
         st.rerun()
+    with bar.expander("Block parameters", expanded=False):
+        block_params_form(editor)
 
 left, right = st.columns([4.4, 1.1])
 with left:  # a new design or network gets a fresh, fitted canvas

@@ -285,3 +285,109 @@ def test_a_block_name_that_is_a_layer_type_is_refused():
     d.blocks["ReLU"] = Block("ReLU", [Node("x", "Input"), Node("y", "Output")], [Edge("x", "y")])
     assert any("has the name of a layer type" in i.message for i in validate(d).errors)
     assert "Conv2d" in REGISTRY and ENDPOINTS
+
+
+# -- editing blocks ---------------------------------------------------------------------------------------------------
+def test_editor_makes_a_block_repeats_enters_edits_and_ungroups_it():
+    from builder.blocks import block_view
+    from builder.edit import Editor
+
+    ed = Editor(load_template("lenet5"))
+    assert ed.apply({"action": "group", "nodes": ["conv1", "act1", "pool1"]}) is None
+    assert ed.selected == "block1" and "Block1" in ed.design.blocks
+    assert ed.apply({"action": "set_repeat", "id": "block1", "repeat": 0}).startswith("repeat must be")
+    assert ed.apply({"action": "set_repeat", "id": "conv2", "repeat": 2}).endswith("only instances repeat")
+    assert ed.apply({"action": "set_repeat", "id": "block1", "repeat": 2}) is None
+    v = validate(ed.design)
+    assert v.valid and v.nodes["block1"].shape == (6, 7, 7) and v.blocks["Block1"]["instances"] == 2
+    assert ed.apply({"action": "enter", "id": "conv2"}).endswith("only blocks can be entered")
+    assert ed.apply({"action": "enter", "id": "block1"}) is None and ed.block == "Block1"
+    assert {n.id for n in ed.view.nodes} == {"in0", "conv1", "act1", "pool1", "out0"}
+    assert all(n.position is not None for n in ed.view.nodes)  # laid out to be drawn
+    view = block_view(validate(ed.design), "Block1")
+    assert view.nodes["in0"].shape == (1, 28, 28) and view.nodes["conv1"].shape == (6, 28, 28)  # the first instance
+    assert ed.apply({"action": "group", "nodes": ["conv1"]}).startswith("Make block works on the design's top level")
+    assert ed.apply({"action": "set_params", "id": "conv1", "params": {"out_channels": 8, "kernel_size": 5,
+                                                                        "padding": 2}}) is None  # fmt: skip
+    v = validate(ed.design)
+    assert v.nodes["block1/0/conv1"].shape == (8, 28, 28) and v.nodes["block1/1/conv1"].shape == (8, 14, 14)
+    ed.enter(None)
+    assert ed.apply({"action": "rename_block", "name": "Block1", "new_name": "Conv2d"}).endswith("pick another name")
+    assert ed.apply({"action": "rename_block", "name": "Block1", "new_name": "Stage"}) is None
+    assert ed.design.node("block1").type == "Stage" and "Stage" in ed.design.blocks
+    assert ed.apply({"action": "ungroup", "id": "block1"}) is None
+    assert not ed.design.blocks and validate(ed.design).params == v.params
+    assert ed.apply({"action": "undo"}) is None and ed.design.node("block1").type == "Stage"
+
+
+def test_a_built_in_block_added_from_the_palette_brings_its_definition():
+    from builder.edit import Editor
+    from ui.canvas import palette
+
+    items = {i["type"]: i for i in palette({})}
+    assert items["Inception"]["category"] == "Built-in blocks" and items["BasicBlock"]["inputs"]["max"] == 1
+    ed = Editor(load_template("lenet5"))
+    assert ed.apply({"action": "add", "type": "DownBottleneck", "position": {"x": 0, "y": 0}}) is None
+    assert set(ed.design.blocks) == {"DownBottleneck", "Downsample"}  # and the block it uses
+    assert ed.design.node("downbottleneck1").type == "DownBottleneck"
+    assert {i["type"]: i for i in palette(ed.design.blocks)}["DownBottleneck"]["category"] == "Blocks"
+    assert ed.apply({"action": "add", "type": "NoSuchBlock"}).startswith("unknown layer type or block")
+
+
+def test_every_built_in_block_builds_and_gives_the_shape_torch_gives():
+    from builder.templates.blocks import BUILTIN, builtin_blocks
+
+    library = builtin_blocks()
+    for name in BUILTIN:
+        from builder.blocks import used_by
+
+        d = Design(name, [Node("x", "Input", {"shape": [16, 8, 8]}), Node("b", name), Node("out", "Output")],
+                   [Edge("x", "b"), Edge("b", "out")], blocks={k: library[k] for k in used_by(library, name)})  # fmt: skip
+        same = {"BasicBlock": {"planes": 16}, "Bottleneck": {"width": 4, "out": 16},
+                "InvertedResidual": {"hidden": 96, "out": 16}}  # a skip needs as many channels out as in
+        d.nodes[1].params = same.get(name, {})
+        v = validate(d)
+        assert v.valid, (name, v.issues)
+        out = run(plan(d).new_model(seed=0), d)[0]
+        assert tuple(out.shape) == (2, *v.nodes["out"].shape), name
+
+
+# -- training, probes and the exports of a block design ------------------------------------------------------------
+def test_a_block_design_trains_with_probes_and_exports_a_runnable_bundle(tmp_path):
+    import subprocess
+    import sys
+
+    from builder.export.bundle import export_bundle
+    from builder.probes.capture import nodes_with_probe
+    from builder.train import train
+
+    d = group(load_template("digits_cnn"), [n.id for n in load_template("digits_cnn").nodes
+                                           if n.type in ("Conv2d", "ReLU", "BatchNorm2d")][:2], "Stem", "stem")  # fmt: skip
+    p = plan(d)
+    assert p.valid, p.report.issues
+    assert nodes_with_probe(p.flat, "feature_maps")  # the probes see the layers inside the block, by path
+    result = train(d, {"epochs": 2, "probe_every": 1}, workspace=tmp_path / "ws")
+    assert result.status == "finished", result.message
+    assert result.metrics["test"]["accuracy"] > 0.5
+    out = export_bundle(d, tmp_path / "out", weights=result.run_dir / "best.pt")
+    assert {"model.py", "model.pt", "model.onnx", "train.py"} <= set(out.files) and not out.problems
+    assert "class Stem(nn.Module):" in out.files["model.py"].read_text()
+    run = subprocess.run([sys.executable, str(out.files["model.py"])], capture_output=True, text=True)
+    assert run.returncode == 0 and "loaded weights" in run.stdout, run.stderr
+    script = subprocess.run([sys.executable, str(out.files["train.py"]), "--epochs", "1"], capture_output=True,
+                            text=True, cwd=tmp_path / "out", timeout=300)  # fmt: skip
+    assert script.returncode == 0, script.stderr[-2000:]
+
+
+def test_a_blocks_parameters_are_set_inside_it():
+    from builder.edit import Editor
+
+    ed = Editor(cbr_design())
+    assert ed.apply({"action": "set_block_params", "params": {"ch": 4}}).startswith("enter a block first")
+    ed.enter("CBR")
+    assert "plain identifier" in ed.apply({"action": "set_block_params", "params": {"9x": 1}})
+    assert ed.apply({"action": "set_block_params", "params": {"ch": 4, "stride": 1, "k": 3}}) is None
+    assert ed.design.blocks["CBR"].params == {"ch": 4, "stride": 1, "k": 3}
+    conv = ed.design.blocks["CBR"].node("conv")
+    conv.params["kernel_size"] = "$k"
+    assert validate(ed.design).valid

@@ -29,7 +29,7 @@ def test_state_dict_keys_are_node_ids_and_stable():
     d = load_template("resnet18")
     keys = list(build_model(d).state_dict())
     assert keys == list(build_model(d.copy()).state_dict())
-    assert "layer2_0_down_conv.weight" in keys and "fc.bias" in keys
+    assert "layer2.0.downsample.0.weight" in keys and "fc.bias" in keys  # torchvision's names (blocks)
 
 
 def test_model_runs_the_generated_source_and_tracebacks_point_at_the_node():

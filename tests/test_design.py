@@ -51,7 +51,7 @@ def test_design_graph_is_networkx():
 
 @pytest.mark.parametrize("raw,path,words", [
     ("[1, 2]", "$", "a design must be an object"),
-    ('{"version": 2, "nodes": []}', "$.version", "unsupported format version 2"),
+    ('{"version": 3, "nodes": []}', "$.version", "unsupported format version 3"),
     ('{"nodes": []}', "$.version", "unsupported format version null"),
     ('{"version": 1, "nodes": {}}', "$.nodes", "nodes must be a list"),
     ('{"version": 1, "nodes": [{"id": "a"}]}', "$.nodes[0]", "needs 'type'"),

@@ -14,7 +14,7 @@ from tests.util import random_inputs, template_designs
 
 TEMPLATES = all_templates()
 # what torchvision's models have (their source, ../shared/reference/torchvision/): the templates declare it
-TORCHVISION_PARAMS = {"resnet18": 11_689_512, "vgg16": 138_357_544, "vgg11": 132_863_336, "alexnet": 61_100_840,
+TORCHVISION_PARAMS = {"resnet18": 11_689_512, "resnet34": 21_797_672, "resnet50": 25_557_032, "vgg16": 138_357_544, "vgg11": 132_863_336, "alexnet": 61_100_840,
                       "googlenet": 6_624_904, "densenet121": 7_978_856, "mobilenet_v2": 3_504_872}  # fmt: skip
 NAMES = sorted(TEMPLATES)
 DESIGNS = template_designs()
@@ -69,8 +69,25 @@ def test_template_shapes_equal_a_real_forward_pass(name, design):
     model = build_model(design, seed=0).eval()
     assert sum(p.numel() for p in model.parameters()) == report.params
     gen = model.layerloom
+    inputs = random_inputs(design, batch=1 if name in TORCHVISION_PARAMS else 3)
+    if report.expansion is not None:  # blocks: every layer's module, by its path, through a forward hook
+        from builder.probes.capture import module_of
+
+        seen, hooks = {}, []
+        for nid in report.order:
+            m = module_of(model, nid)
+            if m is not None and report.flat.node(nid).type != "Output":
+                hooks.append(m.register_forward_hook(lambda mod, a, out, nid=nid: seen.__setitem__(nid, out)))
+        with torch.no_grad():
+            model(*inputs)
+        for h in hooks:
+            h.remove()
+        assert len(seen) == len(hooks) > 0.5 * len(report.order)
+        for nid, value in seen.items():
+            assert tuple(value.shape[1:]) == report.nodes[nid].shape, nid
+        return
     with torch.no_grad():
-        values = forward_locals(model, *random_inputs(design, batch=1 if name in TORCHVISION_PARAMS else 3))
+        values = forward_locals(model, *inputs)
     checked = 0
     for nid in report.order:
         if design.node(nid).type == "Output":

@@ -115,3 +115,22 @@ def instance_form(editor: Editor, node, key: str = "form") -> None:
                 st.error(md(message))
             else:
                 st.rerun()
+
+
+def block_params_form(editor: Editor) -> None:
+    """The entered block's parameters and their defaults, as JSON; its nodes refer to them as "$name"."""
+    block = editor.design.blocks[editor.block]
+    with st.form(f"block-params-{editor.block}"):
+        text = st.text_area("parameters (JSON: name → default)", value=json.dumps(block.params), height=80,
+                            help='Inside the block, a parameter value "$name" is the instance\'s value of name.')  # fmt: skip
+        if st.form_submit_button("Apply"):
+            try:
+                params = json.loads(text)
+            except json.JSONDecodeError as e:
+                st.error(f"Not JSON: {e.msg} at column {e.colno}.")
+                return
+            message = editor.apply({"action": "set_block_params", "params": params})
+            if message:
+                st.error(md(message))
+            else:
+                st.rerun()

@@ -226,15 +226,12 @@ def mobilenet_blocks(g: Graph) -> None:
     """torchvision's MobileNetV2 modules: ``ConvBNReLU`` (a numbered conv → BN → ReLU6 chain, as
     Conv2dNormActivation) and the inverted residuals: ``conv`` a numbered chain of (1×1 expansion,) 3×3 depthwise
     and linear 1×1 projection, with the input added back in ``InvertedResidual`` (stride 1, same width)."""
-    g.sequence("ConvBNReLU", ("Conv2d", {"out_channels": "$out", "kernel_size": "$k", "stride": "$stride",
-                                         "padding": "$padding", "groups": "$groups", "bias": False}),
-               ("BatchNorm2d", {}), ("ReLU6", {}), out=32, k=3, stride=1, padding=1, groups=1,
-               description="Conv2d (no bias) → BatchNorm2d → ReLU6.")  # fmt: skip
-    dw = ("ConvBNReLU", {"out": "$hidden", "k": 3, "stride": "$stride", "padding": 1, "groups": "$hidden"})
+    conv_bn_act(g, "ConvBNReLU6", "ReLU6")
+    dw = ("ConvBNReLU6", {"out": "$hidden", "k": 3, "stride": "$stride", "padding": 1, "groups": "$hidden"})
     project = [("Conv2d", {"out_channels": "$out", "kernel_size": 1, "bias": False}), ("BatchNorm2d", {})]
     g.sequence("Depthwise", dw, *project, hidden=32, out=16, stride=1,
                description="3×3 depthwise ConvBNReLU, then a linear 1×1 projection.")  # fmt: skip
-    g.sequence("ExpandDepthwise", ("ConvBNReLU", {"out": "$hidden", "k": 1, "padding": 0}), dw, *project, hidden=96,
+    g.sequence("ExpandDepthwise", ("ConvBNReLU6", {"out": "$hidden", "k": 1, "padding": 0}), dw, *project, hidden=96,
                out=24, stride=1, description="1×1 expansion, 3×3 depthwise, linear 1×1 projection.")  # fmt: skip
     for name, skip in (("InvertedResidual", True), ("InvertedResidualNoSkip", False)):
         what = "with the input added back" if skip else "(stride 2 or a new width: no skip)"
@@ -242,3 +239,30 @@ def mobilenet_blocks(g: Graph) -> None:
         x = b.add("Input", id="x")
         y = b.use("ExpandDepthwise", x, id="conv", hidden="$hidden", out="$out", stride="$stride")
         b.add("Output", b.add("Add", x, y, id="add") if skip else y, id="y")
+
+
+def conv_bn_act(g: Graph, name: str = "ConvBNReLU", act: str = "ReLU") -> None:
+    """A numbered Conv2d (no bias) → BatchNorm2d → activation chain (torchvision's Conv2dNormActivation)."""
+    g.sequence(name, ("Conv2d", {"out_channels": "$out", "kernel_size": "$k", "stride": "$stride",
+                                 "padding": "$padding", "groups": "$groups", "bias": False}),
+               ("BatchNorm2d", {}), (act, {}), out=32, k=3, stride=1, padding=1, groups=1,
+               description=f"Conv2d (no bias) → BatchNorm2d → {act}.")  # fmt: skip
+
+
+BUILTIN = ("ConvBNReLU", "BasicBlock", "DownBlock", "Bottleneck", "DownBottleneck", "Inception", "DenseLayer",
+           "Transition", "InvertedResidual", "InvertedResidualNoSkip")  # fmt: skip
+
+
+def builtin_blocks() -> dict:
+    """The palette's built-in blocks (the template library's, by name) and the blocks they use: a design that adds
+    one gets a copy of its definition, to edit as its own."""
+    from ..design import Design
+
+    made: dict = {}
+    for define in (conv_bn_act, resnet_blocks, lambda g: resnet_blocks(g, bottleneck=True), inception_blocks,
+                   lambda g: densenet_blocks(g, blocks=()), mobilenet_blocks):  # fmt: skip
+        g = Graph("builtins")
+        define(g)
+        d: Design = g.design()
+        made.update({k: v for k, v in d.blocks.items() if k not in made})
+    return made

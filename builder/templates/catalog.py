@@ -225,7 +225,7 @@ def mobilenet_v2():
     """
     g = Graph("mobilenet_v2")
     mobilenet_blocks(g)
-    layers, inp = [("ConvBNReLU", {"out": 32, "stride": 2})], 32
+    layers, inp = [("ConvBNReLU6", {"out": 32, "stride": 2})], 32
     for t, c, n, s in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
                        (6, 320, 1, 1)]:  # fmt: skip
         for i in range(n):
@@ -236,7 +236,7 @@ def mobilenet_v2():
             else:
                 layers.append((kind, {"hidden": inp * t, "out": c, "stride": stride}))
             inp = c
-    layers.append(("ConvBNReLU", {"out": 1280, "k": 1, "padding": 0}))
+    layers.append(("ConvBNReLU6", {"out": 1280, "k": 1, "padding": 0}))
     b = g.block("Depthwise1", "MobileNetV2's first inverted residual (expansion 1: no 1×1 expansion, no skip).",
                 hidden=32, out=16, stride=1)  # fmt: skip
     b.add("Output", b.use("Depthwise", b.add("Input", id="x"), id="conv", hidden="$hidden", out="$out",

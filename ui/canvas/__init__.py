@@ -28,14 +28,27 @@ def _layers() -> tuple[dict, ...]:
     return tuple(s.describe(params=False) for s in specs)
 
 
+@functools.cache
+def _builtins() -> dict:
+    from builder.templates.blocks import BUILTIN, builtin_blocks
+
+    library = builtin_blocks()
+    return {name: library[name] for name in BUILTIN}
+
+
 def palette(blocks: dict | None = None) -> list[dict]:
-    """The layer types by category, then the design's own blocks (category "Blocks")."""
+    """The layer types by category, then the design's own blocks ("Blocks": the canvas draws their instances as
+    blocks) and the built-in ones it has not used yet ("Built-in blocks": adding one copies it into the design)."""
     items = list(_layers())
-    for name, block in (blocks or {}).items():
-        ins, outs = block.input_ids, block.output_ids
-        doc = block.description or f"Block {name}: {len(block.nodes) - len(ins) - len(outs)} layers."
-        items.append({"type": name, "category": "Blocks", "doc": f"{doc} Editing the block changes every instance.",
-                      "inputs": {"min": len(ins), "max": len(ins), "names": ins}})  # fmt: skip
+    blocks = blocks or {}
+    for category, group in (("Blocks", blocks), ("Built-in blocks", {k: b for k, b in _builtins().items()
+                                                                       if k not in blocks})):  # fmt: skip
+        for name, block in group.items():
+            ins, outs = block.input_ids, block.output_ids
+            doc = block.description or f"Block {name}: {len(block.nodes) - len(ins) - len(outs)} layers."
+            how = "Editing the block changes every instance." if category == "Blocks" else "Adding it copies the block into this design."
+            items.append({"type": name, "category": category, "doc": f"{doc} {how}",
+                          "inputs": {"min": len(ins), "max": len(ins), "names": ins}})  # fmt: skip
     return items
 
 
