@@ -21,6 +21,8 @@ from .design import Design
 from .params import ParamError
 from .registry import REGISTRY, Params, ShapeError, TensorType, fmt_shape
 
+INSIDE = "\x00inside"  # a shape rule's message for "the issues are inside this block instance, by path"
+
 ERROR, WARNING = "error", "warning"
 
 
@@ -70,13 +72,29 @@ class Validation:
     types: dict[str, TensorType] = field(default_factory=dict)  # node -> output type, for nodes that have one
     params: int = 0
     macs: int = 0
-    expansion: Any = field(default=None, repr=False)  # a design with blocks: its builder.blocks.Expansion
     blocks: dict[str, dict] = field(default_factory=dict)  # block name -> {"instances", "params", "macs"}
+    source: Design | None = field(default=None, repr=False)  # a design with blocks: the design it checked
+    _expansion: Any = field(default=None, repr=False)
+
+    @property
+    def hierarchical(self) -> bool:
+        """The report of a design with blocks: node ids inside instances are paths (``layer2/0/conv1``)."""
+        return self.source is not None
+
+    @property
+    def expansion(self):
+        """A design with blocks: its unrolled form (builder.blocks.Expansion: the flat design and where every
+        instance is), made on first use; None for a design without blocks."""
+        if self._expansion is None and self.source is not None:
+            from .blocks import expand
+
+            self._expansion = expand(self.source)
+        return self._expansion
 
     @property
     def flat(self) -> Design | None:
         """A design with blocks: the unrolled design these shapes are of (node ids are paths)."""
-        return self.expansion.flat if self.expansion is not None else None
+        return self.expansion.flat if self.source is not None else None
 
     @property
     def valid(self) -> bool:
@@ -131,16 +149,18 @@ MAX_DIM = 2**31 - 1  # torch indexes a dim with int64, but kernels and ONNX assu
 MAX_SAMPLE_ELEMENTS = MAX_SAMPLE_BYTES // 4  # one activation of one sample: 1 GiB of float32
 
 
-def check_params(node) -> tuple[Params, list[tuple[str, str]], tuple]:
-    """Checked params with defaults filled in; (param, message) for every bad or unknown one; a cache key."""
+def check_params(node, spec=None) -> tuple[Params, list[tuple[str, str]], tuple]:
+    """Checked params with defaults filled in; (param, message) for every bad or unknown one; a cache key (None:
+    not cached — a block instance, whose spec is its design's)."""
+    cacheable = spec is None
+    spec = spec or REGISTRY[node.type]
     try:
-        key = (node.type, repr(node.params))
+        key = (node.type, repr(node.params)) if cacheable else None
     except ValueError:  # an int too long to print (only a Design built in Python can hold one)
         return Params(), [(None, "a parameter holds an integer with more than 4,300 digits. Use a normal value.")], None
-    hit = _PARAM_CACHE.get(key)
+    hit = _PARAM_CACHE.get(key) if cacheable else None
     if hit is not None:
         return hit
-    spec = REGISTRY[node.type]
     p, problems = Params(), []
     for name, schema in spec.params.items():
         raw = node.params.get(name, schema.default)
@@ -163,14 +183,16 @@ def check_params(node) -> tuple[Params, list[tuple[str, str]], tuple]:
             elif name in spec.fixed_kwargs:
                 msg = f"{name} is always {spec.fixed_kwargs[name]!r} here (LayerLoom's tensors are batch-first); remove it from params."
             problems.append((name, msg))
-    if len(_PARAM_CACHE) > _CACHE_LIMIT:
-        _PARAM_CACHE.clear()
-    _PARAM_CACHE[key] = result = (p, problems, key)
+    result = (p, problems, key)
+    if cacheable:
+        if len(_PARAM_CACHE) > _CACHE_LIMIT:
+            _PARAM_CACHE.clear()
+        _PARAM_CACHE[key] = result
     return result
 
 
 # -- structure --------------------------------------------------------------------------------------------
-def _structure(design: Design, v: Validation, add) -> tuple[dict, nx.DiGraph, dict]:
+def _structure(design: Design, v: Validation, add, specs: dict) -> tuple[dict, nx.DiGraph, dict]:
     """Ids, types and edges. Returns the node table, the graph of the well-formed edges, and each node's
     sources by port."""
     table = {}
@@ -179,7 +201,7 @@ def _structure(design: Design, v: Validation, add) -> tuple[dict, nx.DiGraph, di
             add(n.id, None, f"{label(n)}: the id {n.id!r} is used by more than one node. Give each node its own id.")
             continue
         table[n.id] = n
-        if n.type not in REGISTRY:
+        if n.type not in REGISTRY and n.id not in specs:
             close = difflib.get_close_matches(n.type, list(REGISTRY), n=1)
             hint = f"Did you mean {close[0]!r}?" if close else "See `python -m builder layers` for the list."
             add(n.id, None, f"Node {n.id!r}: unknown layer type {n.type!r}. {hint}")
@@ -222,8 +244,7 @@ def _structure(design: Design, v: Validation, add) -> tuple[dict, nx.DiGraph, di
     return table, g, incoming
 
 
-def _ports(node, ports: dict[int, str], v: Validation, add) -> bool:
-    spec = REGISTRY.get(node.type)
+def _ports(node, ports: dict[int, str], v: Validation, add, spec) -> bool:
     if spec is None:
         return False
     n, lo, hi = len(ports), spec.min_inputs, spec.max_inputs
@@ -294,8 +315,7 @@ def _cycles(g: nx.DiGraph, table, add) -> set[str]:
 
 
 # -- shapes -----------------------------------------------------------------------------------------------
-def _infer(node, key, v: Validation, add) -> None:
-    spec = REGISTRY[node.type]
+def _infer(node, key, v: Validation, add, spec) -> None:
     sources = v.inputs[node.id]
     ins = [v.types[s] for s in sources]
     if not spec.accepts_int:
@@ -306,15 +326,18 @@ def _infer(node, key, v: Validation, add) -> None:
                                    "the Input's dtype to float32.")  # fmt: skip
                 return
     ikey = (key, *ins)
-    result = _INFER_CACHE.get(ikey)
+    result = _INFER_CACHE.get(ikey) if key is not None else None
     if result is None:
         result = _run_rule(spec, v.resolved[node.id], ins)
-        if len(_INFER_CACHE) > _CACHE_LIMIT:
-            _INFER_CACHE.clear()
-        _INFER_CACHE[ikey] = result
+        if key is not None:
+            if len(_INFER_CACHE) > _CACHE_LIMIT:
+                _INFER_CACHE.clear()
+            _INFER_CACHE[ikey] = result
     out, n_params, macs, notes = result
     if out is None:
         param, msg = notes
+        if msg == INSIDE:  # a block instance whose issues are reported inside it, each by its path
+            return
         for i, s in enumerate(sources):
             msg = msg.replace(f"\x00{i}\x00", repr(s))
         add(node.id, param, f"{label(node)}: {msg}")
@@ -357,12 +380,21 @@ def validate(design: Design) -> Validation:
         return _validate_networks(design)
     if design.hierarchical:
         return _validate_blocks(design)
+    return _validate(design)
+
+
+def _validate(design: Design, specs: dict | None = None, limits: bool = True, shapes: bool = True) -> Validation:
+    """Check one graph. ``specs``: node id -> the spec of a node that is not a layer type (a block instance,
+    from builder.hierarchy); ``limits``: apply the whole-design size limits (not to one block alone); ``shapes``:
+    infer shapes (a block that no shapes reach is checked without)."""
+    specs = specs or {}
     v = Validation()
 
     def add(node, param, message, severity=ERROR):
         v.issues.append(Issue(node, param, severity, message))
 
-    table, g, incoming = _structure(design, v, add)
+    table, g, incoming = _structure(design, v, add, specs)
+    spec_of = {nid: specs.get(nid) or REGISTRY.get(n.type) for nid, n in table.items()}
     kinds = [n.type for n in table.values()]
     if "Input" not in kinds:
         add(None, None, "The design has no Input node. Add an Input and set its shape to one sample's shape.")
@@ -371,13 +403,13 @@ def validate(design: Design) -> Validation:
 
     ok, keys = set(), {}
     for nid, node in table.items():
-        if node.type not in REGISTRY:
+        if spec_of[nid] is None:
             continue
-        p, problems, keys[nid] = check_params(node)
+        p, problems, keys[nid] = check_params(node, specs.get(nid))
         v.resolved[nid] = p
         for param, msg in problems:
             add(nid, param, f"{label(node)}: {msg}")
-        if _ports(node, incoming[nid], v, add) and not problems:
+        if _ports(node, incoming[nid], v, add, spec_of[nid]) and not problems:
             ok.add(nid)
 
     order, blocked = _design_order(g, {nid: i for i, nid in enumerate(table)})
@@ -386,10 +418,10 @@ def validate(design: Design) -> Validation:
     types = {k: n.type for k, n in table.items()}
     for nid in order:
         node = table[nid]
-        if nid in ok and all(s in v.types for s in v.inputs[nid]):
-            _infer(node, keys[nid], v, add)
+        if shapes and nid in ok and all(s in v.types for s in v.inputs[nid]):
+            _infer(node, keys[nid], v, add, spec_of[nid])
             if v.nodes[nid].shape is not None:
-                for msg in REGISTRY[node.type].graph_warnings(nid, v, types):
+                for msg in spec_of[nid].graph_warnings(nid, v, types):
                     add(nid, None, f"{label(node)}: {msg}", WARNING)
 
     outputs = [nid for nid, n in table.items() if n.type == "Output"]
@@ -406,7 +438,8 @@ def validate(design: Design) -> Validation:
     v.order = [nid for nid in order if nid in live]
     v.params = sum(v.nodes[n].params for n in v.order)
     v.macs = sum(v.nodes[n].macs for n in v.order)
-    _design_limits(v, table, add)
+    if limits:
+        _design_limits(v, table, add)
     return v
 
 
@@ -431,11 +464,17 @@ def _validate_blocks(design: Design) -> Validation:
     """A design with blocks: the unrolled design's report (issues name paths such as ``layer2/0/conv1``), the
     hierarchy's own problems first, and totals for every instance, repeat and block."""
     from .blocks import expand
+    from .hierarchy import validate_blocks
 
-    x = expand(design)
+    if all(len(b.output_ids) == 1 for b in design.blocks.values()) and design.blocks:
+        v = validate_blocks(design)  # each distinct instance checked once
+        v.source = design
+        v.issues = _fold_unused(design, v.issues)
+        return v
+    x = expand(design)  # blocks with several outputs: check the unrolled design
     v = validate(x.flat)
     v.issues = [Issue(path, None, ERROR, msg) for path, msg in x.problems] + _fold_unused(design, v.issues)
-    v.expansion = x
+    v.source, v._expansion = design, x
     totals: dict[str, list[int]] = {path: [0, 0] for path in (*x.instances, *x.repeats)}
     for nid in v.order:
         info = v.nodes[nid]

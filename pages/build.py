@@ -50,7 +50,7 @@ with right, st.container(height=640, border=False, key="build-side"):  # scrolls
         st.success("Valid: every shape fits.")
     for k, issue in enumerate(report.issues):
         (st.error if issue.severity == "error" else st.warning)(md(issue.message))
-        target = (owner(design, issue.node) if report.expansion is not None and not editor.block else issue.node)
+        target = (owner(design, issue.node) if report.hierarchical and not editor.block else issue.node)
         if target and st.button(f"Select {md(target)}", key=f"issue-{k}"):
             editor.selected = target
             st.rerun()

@@ -70,7 +70,7 @@ def test_template_shapes_equal_a_real_forward_pass(name, design):
     assert sum(p.numel() for p in model.parameters()) == report.params
     gen = model.layerloom
     inputs = random_inputs(design, batch=1 if name in TORCHVISION_PARAMS else 3)
-    if report.expansion is not None:  # blocks: every layer's module, by its path, through a forward hook
+    if report.hierarchical:  # blocks: every layer's module, by its path, through a forward hook
         from builder.probes.capture import module_of
 
         seen, hooks = {}, []

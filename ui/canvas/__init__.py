@@ -121,7 +121,7 @@ def node_report(report: Validation, design=None, blocks: dict | None = None) -> 
 
     out = {}
     for nid, info in report.nodes.items():
-        if design is not None and report.expansion is not None and nid not in nodes:
+        if design is not None and report.hierarchical and nid not in nodes:
             continue  # the canvas shows the top level
         short, detail = faces(nid, info)
         out[nid] = {"shape": list(info.shape) if info.shape is not None else None, "params": info.params,
