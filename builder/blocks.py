@@ -181,7 +181,7 @@ def expand(design: Design, only: set[str] | None = None, levels: int | None = No
     def one(block_name: str, path: str, given: dict, stack: tuple, depth: int):
         """One instance of ``block_name`` at ``path``: (its input flat ids, its output flat ids) or None."""
         if block_name in stack:
-            chain = " → ".join((*stack[stack.index(block_name):], block_name))
+            chain = " → ".join((*stack[stack.index(block_name) :], block_name))
             out.problems.append((path, f"{path}: blocks contain each other in a cycle: {chain}. A block cannot "
                                        "contain itself; remove one of these instances."))  # fmt: skip
             return None
@@ -293,11 +293,15 @@ def _unfed(out: Expansion, stand_in: str) -> None:
         return
     ins, _outs = out.block_ports[inst.block]
     if port in ins:
-        msg = (f"{path}: input {port!r} of block {inst.block!r} is not connected. Connect a node to input port "
-               f"{ins.index(port)} of the instance.")
+        msg = (
+            f"{path}: input {port!r} of block {inst.block!r} is not connected. Connect a node to input port "
+            f"{ins.index(port)} of the instance."
+        )
     else:
-        msg = (f"{path}: output {port!r} of block {inst.block!r} is not connected inside the block. Connect the "
-               "block's last layer to it.")
+        msg = (
+            f"{path}: output {port!r} of block {inst.block!r} is not connected inside the block. Connect the "
+            "block's last layer to it."
+        )
     out.problems.append((path, msg))
 
 
@@ -353,7 +357,7 @@ def group(design: Design, node_ids: list[str], name: str, instance_id: str | Non
         iid, k = f"{base}{k}", k + 1
     block_nodes = [Node(i, "Input") for i in sources.values()]
     block_nodes += [Node(n.id, n.type, copy.deepcopy(n.params), None) for n in chosen]
-    for n, orig in zip(block_nodes[len(sources):], chosen):
+    for n, orig in zip(block_nodes[len(sources) :], chosen):
         n.repeat, n.overrides = orig.repeat, copy.deepcopy(orig.overrides)
     block_nodes += [Node(o, "Output") for o in results.values()]
     block_edges = [Edge(sources[(e.source, e.source_port)], e.target, e.target_port) for e in crossing_in]
@@ -429,7 +433,7 @@ def _used_blocks(design: Design) -> set[str]:
     used, stack = set(), [n for n in design.nodes]
     while stack:
         n = stack.pop()
-        kinds = {n.type, *((o.get("type") for o in (n.overrides or {}).values()))} & set(design.blocks)
+        kinds = {n.type, *(o.get("type") for o in (n.overrides or {}).values())} & set(design.blocks)
         for k in kinds - used:
             used.add(k)
             stack.extend(design.blocks[k].nodes)

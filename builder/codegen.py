@@ -544,8 +544,9 @@ def _live(v: Validation) -> set:
 
 def _net_order(net: Design) -> list[str]:
     """Topological order of one graph, preferring the order its nodes are listed in (as validation does)."""
-    from .validate import _design_order
     import networkx as nx
+
+    from .validate import _design_order
 
     g = nx.DiGraph()
     g.add_nodes_from(n.id for n in net.nodes)

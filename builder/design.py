@@ -373,7 +373,7 @@ def from_dict(raw: Any) -> Design:
     blocks = _read_blocks(raw.get("blocks", {}))
     hierarchical = blocks or any(n.repeat is not None or n.overrides for n in nodes)
     if hierarchical and version == 1:
-        raise DesignFormatError("$.version", "blocks and repeat need format version 2; set \"version\": 2")
+        raise DesignFormatError("$.version", 'blocks and repeat need format version 2; set "version": 2')
     return Design(name, nodes, edges, description, copy.deepcopy(training), copy.deepcopy(metadata), networks,
                   blocks)  # fmt: skip
 
@@ -466,7 +466,9 @@ def dumps(design: Design) -> str:
                 head = "".join(f"{json.dumps(f)}: {json.dumps(v[f], ensure_ascii=False, allow_nan=False)},\n     "
                                for f in fields if f in v)  # fmt: skip
                 graphs = {g: block(v[g], 4) if v[g] else "[]" for g in ("nodes", "edges")}
-                subs.append(f'    {json.dumps(k)}: {{{head}"nodes": {graphs["nodes"]},\n     "edges": {graphs["edges"]}}}')
+                subs.append(
+                    f'    {json.dumps(k)}: {{{head}"nodes": {graphs["nodes"]},\n     "edges": {graphs["edges"]}}}'
+                )
             lines.append(f"  {json.dumps(key)}: {{\n" + ",\n".join(subs) + "\n  }")
         else:
             lines.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False, allow_nan=False)}")

@@ -73,6 +73,7 @@ class Editor:
         self.network: str | None = self._first_network(design)
         self.view_size: tuple[float, float] | None = None  # the canvas's flow area (w, h) in px, once it said
         self.block: str | None = None  # the block being edited ("entered"); None: the design's top level
+        self.expanded: set[str] = set()  # block instances drawn in place (a view, not an edit)
 
     @staticmethod
     def _first_network(design: Design) -> str | None:
@@ -96,6 +97,7 @@ class Editor:
         if block is not None and any(n.position is None for n in self.design.blocks[block].nodes):
             layout.apply(self.design.blocks[block])  # (positions only: nothing a model depends on)
         self.block, self.selected = block, None
+        self.expanded = set()
         self.version += 1
 
     def show_network(self, key: str) -> None:
@@ -107,7 +109,7 @@ class Editor:
     def replace(self, design: Design) -> None:
         """Load another design (a template, an opened file); undoable."""
         self._push()
-        self.design, self.selected, self.block = design, None, None
+        self.design, self.selected, self.block, self.expanded = design, None, None, set()
         self.network = self._first_network(design)
         self.version += 1
 
@@ -126,6 +128,12 @@ class Editor:
                 pass  # a malformed size changes nothing; the action itself still applies
         if kind == "select":
             self.selected = action.get("id")
+            return None
+        if kind == "expand":  # draw an instance's block in place, or fold it back (a view: nothing to undo)
+            node = next((n for n in self.view.nodes if n.id == action.get("id")), None)
+            if node is None or node.type not in self.design.blocks or self.block is not None:
+                return f"{action.get('id')!r} is not a block instance of the design's top level"
+            self.expanded ^= {node.id}
             return None
         if kind == "enter":  # open a block instance's block (a double click), or leave it (id None)
             node = next((n for n in self.view.nodes if n.id == action.get("id")), None)
@@ -279,7 +287,9 @@ class Editor:
         if node is None or node.type not in d.blocks:
             raise EditError(f"{a.get('id')!r} is not a block instance; only instances repeat")
         count = a.get("repeat")
-        if count is not None and (not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_REPEAT):
+        if count is not None and (
+            not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_REPEAT
+        ):
             raise EditError(f"repeat must be a whole number from 1 to {MAX_REPEAT}, found {count!r}")
         node.repeat = count
         if node.overrides:

@@ -85,7 +85,7 @@ class InstanceSpec:
                                         f"{', '.join(blocks)})."))  # fmt: skip
                 break
             if kind in self.stack:
-                chain = " → ".join((*self.stack[self.stack.index(kind):], kind))
+                chain = " → ".join((*self.stack[self.stack.index(kind) :], kind))
                 out.append((None, None, f"{at}: blocks contain each other in a cycle: {chain}. A block cannot "
                                         "contain itself; remove one of these instances."))  # fmt: skip
                 break
@@ -198,14 +198,14 @@ class _Context:
 def _in_block(issue, block: str):
     """A whole-design message said of a block: "The design has no Output node" is the block's."""
     if issue.node is None and issue.message.startswith("The design has no "):
-        what = issue.message[len("The design has no "):].split(" node", 1)[0]
+        what = issue.message[len("The design has no ") :].split(" node", 1)[0]
         return issue._replace(message=f"Block {block!r} has no {what} node. Add one: its {what}s are the "
                                       f"instance's {'input' if what == 'Input' else 'output'} ports.")  # fmt: skip
     return issue
 
 
 def _strip(nid: str) -> str:
-    return nid[len(SENT):] if nid.startswith(SENT) else nid
+    return nid[len(SENT) :] if nid.startswith(SENT) else nid
 
 
 def flatten(v, net: Design, specs: dict, input_ids: list[str] | None) -> Unit:

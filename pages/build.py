@@ -6,7 +6,7 @@ from builder import Validation, validate
 from builder.blocks import block_view, owner
 from ui import report as report_ui
 from ui import session
-from ui.canvas import canvas
+from ui.canvas import canvas, saved_positions
 from ui.design_bar import design_bar
 from ui.param_form import block_params_form, node_form
 from ui.router import through_app
@@ -20,6 +20,8 @@ editor = session.editor()
 action = st.session_state.get("canvas")
 if action and action.get("nonce") != editor.last_nonce:
     editor.last_nonce = action["nonce"]
+    if action.get("action") == "move" and editor.expanded:  # drawn shifted around expanded instances
+        action = {**action, "positions": saved_positions(editor.view, editor.expanded, action.get("positions") or {})}
     st.session_state["canvas-message"] = editor.apply(action)
 
 design_bar(editor)
@@ -41,7 +43,8 @@ if editor.block:
 left, right = st.columns([4.4, 1.1])
 with left:  # a new design or network gets a fresh, fitted canvas
     canvas(design, shown or Validation(), editor.selected, key="canvas", notice=st.session_state.get("canvas-message"),
-           version=f"{st.session_state['design_id']}:{editor.version}:{editor.network}", blocks=editor.design.blocks)  # fmt: skip
+           version=f"{st.session_state['design_id']}:{editor.version}:{editor.network}", blocks=editor.design.blocks,
+           expanded=frozenset(editor.expanded & {n.id for n in design.nodes}))  # fmt: skip
 with right, st.container(height=640, border=False, key="build-side"):  # scrolls by itself: the canvas stays put
     errors = sum(i.severity == "error" for i in report.issues)
     st.markdown(f"**Issues** · {errors} error{'s' * (errors != 1)}, {len(report.issues) - errors} warning"
@@ -50,7 +53,7 @@ with right, st.container(height=640, border=False, key="build-side"):  # scrolls
         st.success("Valid: every shape fits.")
     for k, issue in enumerate(report.issues):
         (st.error if issue.severity == "error" else st.warning)(md(issue.message))
-        target = (owner(design, issue.node) if report.hierarchical and not editor.block else issue.node)
+        target = owner(design, issue.node) if report.hierarchical and not editor.block else issue.node
         if target and st.button(f"Select {md(target)}", key=f"issue-{k}"):
             editor.selected = target
             st.rerun()

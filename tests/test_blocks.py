@@ -343,8 +343,11 @@ def test_every_built_in_block_builds_and_gives_the_shape_torch_gives():
 
         d = Design(name, [Node("x", "Input", {"shape": [16, 8, 8]}), Node("b", name), Node("out", "Output")],
                    [Edge("x", "b"), Edge("b", "out")], blocks={k: library[k] for k in used_by(library, name)})  # fmt: skip
-        same = {"BasicBlock": {"planes": 16}, "Bottleneck": {"width": 4, "out": 16},
-                "InvertedResidual": {"hidden": 96, "out": 16}}  # a skip needs as many channels out as in
+        same = {
+            "BasicBlock": {"planes": 16},
+            "Bottleneck": {"width": 4, "out": 16},
+            "InvertedResidual": {"hidden": 96, "out": 16},
+        }  # a skip needs as many channels out as in
         d.nodes[1].params = same.get(name, {})
         v = validate(d)
         assert v.valid, (name, v.issues)
@@ -426,3 +429,35 @@ def test_the_report_of_nested_repeated_and_broken_block_designs_is_the_unrolled_
     bad = cbr_design(overrides={"1": {"params": {"ch": -4}}})
     v = assert_same_report(bad)
     assert any(i.node == "stage/1/conv" and "out_channels" in i.message for i in v.errors), v.issues
+
+
+def test_an_instance_expanded_in_place_is_a_frame_of_its_block_and_moves_stay_where_they_were_saved():
+    from builder.edit import Editor
+    from ui.canvas import _expanded_view, display_shifts, node_report, saved_positions
+
+    d = load_template("resnet18")
+    ed = Editor(d)
+    assert ed.apply({"action": "expand", "id": "conv1"}).endswith("not a block instance of the design's top level")
+    assert ed.apply({"action": "expand", "id": "layer2"}) is None and ed.expanded == {"layer2"}
+    report = validate(d)
+    raw = {"nodes": [n.to_dict() for n in d.nodes], "edges": [e.to_dict() for e in d.edges]}
+    reports = node_report(report, d)
+    _expanded_view(d, report, raw, reports, ed.expanded)
+    frame = next(n for n in raw["nodes"] if n["id"] == "layer2")
+    children = [n for n in raw["nodes"] if n.get("parent") == "layer2"]
+    assert frame["frame"]["w"] > 300 and {c["id"] for c in children} >= {
+        "layer2/conv1",
+        "layer2/downsample",
+        "layer2/y",
+    }
+    assert frame["frame"]["shown"] == "instance 0 shown (DownBlock)"
+    assert reports["layer2/conv1"]["shape"] == [128, 28, 28]  # the repeat's first instance (a DownBlock)
+    assert reports["layer2/x"]["shape"] == [64, 56, 56] and reports["layer2/y"]["shape"] == [128, 28, 28]
+    assert {"source": "layer2/conv1", "target": "layer2/bn1", "target_port": 0} in raw["edges"]
+    shifts = display_shifts(d, ed.expanded)
+    assert any(s["x"] > 0 or s["y"] > 0 for s in shifts.values()) and shifts["layer2"] == {"x": 0.0, "y": 0.0}
+    drawn = {k: {"x": n.position["x"] + shifts[k]["x"], "y": n.position["y"] + shifts[k]["y"]}
+             for k, n in ((n.id, n) for n in d.nodes)}  # fmt: skip
+    assert saved_positions(d, ed.expanded, drawn) == {n.id: n.position for n in d.nodes}
+    ed.enter("BasicBlock")
+    assert ed.expanded == set()  # a view of the top level

@@ -30,7 +30,9 @@ def _widget(name: str, schema, value, key: str):
     if kind == "ref":
         return _parse(st.text_input(label, value=value, help=help_, key=key))
     # tuples, shapes, optional numbers: JSON text ("3", "[3, 5]", "same", "null")
-    return _parse(st.text_input(label, value=json.dumps(value), help=f"{help_} (JSON: a number, a list, or null)", key=key))
+    return _parse(
+        st.text_input(label, value=json.dumps(value), help=f"{help_} (JSON: a number, a list, or null)", key=key)
+    )
 
 
 def _parse(text: str):
@@ -46,6 +48,15 @@ def node_form(editor: Editor, key: str = "form") -> None:
     node = next((n for n in editor.view.nodes if n.id == nid), None)
     if node is not None and node.type in editor.design.blocks:
         instance_form(editor, node, key)
+        return
+    inside = nid.split("/", 1)[0] if node is None and nid and "/" in nid else None
+    if inside in editor.expanded:  # a layer drawn inside an instance expanded in place
+        kind = editor.view.node(inside).type
+        st.markdown(f"{code(nid)} · inside block **{md(kind)}**")
+        st.caption("Drawn in place, read-only: enter the block to edit it (every instance changes).")
+        if st.button("Enter block", key=f"{key}-{nid}-enter-inside", width="stretch"):
+            editor.enter(kind)
+            st.rerun()
         return
     if node is None or node.type not in REGISTRY:
         st.caption("Select a node on the canvas to edit it.")
@@ -96,11 +107,10 @@ def instance_form(editor: Editor, node, key: str = "form") -> None:
                 st.error(md(message))
             else:
                 st.rerun()
-    a, b = st.columns(2)
-    if a.button("Enter block", key=f"{key}-{node.id}-enter", width="stretch", help="Edit the block's own graph"):
+    if st.button("Enter block", key=f"{key}-{node.id}-enter", width="stretch", help="Edit the block's own graph"):
         editor.enter(node.type)
         st.rerun()
-    if b.button("Ungroup", key=f"{key}-{node.id}-ungroup", width="stretch",
+    if st.button("Ungroup", key=f"{key}-{node.id}-ungroup", width="stretch",
                 help="Replace this instance by the block's layers (Ctrl+Shift+G)"):  # fmt: skip
         message = editor.apply({"action": "ungroup", "id": node.id})
         if message:

@@ -104,7 +104,9 @@ def _sequence_axes(design: Design, report: Validation, inputs: list[str], output
         node = other.node(i)
         node.params["shape"] = [new_length, *report.nodes[i].shape[1:]]
     changed = validate(other)
-    if not changed.valid or _constructors(changed.flat or other, changed) != _constructors(report.flat or design, report):
+    if not changed.valid or _constructors(changed.flat or other, changed) != _constructors(
+        report.flat or design, report
+    ):
         return None, {}  # another length would need other layers (e.g. a Conv1d reading T as channels)
     follow = {}
     for o in outputs:

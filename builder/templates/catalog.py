@@ -11,17 +11,13 @@ from __future__ import annotations
 
 from .blocks import (
     classifier_head,
+    conv_bn,
     densenet_blocks,
     inception_blocks,
     mobilenet_blocks,
-    conv_bn,
-    dense_block,
-    inception,
-    inverted_residual,
     residual,
     resnet,
     transformer_layer,
-    transition,
 )
 from .graph import Graph
 from .library import GAN_TRAINING, TEMPLATES, pair, template

@@ -57,7 +57,9 @@ class Graph:
             raise TemplateError(f"no block {block!r}; define it with g.block({block!r}, ...) first")
         unknown = sorted(set(params) - set(self.blocks[block].params))
         if unknown:
-            raise TemplateError(f"block {block} has no parameter {unknown[0]!r}; it takes: {', '.join(self.blocks[block].params)}")
+            raise TemplateError(
+                f"block {block} has no parameter {unknown[0]!r}; it takes: {', '.join(self.blocks[block].params)}"
+            )
         node = Node(id, block, params)
         node.repeat, node.overrides = repeat, overrides
         self.nodes.append(node)

@@ -32,6 +32,21 @@ def test_group_repeat_enter_edit_and_ungroup_a_block(page):
     page.get_by_text("Valid: every shape fits.").wait_for(timeout=30000)
     page.screenshot(path=str(ARTIFACTS / "block-repeated.png"))
 
+    # expand it in place: its block's graph inside a frame, the nodes after it moved out of its way
+    before = node(c, "conv2").bounding_box()
+    c.locator('[data-testid="expand-block1"]').click()
+    wait_node(c, "block1/conv1")
+    frame = node(c, "block1")
+    assert frame.get_attribute("data-block") == "expanded"
+    expect(node(c, "block1/pool1")).to_contain_text("(N, 6, 14, 14)")  # the first instance's shapes
+    inner, outer = node(c, "block1/pool1").bounding_box(), frame.bounding_box()
+    assert outer["x"] <= inner["x"] and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 1
+    after = node(c, "conv2").bounding_box()
+    assert after["y"] > before["y"] or after["x"] > before["x"]  # pushed out of the frame's way
+    page.screenshot(path=str(ARTIFACTS / "block-expanded.png"))
+    c.locator('[data-testid="expand-block1"]').click()  # fold it back
+    c.locator('[data-testid="node-block1/conv1"]').wait_for(state="detached", timeout=30000)
+
     # enter it (double-click) and edit its convolution: every instance changes
     node(c, "block1").dblclick()
     wait_node(c, "conv1")

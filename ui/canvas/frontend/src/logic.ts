@@ -2,7 +2,12 @@
 
 export type PortSpec = { min: number; max: number | null; names: string[] };
 export type PaletteItem = { type: string; category: string; doc: string; inputs: PortSpec };
-export type DesignNode = { id: string; type: string; params: Record<string, unknown>; position?: { x: number; y: number } };
+export type DesignNode = {
+  id: string; type: string; params: Record<string, unknown>; position?: { x: number; y: number };
+  repeat?: number;
+  frame?: { w: number; h: number; shown?: string };  // a block instance expanded in place: drawn as a frame
+  parent?: string;  // a node of an expanded instance's block, drawn inside its frame (read-only)
+};
 export type DesignEdge = { source: string; target: string; target_port?: number };
 
 /** The input handles a node shows: fixed ports by name; variadic merges show every connected port plus one free. */
@@ -83,8 +88,10 @@ export type FlowArgs = {
 export function toFlow(args: FlowArgs) {
   const specs = new Map(args.palette.map((p) => [p.type, p]));
   const nodes = args.design.nodes.map((n, i) => ({
-    id: n.id, type: "layer", position: n.position ?? { x: 40 + 220 * (i % 5), y: 40 + 120 * Math.floor(i / 5) },
+    id: n.id, type: n.frame ? "frame" : "layer", position: n.position ?? { x: 40 + 220 * (i % 5), y: 40 + 120 * Math.floor(i / 5) },
     selected: n.id === args.selected,
+    ...(n.frame ? { style: { width: n.frame.w, height: n.frame.h }, zIndex: -1 } : {}),
+    ...(n.parent ? { parentId: n.parent, extent: "parent" as const, draggable: false, connectable: false, deletable: false } : {}),
     data: { node: n, report: args.report[n.id], spec: specs.get(n.type),
             connected: args.design.edges.filter((e) => e.target === n.id).map((e) => e.target_port ?? 0) },
   }));

@@ -114,7 +114,7 @@ function IconButton({ icon, label, testid, onClick, L }: { icon: string; label: 
 }
 
 // -- nodes and edges ------------------------------------------------------------------------------------------------
-type LayerData = ReturnType<typeof toFlow>["nodes"][number]["data"] & { L: Look; size: { w: number; h: number } };
+type LayerData = ReturnType<typeof toFlow>["nodes"][number]["data"] & { L: Look; size: { w: number; h: number }; toggle?: (id: string) => void };
 
 // Below this zoom a node's text would be under 4 px: nodes draw only their type and state, and edges drop their
 // shape labels (a fitted DenseNet-121 then has a third of the DOM to redraw). Zoom in and everything is back.
@@ -153,6 +153,9 @@ const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<Node<Lay
       ) : (
         <>
           <div style={{ ...line, fontWeight: 700, fontSize: 13, lineHeight: "17px" }}>
+            {block && <button data-testid={`expand-${node.id}`} className="nodrag" title="Expand in place: show the block's graph here (double-click the node to edit it)"
+              aria-label="Expand in place" onClick={(e) => { e.stopPropagation(); data.toggle?.(node.id); }}
+              style={{ border: "none", background: "none", cursor: "pointer", color: L.select, fontSize: 12, padding: "0 3px 0 0" }}>▸</button>}
             {block && <span title="A block: double-click to edit its graph" style={{ color: L.select }}>▣ </span>}{node.type}
             {repeat ? <span data-testid={`repeat-${node.id}`} style={{ color: L.select }}> ×{repeat}</span> : null}
           </div>
@@ -187,7 +190,36 @@ const ShapeEdge = memo(function ShapeEdge({ id, source, target, sourceX, sourceY
   );
 });
 
-const nodeTypes = { layer: LayerNode };
+// A block instance expanded in place: a frame holding its block's graph (its nodes are children, read-only), with
+// the instance's own ports on its border; ▾ folds it back.
+const FrameNode = memo(function FrameNode({ data, selected }: NodeProps<Node<LayerData>>) {
+  const { node, report, spec, connected, L } = data;
+  const ports = spec ? inputPorts(spec.inputs, connected) : [];
+  const issues = report?.issues ?? [];
+  const border = issues.length ? L.error : selected ? L.select : "#7f8fb0";
+  return (
+    <div data-testid={`node-${node.id}`} data-block="expanded" title={issues.join("\n") || `${node.type} '${node.id}' (expanded in place: double-click to edit the block)`}
+      style={{ boxSizing: "border-box", width: "100%", height: "100%", borderRadius: 12, border: `2px dashed ${border}`,
+               background: "#f3f6fc", fontFamily: L.font, color: L.text, fontSize: 12 }}>
+      {ports.map(({ port, name }) => (
+        <Handle key={port} id={`in-${port}`} type="target" position={Position.Left} data-testid={`handle-in-${node.id}-${port}`}
+          title={`input ${port}${name !== String(port) ? ` (${name})` : ""}`}
+          style={{ top: `${((port + 1) * 100) / (ports.length + 1)}%`, width: 10, height: 10, background: "#5f6368" }} />
+      ))}
+      <div style={{ display: "flex", alignItems: "center", gap: 6, padding: "6px 10px", borderBottom: `1px dashed ${L.line}` }}>
+        <button data-testid={`expand-${node.id}`} className="nodrag" title="Fold back into one node" aria-label="Fold back into one node"
+          onClick={(e) => { e.stopPropagation(); data.toggle?.(node.id); }}
+          style={{ border: "none", background: "none", cursor: "pointer", color: L.select, fontSize: 14, padding: 0 }}>▾</button>
+        <span style={{ fontWeight: 700, fontSize: 13 }}>▣ {node.type}{node.repeat ? ` ×${node.repeat}` : ""}</span>
+        <span style={{ color: L.muted }}>{node.id}{node.frame?.shown ? ` · ${node.frame.shown}` : ""}</span>
+        <span style={{ marginLeft: "auto", fontFamily: "ui-monospace, SFMono-Regular, Menlo, monospace" }}>{fmtShape(report?.shape)}</span>
+      </div>
+      <Handle id="out" type="source" position={Position.Right} data-testid={`handle-out-${node.id}`} style={{ width: 10, height: 10, background: L.select }} />
+    </div>
+  );
+});
+
+const nodeTypes = { layer: LayerNode, frame: FrameNode };
 const edgeTypes = { shape: ShapeEdge };
 
 // -- the editor -----------------------------------------------------------------------------------------------------
@@ -262,6 +294,7 @@ function FitOnce() {
 }
 
 function Editor({ args, L }: { args: Args; L: Look }) {
+  const expand = useCallback((id: string) => sendAction({ action: "expand", id }), []);
   // a redraw keeps the objects of every node and edge that did not change, so React and React Flow re-render only
   // what an edit touched (a 429-node DenseNet redraws a handful of nodes, not all of them)
   const cache = useRef(new Map<string, { key: string; value: any }>());
@@ -274,7 +307,7 @@ function Editor({ args, L }: { args: Args; L: Look }) {
       return item;
     };
     const nodes = f.nodes.map((n) => {
-      Object.assign(n.data, { L, size: args.node_size });
+      Object.assign(n.data, { L, size: args.node_size, toggle: expand });
       // the minimap draws only nodes with known sizes, and a controlled node object from Python has none measured
       Object.assign(n, { initialWidth: args.node_size.w, initialHeight: Math.round(args.node_size.h * 0.8) });
       const d = n.data;
@@ -282,7 +315,7 @@ function Editor({ args, L }: { args: Args; L: Look }) {
     });
     const edges = f.edges.map((e) => keep("e:", e, JSON.stringify(e)));
     return { nodes, edges };
-  }, [args, L]);
+  }, [args, L, expand]);
   const [nodes, setNodes] = useState(flow.nodes);
   const [message, setMessage] = useState<string | null>(null);
   const [help, setHelp] = useState(false);
@@ -476,7 +509,10 @@ function Editor({ args, L }: { args: Args; L: Look }) {
             onEdgesDelete={(es) => act({ action: "delete", nodes: [], edges: es.map((e) => ({ source: e.source, target: e.target, target_port: Number((e.targetHandle ?? "in-0").slice(3)) })) })}
             onNodeDragStop={(_, __, dragged) => act({ action: "move", positions: Object.fromEntries(dragged.map((n) => [n.id, { x: Math.round(n.position.x), y: Math.round(n.position.y) }])) })}
             onNodeClick={(e, n) => { setMessage(null); if (!e.shiftKey && n.id !== args.selected) sendAction({ action: "select", id: n.id }); }}
-            onNodeDoubleClick={(_, n) => { if ((n.data as LayerData).spec?.category === "Blocks") act({ action: "enter", id: n.id }); }}
+            onNodeDoubleClick={(_, n) => {
+              const d = n.data as LayerData;
+              if (d.spec?.category === "Blocks" && !d.node.parent) act({ action: "enter", id: n.id });
+            }}
             zoomOnDoubleClick={false}
             onPaneClick={() => setMessage(null)}
             selectionKeyCode="Shift" multiSelectionKeyCode="Shift" proOptions={{ hideAttribution: false }}>
