@@ -81,6 +81,45 @@ def expanded_size(design: Design) -> int:
     return sum(_node_size(n, lambda b: s.get(b, 0), design) for n in design.nodes)
 
 
+def instances(node: Node, params: dict, blocks: dict, stack: tuple, where: str,
+              checked: bool = False) -> list[tuple[str | None, dict | None, str | None]]:  # fmt: skip
+    """(block, its parameter values, a problem or None) for each instance ``node`` stands for (one, or its
+    repeat's, each with its override), ``params`` being the node's own; a block of None ends the list (an
+    override that is not a block, a cycle between blocks, ports that do not chain). ``where`` names the node in
+    messages; ``checked``: the node's own parameters are checked elsewhere (only overrides' are, here)."""
+    out: list = []
+    ports = None
+    for i in range(node.repeat or 1):
+        o = (node.overrides or {}).get(str(i), {}) if node.repeat is not None else {}
+        kind = o.get("type", node.type)
+        at = f"{where}/{i}" if node.repeat is not None else where
+        if kind not in blocks:
+            out.append((None, None, f"{at}: the override's type {kind!r} is not a block of this design (it has: "
+                                    f"{', '.join(blocks)})."))  # fmt: skip
+            break
+        if kind in stack:
+            chain = " → ".join((*stack[stack.index(kind) :], kind))
+            out.append((None, None, f"{at}: blocks contain each other in a cycle: {chain}. A block cannot contain "
+                                    "itself; remove one of these instances."))  # fmt: skip
+            break
+        block = blocks[kind]
+        if ports is not None and len(block.input_ids) != ports:
+            out.append((None, None, f"{at}: a repeat chains each instance's outputs to the next one's inputs, but "
+                                    f"instance {i - 1} has {ports} output(s) and instance {i} ({kind}) "
+                                    f"{len(block.input_ids)} input(s). Give the blocks matching ports."))  # fmt: skip
+            break
+        ports = len(block.output_ids)
+        given = {**params, **o.get("params", {})}
+        unknown = [k for k in given if k not in block.params and not (checked and kind == node.type and k in params)]
+        problem = None
+        if unknown:
+            have = ", ".join(block.params) or "none"
+            problem = (f"{at}: block {kind!r} has no parameter {unknown[0]!r} (it has: {have}). Remove it, or add it "
+                       "to the block's parameters.")  # fmt: skip
+        out.append((kind, {**block.params, **{k: v for k, v in given.items() if k in block.params}}, problem))
+    return out
+
+
 def substitute(value, values: dict, unknown: list) -> Any:
     """``value`` with every ``"$name"`` (whole value, or an item of a list) replaced by ``values[name]``;
     names that are not there are appended to ``unknown``."""
@@ -178,22 +217,9 @@ def expand(design: Design, only: set[str] | None = None, levels: int | None = No
         return {k: v[1] for k, v in where.items() if v[0] == "node"} | {k: prefix + k for k, v in where.items()
                                                                        if v[0] == "inst"}  # fmt: skip
 
-    def one(block_name: str, path: str, given: dict, stack: tuple, depth: int):
-        """One instance of ``block_name`` at ``path``: (its input flat ids, its output flat ids) or None."""
-        if block_name in stack:
-            chain = " → ".join((*stack[stack.index(block_name) :], block_name))
-            out.problems.append((path, f"{path}: blocks contain each other in a cycle: {chain}. A block cannot "
-                                       "contain itself; remove one of these instances."))  # fmt: skip
-            return None
+    def one(block_name: str, path: str, values: dict, stack: tuple, depth: int):
+        """One instance of ``block_name`` at ``path``: (its input flat ids, its output flat ids)."""
         block = blocks[block_name]
-        values = copy.deepcopy(block.params)
-        for k, v in given.items():
-            if k not in block.params:
-                have = ", ".join(block.params) or "none"
-                out.problems.append((path, f"{path}: block {block_name!r} has no parameter {k!r} (it has: {have}). "
-                                           "Remove it, or add it to the block's parameters."))  # fmt: skip
-            else:
-                values[k] = copy.deepcopy(v)
         inst = Instance(path, block_name, values)
         out.instances[path] = inst
         inst.members = graph(block, path + "/", values, (*stack, block_name), depth + 1, False)
@@ -204,34 +230,23 @@ def expand(design: Design, only: set[str] | None = None, levels: int | None = No
         return [f"{path}/{i}" for i in ins], flat_outs
 
     def instance(n: Node, path: str, params: dict, stack: tuple, depth: int) -> tuple:
-        if n.repeat is None:
-            made = one(n.type, path, params, stack, depth)
-            return ("inst", *(made or ([], [])))
-        chain, first, last = [], None, []
-        for i in range(n.repeat):
-            o = (n.overrides or {}).get(str(i), {})
-            kind = o.get("type", n.type)
-            if kind not in blocks:
-                out.problems.append((f"{path}/{i}", f"{path}/{i}: the override's type {kind!r} is not a block of "
-                                                    f"this design (it has: {', '.join(blocks)})."))  # fmt: skip
+        repeat, first, last = [], None, []
+        for i, (kind, values, problem) in enumerate(instances(n, params, blocks, stack, path)):
+            at = f"{path}/{i}" if n.repeat is not None else path
+            if problem:
+                out.problems.append((at, problem))
+            if kind is None:
                 return ("inst", [], [])
-            made = one(kind, f"{path}/{i}", {**params, **o.get("params", {})}, stack, depth)
-            if made is None:
-                return ("inst", [], [])
-            ins, outs = made
+            ins, outs = one(kind, at, values, stack, depth)
             if first is None:
                 first = ins
-            elif len(ins) != len(last):
-                out.problems.append((f"{path}/{i}", f"{path}/{i}: a repeat chains each instance's outputs to the "
-                                     f"next one's inputs, but instance {i - 1} has {len(last)} output(s) and "
-                                     f"instance {i} ({kind}) {len(ins)} input(s). Give the blocks matching ports."))  # fmt: skip
-                return ("inst", [], [])
             else:
                 edges.extend(Edge(a, b) for a, b in zip(last, ins))
-            chain.append(f"{path}/{i}")
+            repeat.append(at)
             last = outs
-        out.repeats[path] = chain
-        out.outputs[path] = last
+        if n.repeat is not None:
+            out.repeats[path] = repeat
+            out.outputs[path] = last
         return ("inst", first or [], last)
 
     graph(design, "", None, (), 0, True)

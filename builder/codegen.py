@@ -230,11 +230,12 @@ class _UnitCode:
 
 
 def _unit(net: Design, prefix: str, v: Validation, attrs: dict[str, str], calls: dict | None = None,
-          multi: set | None = None, order: list[str] | None = None) -> _UnitCode:  # fmt: skip
+          multi: set | None = None, order: list[str] | None = None, live: set | None = None) -> _UnitCode:  # fmt: skip
     """The rows of one graph: the design itself (``prefix`` "") or one block instance (``prefix`` its path +
     "/"), with each node's checked params and input types from the flat report. ``calls`` gives the
-    constructor of each nested instance; ``multi`` the instances with several outputs (read as ``name[k]``)."""
-    live = _live(v)
+    constructor of each nested instance; ``multi`` the instances with several outputs (read as ``name[k]``);
+    ``live`` the report's live nodes (``set(v.order)``, made once by a caller that makes many units)."""
+    live = set(v.order) if live is None else live
     table = {n.id: n for n in net.nodes}
     incoming: dict[str, dict[int, tuple[str, int]]] = {}
     for e in net.edges:
@@ -290,6 +291,7 @@ def _block_classes(design: Design, v: Validation, top_name: str):
     ``nn.Sequential`` of instances. Returns the classes (dependencies first), the top-level code and each flat
     node's module path (``layer2.0.conv1``), for probes."""
     x = v.expansion
+    live = set(v.order)
     calls: dict[str, str] = {}  # instance or repeat path -> its constructor expression
     units: dict[str, _UnitCode] = {}
     sequential: set[str] = set()
@@ -306,14 +308,14 @@ def _block_classes(design: Design, v: Validation, top_name: str):
         inst = x.instances[path]
         if height[inst.block] != level:  # every block below this height has its classes and calls
             for c in pending:
-                _arguments(c, design, x, units, calls)
+                _arguments(c, design, x, units, calls, classes)
             pending, level = [], height[inst.block]
         block = design.blocks[inst.block]
         inner_multi = {p.rsplit("/", 1)[-1] for p in multi if p.rpartition("/")[0] == path}
         for rpath in x.repeats:
             if rpath.rpartition("/")[0] == path:
                 _repeat_calls(x, calls, rpath)
-        u = _unit(block, path + "/", v, local_attrs[inst.block], calls, inner_multi)
+        u = _unit(block, path + "/", v, local_attrs[inst.block], calls, inner_multi, live=live)
         units[path] = u
         if _is_chain(block, u):
             calls[path] = "nn.Sequential(" + ", ".join(r.ctor for r in u.rows) + ")"
@@ -333,12 +335,12 @@ def _block_classes(design: Design, v: Validation, top_name: str):
             pending.append(c)
         c.instances.append(path)
     for c in pending:
-        _arguments(c, design, x, units, calls)
+        _arguments(c, design, x, units, calls, classes)
     for rpath in x.repeats:
         if "/" not in rpath:
             _repeat_calls(x, calls, rpath)
     top = _unit(design, "", v, identifiers([n.id for n in design.nodes]), calls,
-                {p for p in multi if "/" not in p})  # fmt: skip
+                {p for p in multi if "/" not in p}, live=live)  # fmt: skip
     return classes, top, _module_paths(design, x, units, top, sequential)
 
 
@@ -409,7 +411,7 @@ def _skeleton(expr: str) -> tuple[str, list[tuple[int, int, str | None, int | No
     return masked, spans
 
 
-def _arguments(c: _Class, design: Design, x, units: dict, calls: dict) -> None:
+def _arguments(c: _Class, design: Design, x, units: dict, calls: dict, classes: list[_Class]) -> None:
     """Turn the literals that differ between ``c``'s instances into ``__init__`` arguments; write each
     instance's constructor call."""
     first = units[c.instances[0]]
@@ -438,7 +440,7 @@ def _arguments(c: _Class, design: Design, x, units: dict, calls: dict) -> None:
                 parsed = [_norm(_literal_value(t)) for t in vector]
                 name = next((p for p, vals in values.items() if vals == parsed), None)
                 if name is None:
-                    base = kw or _positional_name(callee, pos, calls) or "value"
+                    base = kw or _positional_name(callee, pos, {k.name: k.args for k in classes}) or "value"
                     name = base if base not in names and base not in values else f"{first.rows[i].attr}_{base}"
                 name = identifier(name, "arg")
                 k, unique = 2, name
@@ -464,17 +466,15 @@ def _arguments(c: _Class, design: Design, x, units: dict, calls: dict) -> None:
     by_name = {v: k for k, v in args.items()}
     for n, path in enumerate(c.instances):
         calls[path] = f"{c.name}({', '.join(by_name[a][n] for a in order)})"
-    _ARGS[c.name] = order
 
 
-_ARGS: dict[str, list[str]] = {}  # generated class -> its __init__ arguments (names positional arguments)
-
-
-def _positional_name(callee: str | None, pos: int | None, calls) -> str | None:
+def _positional_name(callee: str | None, pos: int | None, known: dict[str, list[str]]) -> str | None:
+    """The name of a call's ``pos``-th positional argument: a generated class's (``known``: class -> its
+    ``__init__`` arguments, the inner ones made first) or a torch.nn class's."""
     if callee is None or pos is None:
         return None
-    if callee in _ARGS:
-        names = _ARGS[callee]
+    if callee in known:
+        names = known[callee]
         return names[pos] if pos < len(names) else None
     if callee.startswith("nn."):
         from torch import nn
@@ -532,14 +532,6 @@ def _block_doc(c: _Class) -> list[str]:
     if len(text) == 1:
         return [f'    """{text[0]}"""']
     return ['    """' + text[0], *[f"    {line}" for line in text[1:]], '    """']
-
-
-def _live(v: Validation) -> set:
-    live = getattr(v, "_live_set", None)
-    if live is None:
-        live = set(v.order)
-        object.__setattr__(v, "_live_set", live)
-    return live
 
 
 def _net_order(net: Design) -> list[str]:

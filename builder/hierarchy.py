@@ -72,39 +72,10 @@ class InstanceSpec:
     @functools.cached_property
     def chain(self) -> list[tuple[str | None, dict | None, str | None]]:
         """(block, its values, a problem) for each instance (one, or the repeat's); a block of None ends it."""
-        ctx, node = self.ctx, self.node
-        out: list = []
-        blocks = ctx.design.blocks
-        ports = None
-        for i in range(node.repeat or 1):
-            o = (node.overrides or {}).get(str(i), {}) if node.repeat is not None else {}
-            kind = o.get("type", node.type)
-            at = f"{node.id}/{i}" if node.repeat is not None else node.id
-            if kind not in blocks:
-                out.append((None, None, f"{at}: the override's type {kind!r} is not a block of this design (it has: "
-                                        f"{', '.join(blocks)})."))  # fmt: skip
-                break
-            if kind in self.stack:
-                chain = " → ".join((*self.stack[self.stack.index(kind) :], kind))
-                out.append((None, None, f"{at}: blocks contain each other in a cycle: {chain}. A block cannot "
-                                        "contain itself; remove one of these instances."))  # fmt: skip
-                break
-            block = blocks[kind]
-            if ports is not None and len(block.input_ids) != ports:
-                out.append((None, None, f"{at}: a repeat chains each instance's outputs to the next one's inputs, but "
-                                        f"instance {i - 1} has {ports} output(s) and instance {i} ({kind}) "
-                                        f"{len(block.input_ids)} input(s). Give the blocks matching ports."))  # fmt: skip
-                break
-            ports = len(block.output_ids)
-            given = {**node.params, **o.get("params", {})}  # (the instance's own are checked as its params)
-            unknown = [k for k in given if k not in block.params and (kind != node.type or k not in node.params)]
-            problem = None
-            if unknown:
-                have = ", ".join(block.params) or "none"
-                problem = (f"{at}: block {kind!r} has no parameter {unknown[0]!r} (it has: {have}). Remove it, or add "
-                           "it to the block's parameters.")  # fmt: skip
-            out.append((kind, {**block.params, **{k: x for k, x in given.items() if k in block.params}}, problem))
-        return out
+        from .blocks import instances
+
+        node = self.node
+        return instances(node, node.params, self.ctx.design.blocks, self.stack, node.id, checked=True)
 
     def infer(self, p, ins):
         self.units = []
@@ -241,7 +212,9 @@ def flatten(v, net: Design, specs: dict, input_ids: list[str] | None) -> Unit:
             if nid in live:
                 u.order.append(rid)
             continue
-        u.nodes[rid] = v.nodes[nid]  # the instance: its totals
+        u.nodes[rid] = v.nodes[nid]  # the instance: its totals, and what it reads (for the summary table)
+        if nid in v.inputs:
+            u.inputs[rid] = ref
         srcs, repeat = ref, node.repeat is not None
         for i, (kind, values, problem) in enumerate(spec.chain):
             at = f"{rid}/{i}" if repeat else rid
@@ -251,6 +224,8 @@ def flatten(v, net: Design, specs: dict, input_ids: list[str] | None) -> Unit:
                 break
             checked = i < len(spec.units)
             inner = spec.units[i][1] if checked else spec.ctx.unchecked(kind, values, (*spec.stack, kind))
+            if repeat and None not in srcs:
+                u.inputs[at] = list(srcs)
             srcs = place(inner, at + "/", srcs, u, nid in live)
             if repeat:
                 out = inner.out_types[0] if checked and inner.out_types else None
