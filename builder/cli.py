@@ -1,4 +1,5 @@
-"""Command line: python -m builder validate | export | train | datasets | tensorboard | templates | layers."""
+"""Command line: python -m builder validate | summary | export | train | datasets | tensorboard | templates | layers |
+lesson."""
 
 from __future__ import annotations
 
@@ -303,6 +304,55 @@ def cmd_layers(args) -> int:
     return 0
 
 
+def cmd_lesson(args) -> int:
+    """list | show NAME | check NAME [--design FILE]: the lessons, one in full, or its check (the reference
+    solution's, or a design file's)."""
+    from .lessons import LessonError, check, get_lesson, list_lessons
+
+    if args.action == "list":
+        lessons = list_lessons()
+        if args.json:
+            print(json.dumps([x.to_json() for x in lessons]))
+            return 0
+        rows = [["#", "name", "title", "designs"]] + [[str(x.number), x.name, x.title, ", ".join(x.designs)]
+                                                     for x in lessons]  # fmt: skip
+        print(_table(rows, {0}))
+        return 0
+    if not args.name:
+        print(f"error: lesson {args.action} needs a lesson name (see `lesson list`)", file=sys.stderr)
+        return 2
+    try:
+        x = get_lesson(args.name)
+    except LessonError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.action == "show":
+        if args.json:
+            print(json.dumps({**x.to_json(), "text": x.text("text"), "hint": x.text("hint")}))
+            return 0
+        print(f"Lesson {x.number}: {x.title}\n\n{x.text('text')}\nExercise: {x.text('exercise')}\n")
+        print(f"Designs: {', '.join(x.designs)} (solution: {x.solution}). Look at: {', '.join(x.views)}.")
+        settings = ", ".join(f"{k}={v}" for k, v in x.settings.items())
+        print(f"The check trains with: {settings}." if settings else "")
+        return 0
+    design = None
+    if args.design:
+        design = _design(args.design)
+        if design is None:
+            return 2
+    outcome = check(x.name, design)
+    if args.json:
+        print(json.dumps(outcome.to_json()))
+    else:
+        for c in outcome.criteria:
+            print(f"{'pass' if c.passed else 'FAIL'}: {c.text}")
+        if outcome.error:
+            print(f"error: {outcome.error}", file=sys.stderr)
+        print(f"{'passed' if outcome.passed else 'failed'} in {outcome.seconds:.1f} s"
+              + ("" if outcome.passed else f"\nhint: {outcome.hint}"))  # fmt: skip
+    return 0 if outcome.passed else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m builder", description="LayerLoom's design tools.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -355,6 +405,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("layers", help="list every layer type with its parameters")
     p.add_argument("--json", action="store_true", help="full specs: params with ranges, choices, help")
     p.set_defaults(func=cmd_layers)
+    p = sub.add_parser("lesson", help="the lessons: list them, show one, or run its check")
+    p.add_argument("action", choices=("list", "show", "check"))
+    p.add_argument("name", nargs="?", help="the lesson (see `lesson list`)")
+    p.add_argument("--design", metavar="FILE", help="check: judge this design file (default: the lesson's solution)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_lesson)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

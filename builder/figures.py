@@ -290,3 +290,35 @@ def sequences(x: np.ndarray, y: np.ndarray, n: int = 6, targets: list[str] | Non
     what = f" (target: {', '.join(targets)})" if targets else ""
     fig.update_layout(title=f"Sample sequences{what}", xaxis_title="time step", yaxis_title="value")
     return fig
+
+
+def gradient_norms(nets: dict[str, list[tuple[str, float]]]) -> go.Figure:
+    """Per network, the gradient norm of each weight layer from the first to the last, on a log scale: a line
+    that falls toward the first layers is a vanishing gradient."""
+    fig = go.Figure()
+    for k, (label, norms) in enumerate(nets.items()):
+        ys = [max(g, 1e-30) for _, g in norms]
+        fig.add_trace(go.Scatter(x=list(range(1, len(norms) + 1)), y=ys, mode="lines+markers", name=label,
+                                 text=[n for n, _ in norms], hovertemplate="%{text}: %{y:.2e}<extra></extra>",
+                                 line={"color": CLASS_COLORS[k % len(CLASS_COLORS)]}))  # fmt: skip
+    fig.update_layout(title="Gradient norm of each weight layer, first to last (one backward pass)",
+                      xaxis={"title": "weight layer (1 = first)", "dtick": 1},
+                      yaxis={"title": "gradient norm (log scale)", "type": "log", "exponentformat": "power"},
+                      legend={"orientation": "h", "y": -0.25})  # fmt: skip
+    return fig
+
+
+def optimizer_paths(grid: dict, paths: dict[str, np.ndarray], minimum: tuple[float, float], title: str) -> go.Figure:
+    """Optimizers' paths over a 2-D loss surface (contours of log10 loss), from one start, to its minimum (★)."""
+    fig = go.Figure(go.Contour(x=grid["x"], y=grid["y"], z=grid["z"], colorscale="Greys", reversescale=True,
+                               ncontours=25, showscale=False, contours={"coloring": "lines"}, hoverinfo="skip"))  # fmt: skip
+    x0, x1, y0, y1 = grid["x"][0], grid["x"][-1], grid["y"][0], grid["y"][-1]
+    for k, (label, path) in enumerate(paths.items()):
+        inside = path[(path[:, 0] >= x0) & (path[:, 0] <= x1) & (path[:, 1] >= y0) & (path[:, 1] <= y1)]
+        fig.add_trace(go.Scatter(x=inside[:, 0], y=inside[:, 1], mode="lines+markers", name=label,
+                                 marker={"size": 3}, line={"width": 2, "color": CLASS_COLORS[k % len(CLASS_COLORS)]}))  # fmt: skip
+    fig.add_trace(go.Scatter(x=[minimum[0]], y=[minimum[1]], mode="markers", name="minimum",
+                             marker={"symbol": "star", "size": 14, "color": "gold", "line": {"width": 1}}))  # fmt: skip
+    fig.update_layout(title=title, xaxis={"title": "w₁", "range": [x0, x1]}, yaxis={"title": "w₂", "range": [y0, y1]},
+                      legend={"orientation": "h", "y": -0.2})  # fmt: skip
+    return fig

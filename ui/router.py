@@ -27,6 +27,7 @@ PAGES = (  # (file, title, icon); the first is the start page
     ("pages/visualize.py", "Visualize", ":material/insights:"),
     ("pages/export.py", "Export", ":material/download:"),
     ("pages/templates.py", "Templates", ":material/grid_view:"),
+    ("pages/lessons.py", "Lessons", ":material/school:"),
     ("pages/check.py", "Check a design", ":material/rule:"),
     ("pages/layers.py", "Layer catalogue", ":material/menu_book:"),
 )

@@ -52,6 +52,13 @@ def load_template(name: str) -> Design:
     return load_design(path)
 
 
+def template_training(name: str) -> dict:
+    """The training settings a template carries, with its dataset: what it shows it was made for."""
+    d = load_template(name)
+    dataset = d.metadata.get("dataset")
+    return {**({"dataset": dataset} if dataset else {}), **(d.training or {})}
+
+
 def all_templates() -> dict[str, TemplateDef]:
     """Every template definition, by name (the catalog is imported on first use)."""
     from . import catalog  # noqa: F401  (registers the templates: imported when first asked for)

@@ -20,11 +20,23 @@ from .blocks import (
     transformer_layer,
 )
 from .graph import Graph
-from .library import GAN_TRAINING, TEMPLATES, pair, template
+from .library import (
+    AE_TRAINING,
+    DEEP_MLP_TRAINING,
+    GAN_TRAINING,
+    IMAGENET_SGD,
+    MOBILENET_SGD,
+    RESNET_SGD,
+    SEQ_TRAINING,
+    TEMPLATES,
+    XOR_TRAINING,
+    pair,
+    template,
+)
 
 
 # -- perceptron vs MLP ----------------------------------------------------------------------------------
-@template(title="Perceptron on XOR", dataset="xor", task="classification")
+@template(title="Perceptron on XOR", dataset="xor", task="classification", training=XOR_TRAINING)
 def perceptron_xor():
     """A single linear unit (the perceptron) on the XOR points. Train it and watch it fail: XOR is not linearly
     separable, so one line cannot split the classes — the observation (Minsky & Papert, 1969) that motivated hidden
@@ -36,7 +48,7 @@ def perceptron_xor():
     return g
 
 
-@template(title="MLP on XOR", dataset="xor", task="classification")
+@template(title="MLP on XOR", dataset="xor", task="classification", training=XOR_TRAINING)
 def mlp_xor():
     """A multilayer perceptron: one hidden layer of 8 tanh units lets the network bend its decision boundary and solve
     XOR, which a single perceptron cannot. The smallest demonstration of why depth matters.
@@ -48,8 +60,54 @@ def mlp_xor():
     return g
 
 
+# -- vanishing gradients ----------------------------------------------------------------------------------
+def _deep_mlp(name: str, act: str, skips: bool = False, depth: int = 10, width: int = 32):
+    """``depth`` Linear layers on the 8×8 digits: depth - 1 hidden ones of ``width`` units with ``act``, then the
+    10 class scores; with ``skips`` every hidden layer after the first adds its input back (h + act(W h + b))."""
+    g = Graph(name)
+    h = g.seq(g.add("Input", id="x", shape=[1, 8, 8]), ("Flatten", {}, "flatten"),
+              ("Linear", {"out_features": width}, "fc1"), (act, {}, "act1"))  # fmt: skip
+    for k in range(2, depth):
+        y = g.seq(h, ("Linear", {"out_features": width}, f"fc{k}"), (act, {}, f"act{k}"))
+        h = g.add("Add", h, y, id=f"skip{k}") if skips else y
+    g.add("Output", g.add("Linear", h, id=f"fc{depth}", out_features=10), id="logits")
+    return g
+
+
+@template(title="10-layer sigmoid MLP", dataset="digits", task="classification", training=DEEP_MLP_TRAINING)
+def deep_sigmoid_mlp():
+    """Ten Linear layers with sigmoid activations on the 8×8 digits. The sigmoid's derivative is at most 0.25, so the
+    gradient shrinks at every layer on its way back: the first layer's is millions of times smaller than the last's
+    (Visualize → Weights & gradients) and, with plain SGD, the network does not learn. The vanishing-gradient problem.
+    """
+    return _deep_mlp("deep_sigmoid_mlp", "Sigmoid")
+
+
+@template(title="10-layer ReLU MLP", dataset="digits", task="classification", training=DEEP_MLP_TRAINING)
+def deep_relu_mlp():
+    """The same ten layers with ReLU: its derivative is 1 where a unit is active, so the activation no longer shrinks
+    the gradient — but PyTorch's default initialisation still shrinks the signal a little at every layer, and at this
+    depth plain SGD barely moves the first layers. Compare its gradient norms with the sigmoid and residual versions.
+    """
+    return _deep_mlp("deep_relu_mlp", "ReLU")
+
+
+@template(title="10-layer residual MLP", dataset="digits", task="classification", training=DEEP_MLP_TRAINING)
+def deep_residual_mlp():
+    """The ReLU MLP with a skip around every hidden layer: h ← h + relu(W h + b). The identity path carries the
+    gradient back unchanged, so the first layer's gradient is as large as the last's and the network trains in a few
+    epochs of SGD — ResNet's idea, on the smallest network that shows it.
+    """
+    return _deep_mlp("deep_residual_mlp", "ReLU", skips=True)
+
+
 # -- classic CNNs -----------------------------------------------------------------------------------------
-@template(title="LeNet-5", dataset="digits28", task="classification")
+@template(
+    title="LeNet-5",
+    dataset="digits28",
+    task="classification",
+    training={"optimizer": "adam", "lr": 2e-3, "epochs": 8, "batch_size": 64},
+)
 def lenet5():
     """LeCun et al.'s 1998 digit recognizer for 28×28 images: two convolution + average-pooling stages extract strokes
     and shapes, three fully connected layers classify. The first CNN to show that learned filters beat hand-made
@@ -69,7 +127,28 @@ def lenet5():
     return g
 
 
-@template(title="AlexNet", task="classification", params=61_100_840)
+@template(title="LeNet-5, modernised", dataset="digits28", task="classification",
+          training={"optimizer": "adam", "lr": 2e-3, "epochs": 8, "batch_size": 64})  # fmt: skip
+def lenet5_modern():
+    """LeNet-5 as it would be written today: the same two convolution stages and three fully connected layers, with
+    ReLU instead of tanh (no saturation, so faster training) and max pooling instead of average pooling (keeps the
+    strongest response in each window). Compare its feature maps with the original's.
+    """
+    g = Graph("lenet5_modern")
+    x = g.add("Input", id="x", shape=[1, 28, 28])
+    y = g.seq(x,
+              ("Conv2d", {"out_channels": 6, "kernel_size": 5, "padding": 2}, "conv1"), ("ReLU", {}, "act1"),
+              ("MaxPool2d", {"kernel_size": 2}, "pool1"),
+              ("Conv2d", {"out_channels": 16, "kernel_size": 5}, "conv2"), ("ReLU", {}, "act2"),
+              ("MaxPool2d", {"kernel_size": 2}, "pool2"), ("Flatten", {}, "flatten"),
+              ("Linear", {"out_features": 120}, "fc1"), ("ReLU", {}, "act3"),
+              ("Linear", {"out_features": 84}, "fc2"), ("ReLU", {}, "act4"),
+              ("Linear", {"out_features": 10}, "fc3"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
+@template(title="AlexNet", task="classification", params=61_100_840, training=IMAGENET_SGD)
 def alexnet():
     """Krizhevsky, Sutskever & Hinton's 2012 ImageNet winner (torchvision's version, 61.1 M parameters): large early
     kernels, ReLU instead of tanh, overlapping max pooling and dropout in a big classifier. It started the
@@ -117,17 +196,21 @@ VGG_LESSON = (
 )
 
 
-@template(title="VGG-11", task="classification", params=132_863_336, lesson=VGG_LESSON.format(11))
+@template(
+    title="VGG-11", task="classification", params=132_863_336, lesson=VGG_LESSON.format(11), training=IMAGENET_SGD
+)
 def vgg11():
     return _vgg("vgg11", [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"])
 
 
-@template(title="VGG-16", task="classification", params=138_357_544, lesson=VGG_LESSON.format(16))
+@template(
+    title="VGG-16", task="classification", params=138_357_544, lesson=VGG_LESSON.format(16), training=IMAGENET_SGD
+)
 def vgg16():
     return _vgg("vgg16", [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"])
 
 
-@template(title="GoogLeNet (Inception v1)", task="classification", params=6_624_904)
+@template(title="GoogLeNet (Inception v1)", task="classification", params=6_624_904, training=IMAGENET_SGD)
 def googlenet():
     """Szegedy et al.'s 2014 ImageNet winner, as torchvision builds it without the auxiliary heads (6.6 M parameters).
     Each Inception block runs 1×1, 3×3, 'double 3×3' and pooling branches in parallel and concatenates them; 1×1
@@ -156,7 +239,7 @@ def googlenet():
     return g
 
 
-@template(title="ResNet-18", task="classification", params=11_689_512)
+@template(title="ResNet-18", task="classification", params=11_689_512, training=RESNET_SGD)
 def resnet18():
     """He et al.'s residual network (2015), 18 layers, exactly torchvision's 11.7 M parameters. Each block adds its
     input back to its output (out = F(x) + x), so gradients flow through the skip connections and very deep nets
@@ -167,7 +250,7 @@ def resnet18():
     return g
 
 
-@template(title="ResNet-34", task="classification", params=21_797_672)
+@template(title="ResNet-34", task="classification", params=21_797_672, training=RESNET_SGD)
 def resnet34():
     """ResNet with 34 layers (stages of 3, 4, 6 and 3 basic blocks), torchvision's 21.8 M parameters: the same
     blocks as ResNet-18, repeated more — the design's stages are one node each with ×N.
@@ -177,7 +260,7 @@ def resnet34():
     return g
 
 
-@template(title="ResNet-50", task="classification", params=25_557_032)
+@template(title="ResNet-50", task="classification", params=25_557_032, training=RESNET_SGD)
 def resnet50():
     """ResNet with 50 layers, torchvision's 25.6 M parameters: bottleneck blocks (1×1 down to a narrow width, 3×3,
     1×1 back up 4× wider) make a deeper net cheaper per layer than stacking 3×3 convolutions.
@@ -187,7 +270,7 @@ def resnet50():
     return g
 
 
-@template(title="DenseNet-121", task="classification", params=7_978_856)
+@template(title="DenseNet-121", task="classification", params=7_978_856, training=RESNET_SGD)
 def densenet121():
     """Huang et al.'s densely connected network (2017), exactly torchvision's 8.0 M parameters: inside a dense block
     every layer receives the concatenation of all earlier feature maps and adds 32 new channels (the growth rate);
@@ -213,7 +296,7 @@ def densenet121():
     return g
 
 
-@template(title="MobileNetV2", task="classification", params=3_504_872)
+@template(title="MobileNetV2", task="classification", params=3_504_872, training=MOBILENET_SGD)
 def mobilenet_v2():
     """Sandler et al.'s 2018 mobile network, exactly torchvision's 3.5 M parameters: inverted residual blocks expand
     channels 6× with a 1×1 conv, filter each channel alone with a 3×3 depthwise conv (groups = channels), then
@@ -247,7 +330,12 @@ def mobilenet_v2():
 
 
 # -- small models for the bundled datasets -----------------------------------------------------------------
-@template(title="MLP for 8×8 digits", dataset="digits", task="classification")
+@template(
+    title="MLP for 8×8 digits",
+    dataset="digits",
+    task="classification",
+    training={"optimizer": "adam", "lr": 3e-3, "epochs": 20, "batch_size": 64},
+)
 def digits_mlp():
     """A two-hidden-layer perceptron on scikit-learn's 8×8 handwritten digits: flatten the 64 pixels, two ReLU layers
     with dropout, 10 class scores. Trains to ~97% in about a second on a CPU.
@@ -261,7 +349,12 @@ def digits_mlp():
     return g
 
 
-@template(title="Small CNN for 8×8 digits", dataset="digits", task="classification")
+@template(
+    title="Small CNN for 8×8 digits",
+    dataset="digits",
+    task="classification",
+    training={"optimizer": "adam", "lr": 1e-3, "epochs": 10, "batch_size": 64},
+)
 def digits_cnn():
     """A compact CNN sized for scikit-learn's 8×8 digits: two 3×3 conv + BatchNorm + ReLU stages with max pooling (8 →
     4 → 2), then a small classifier. Its feature maps are readable in the Visualize page.
@@ -278,7 +371,12 @@ def digits_cnn():
     return g
 
 
-@template(title="Small CNN for 28×28 images", dataset="digits28", task="classification")
+@template(
+    title="Small CNN for 28×28 images",
+    dataset="digits28",
+    task="classification",
+    training={"optimizer": "adam", "lr": 2e-3, "epochs": 8, "batch_size": 64},
+)
 def cnn28():
     """A small CNN for 28×28 grayscale images (resized digits, generated shapes, MNIST): conv–ReLU–pool twice (28 → 14
     → 7), then a linear classifier. Change the Input to [3, 28, 28] for RGB shapes.
@@ -294,7 +392,20 @@ def cnn28():
     return g
 
 
-@template(title="Mini ResNet for 28×28 images", dataset="digits28", task="classification")
+@template(
+    title="Mini ResNet for 28×28 images",
+    dataset="digits28",
+    task="classification",
+    training={
+        "optimizer": "sgd",
+        "lr": 0.05,
+        "momentum": 0.9,
+        "weight_decay": 5e-4,
+        "schedule": "cosine",
+        "epochs": 8,
+        "batch_size": 64,
+    },
+)
 def resnet_mini():
     """Two residual blocks on 28×28 images, small enough to train on a CPU: the first keeps the shape and adds the
     input back; the second halves the size and doubles the channels, so its shortcut needs a 1×1 stride-2
@@ -346,7 +457,12 @@ def encoder_decoder():
     return g
 
 
-@template(title="TextCNN", dataset="sentiment", task="classification")
+@template(
+    title="TextCNN",
+    dataset="sentiment",
+    task="classification",
+    training={"optimizer": "adam", "lr": 1e-3, "epochs": 10, "batch_size": 64},
+)
 def textcnn():
     """Kim's 2014 CNN for sentence classification: token ids → Embedding vectors, then parallel Conv1d filters of
     widths 3, 4 and 5 act as n-gram detectors; max-over-time pooling keeps each filter's strongest match, and the
@@ -383,7 +499,7 @@ def _rnn_classifier(name, cell, extra=None):
     return g
 
 
-@template(title="RNN sequence classifier", dataset="seq_classes", task="classification")
+@template(title="RNN sequence classifier", dataset="seq_classes", task="classification", training=SEQ_TRAINING)
 def rnn_classifier():
     """A plain (Elman) RNN reads a 30-step sequence and its last hidden state is classified. Simple, but its
     gradients vanish over long spans — compare it with the LSTM and GRU templates on the same task.
@@ -391,7 +507,7 @@ def rnn_classifier():
     return _rnn_classifier("rnn_classifier", "RNN")
 
 
-@template(title="LSTM sequence classifier", dataset="seq_classes", task="classification")
+@template(title="LSTM sequence classifier", dataset="seq_classes", task="classification", training=SEQ_TRAINING)
 def lstm_classifier():
     """An LSTM reads the sequence; its gates (input, forget, output) decide what the cell state keeps, so
     information survives long spans. The last hidden state is classified. Watch the gates live in Visualize.
@@ -399,7 +515,7 @@ def lstm_classifier():
     return _rnn_classifier("lstm_classifier", "LSTM")
 
 
-@template(title="BiLSTM sequence classifier", dataset="seq_classes", task="classification")
+@template(title="BiLSTM sequence classifier", dataset="seq_classes", task="classification", training=SEQ_TRAINING)
 def bilstm_classifier():
     """A bidirectional LSTM reads the sequence forwards and backwards; the final states of both directions are
     concatenated (64 values) and classified. Useful when the whole sequence is known in advance.
@@ -407,7 +523,7 @@ def bilstm_classifier():
     return _rnn_classifier("bilstm_classifier", "LSTM", {"bidirectional": True})
 
 
-@template(title="GRU sequence classifier", dataset="seq_classes", task="classification")
+@template(title="GRU sequence classifier", dataset="seq_classes", task="classification", training=SEQ_TRAINING)
 def gru_classifier():
     """A GRU — the LSTM's lighter cousin with reset and update gates and no separate cell state — reads the
     sequence and its last hidden state is classified.
@@ -424,7 +540,7 @@ def _forecaster(name, cell):
     return g
 
 
-@template(title="LSTM forecaster", dataset="sine", task="forecasting")
+@template(title="LSTM forecaster", dataset="sine", task="forecasting", training=SEQ_TRAINING)
 def lstm_forecaster():
     """A two-layer LSTM reads a window of 24 past values and predicts the next one: the classic setup for sine
     waves, sunspots or CO₂ series.
@@ -432,7 +548,7 @@ def lstm_forecaster():
     return _forecaster("lstm_forecaster", "LSTM")
 
 
-@template(title="GRU forecaster", dataset="sine", task="forecasting")
+@template(title="GRU forecaster", dataset="sine", task="forecasting", training=SEQ_TRAINING)
 def gru_forecaster():
     """A two-layer GRU reads a window of 24 past values and predicts the next one — the same forecaster as the
     LSTM template with fewer parameters; compare their curves on the same series.
@@ -441,7 +557,7 @@ def gru_forecaster():
 
 
 # -- attention ------------------------------------------------------------------------------------------------
-@template(title="Self-attention block", dataset="seq_classes", task="classification")
+@template(title="Self-attention block", dataset="seq_classes", task="classification", training=SEQ_TRAINING)
 def self_attention():
     """Self-attention spelled out: the sequence is projected to 32 features, multi-head attention lets every step look
     at every other step (4 heads), a residual Add and LayerNorm follow, then pooling over time and a classifier. The
@@ -458,7 +574,12 @@ def self_attention():
     return g
 
 
-@template(title="Transformer encoder classifier", dataset="sentiment", task="classification")
+@template(
+    title="Transformer encoder classifier",
+    dataset="sentiment",
+    task="classification",
+    training={"optimizer": "adam", "lr": 3e-3, "epochs": 10, "batch_size": 64},
+)
 def transformer_classifier():
     """A small Transformer encoder for text: token embeddings plus sinusoidal positional encodings, two encoder layers
     (self-attention + feed-forward, each with residual and LayerNorm), mean pooling over the sequence and a linear
@@ -490,7 +611,7 @@ def _dense_autoencoder(g, x, noise=None):
     return g
 
 
-@template(title="Autoencoder", dataset="digits28", task="autoencoder")
+@template(title="Autoencoder", dataset="digits28", task="autoencoder", training=AE_TRAINING)
 def autoencoder():
     """Compresses a 28×28 image into 16 numbers (the code) and reconstructs it. Trained to reproduce its input, the
     bottleneck forces it to learn the data's main factors of variation.
@@ -499,7 +620,7 @@ def autoencoder():
     return _dense_autoencoder(g, g.add("Input", id="x", shape=[1, 28, 28]))
 
 
-@template(title="Denoising autoencoder", dataset="digits28", task="denoising")
+@template(title="Denoising autoencoder", dataset="digits28", task="denoising", training=AE_TRAINING)
 def denoising_autoencoder():
     """An autoencoder that sees its input with Gaussian noise added (GaussianNoise, active only in training) but must
     reconstruct the clean image, so it learns robust features instead of copying pixels.
@@ -508,7 +629,7 @@ def denoising_autoencoder():
     return _dense_autoencoder(g, g.add("Input", id="x", shape=[1, 28, 28]), noise=0.3)
 
 
-@template(title="Variational autoencoder", dataset="digits28", task="vae")
+@template(title="Variational autoencoder", dataset="digits28", task="vae", training=AE_TRAINING)
 def vae():
     """Kingma & Welling's VAE: the encoder outputs a mean and a log-variance for a 16-D latent Gaussian, Reparameterize
     samples z = mu + σ·ε (so gradients flow), and the decoder reconstructs the image. The loss adds a KL term that
@@ -529,7 +650,13 @@ def vae():
     return g
 
 
-@template(title="DCGAN generator (28×28)", dataset="digits28", task="gan", role="generator")
+@template(
+    title="DCGAN generator (28×28)",
+    dataset="digits28",
+    task="gan",
+    role="generator",
+    training={**GAN_TRAINING, "dataset": "digits28", "epochs": 20},
+)
 def dcgan_generator():
     """Radford et al.'s DCGAN generator, sized for 28×28 images: a 100-D noise vector is projected to 128×7×7, then two
     ConvTranspose2d layers with BatchNorm and ReLU upsample to 14×14 and 28×28; tanh gives pixels in (−1, 1). Pair
@@ -547,7 +674,13 @@ def dcgan_generator():
     return g
 
 
-@template(title="DCGAN discriminator (28×28)", dataset="digits28", task="gan", role="discriminator")
+@template(
+    title="DCGAN discriminator (28×28)",
+    dataset="digits28",
+    task="gan",
+    role="discriminator",
+    training={**GAN_TRAINING, "dataset": "digits28", "epochs": 20},
+)
 def dcgan_discriminator():
     """The DCGAN discriminator for 28×28 images: strided convolutions (no pooling) with LeakyReLU(0.2) and BatchNorm
     halve the size twice, and a linear layer gives one real-vs-fake logit. Pair it with the DCGAN generator.

@@ -1,0 +1,80 @@
+"""The lessons' checks: each trains or measures the learner's design with the lesson's settings and returns the
+criteria it is judged by (the texts are in :mod:`.texts`). The thresholds are chosen so the reference solution
+passes with a margin on every seed tried and the starting design fails (tests/lessons)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..plan import plan
+from ..templates import template_training
+from ..train.sweep import OPTIMIZER_COMPARISON
+from . import Criterion, lesson, measure
+
+# the templates' own settings (XOR with little jitter: the dataset's default noise, 0.1, moves ~8% of the points
+# across an axis, so no model could reach 95% on it; at 0.02 the best possible is ~98%)
+XOR = template_training("mlp_xor")
+
+
+@lesson("xor", 1, ("perceptron_xor", "mlp_xor"), "mlp_xor", views=("Decision boundary",), settings=XOR)
+def xor(design, run, extra):
+    r = run(design, XOR)
+    return [Criterion("test accuracy", r.metrics["test"]["accuracy"], ">=", 0.95)]
+
+
+# plain SGD with momentum: unlike Adam it does not rescale a small gradient, so a vanishing one shows
+GRADIENTS = template_training("deep_residual_mlp")
+
+
+@lesson("gradients", 2, ("deep_sigmoid_mlp", "deep_relu_mlp", "deep_residual_mlp"), "deep_residual_mlp",
+        views=("Weights & gradients", "Dead units"), settings=GRADIENTS)  # fmt: skip
+def gradients(design, run, extra):
+    norms = measure.gradient_norms(design, GRADIENTS)
+    if len(norms) < 2:
+        raise ValueError("the design needs at least two layers with weights to compare their gradients")
+    extra["gradients"] = norms
+    (first, g0), (last, g1) = norms[0], norms[-1]
+    r = run(design, GRADIENTS)
+    return [
+        Criterion(f"first layer's gradient ÷ last layer's ({first} ÷ {last})", g0 / max(g1, 1e-30), ">=", 0.1),
+        Criterion("validation accuracy after 5 epochs", r.metrics["val"]["accuracy"], ">=", 0.8),
+    ]
+
+
+LENET = template_training("lenet5_modern")
+
+
+@lesson("lenet", 3, ("lenet5", "lenet5_modern"), "lenet5_modern", views=("Feature maps",), settings=LENET)
+def lenet(design, run, extra):
+    kinds = Counter(n.type for n in plan(design).flat.nodes)
+    r = run(design, LENET)
+    return [Criterion("convolution layers", kinds["Conv2d"], ">=", 2, digits=0),
+            Criterion("max-pooling layers", kinds["MaxPool2d"], ">=", 2, digits=0),
+            Criterion("tanh activations left", kinds["Tanh"], "<=", 0, digits=0),
+            Criterion("test accuracy", r.metrics["test"]["accuracy"], ">=", 0.97)]  # fmt: skip
+
+
+RACE = {"dataset": "digits", "epochs": 5, "batch_size": 64}
+SURFACE_STEPS = 100
+
+
+@lesson("optimizers", 5, ("digits_mlp",), "digits_mlp", views=("Curves",), settings=RACE)
+def optimizers(design, run, extra):
+    losses = {}
+    for label, rule in OPTIMIZER_COMPARISON.items():
+        losses[label] = run(design, {**RACE, **rule}).metrics["val"]["loss"]
+    extra["losses"] = losses
+    extra["paths"] = {label: measure.optimizer_path("ravine", rule, SURFACE_STEPS)
+                      for label, rule in surface_rules().items()}  # fmt: skip
+    return [Criterion(f"{label}'s validation loss ÷ SGD's", losses[label] / losses["SGD"], "<=", 0.95)
+            for label in ("Momentum", "Nesterov", "Adam")]  # fmt: skip
+
+
+def surface_rules(sgd_lr: float | None = None) -> dict[str, dict]:
+    """The six rules at learning rates suited to the 2-D surfaces (a network's usual rates are far too small
+    for a function with gradients near 1)."""
+    lr = {"SGD": 0.1, "Momentum": 0.1, "Nesterov": 0.1, "AdaGrad": 1.0, "RMSProp": 0.1, "Adam": 0.3}
+    rules = {label: {**rule, "lr": lr[label]} for label, rule in OPTIMIZER_COMPARISON.items()}
+    if sgd_lr is not None:
+        rules["SGD"]["lr"] = sgd_lr
+    return rules

@@ -1,0 +1,110 @@
+"""What lessons measure besides a training run: per-layer gradient norms at initialisation, and optimizers'
+paths on a 2-D loss surface."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..data import load_dataset
+from ..plan import plan
+from ..probes.capture import module_of
+from ..train import recipe
+from ..train.engine import prepare
+
+MAX_SAMPLES = 4096  # one batch of the lesson's data, at most
+MAX_STEPS = 5000  # optimizer steps on a surface
+
+
+def gradient_norms(design, settings: dict, samples: int = 256, seed: int = 0) -> list[tuple[str, float]]:
+    """(node id, gradient norm of its weights) for every node with weights, in forward order, after one backward
+    pass of the training loss on ``samples`` training samples, from the initial weights of ``seed``. Vanishing
+    gradients show as norms that shrink toward the first layers."""
+    if not 1 <= samples <= MAX_SAMPLES:
+        raise ValueError(f"samples must be between 1 and {MAX_SAMPLES}, received {samples}")
+    p = plan(design)
+    ready = prepare(p, settings)  # every check a run makes (the design, the settings, the fit to the data)
+    data = load_dataset(ready.cfg.dataset, seed=ready.cfg.seed, **ready.cfg.dataset_options)
+    x, y = torch.from_numpy(data.x_train[:samples]), torch.from_numpy(data.y_train[:samples])
+    model = recipe.new_model(p.model_class, seed)
+    model.train()
+    recipe.make_loss(ready.c)(model(x), y).backward()
+    out = []
+    for nid in _forward_order(p.flat):
+        module = module_of(model, nid)
+        weights = [q for name, q in module.named_parameters() if name.endswith("weight")] if module else []
+        grads = [q.grad for q in weights if q.grad is not None and q.dim() > 1]  # matrices and kernels, not norms
+        if grads:
+            out.append((nid, float(torch.cat([g.flatten() for g in grads]).norm())))
+    return out
+
+
+def _forward_order(design) -> list[str]:
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(n.id for n in design.nodes)
+    g.add_edges_from((e.source, e.target) for e in design.edges)
+    order = {n.id: k for k, n in enumerate(design.nodes)}
+    return list(nx.lexicographical_topological_sort(g, key=order.get))
+
+
+# -- 2-D loss surfaces -------------------------------------------------------------------------------------
+def _rosenbrock(x, y):
+    return (1 - x) ** 2 + 100 * (y - x**2) ** 2
+
+
+def _beale(x, y):
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+
+
+def _ravine(x, y):  # an elongated bowl: steep across, shallow along (where momentum helps)
+    return 0.05 * x**2 + 5 * y**2
+
+
+# name: (function, start, minimum, plot range x, plot range y)
+SURFACES = {
+    "ravine": (_ravine, (-4.0, 1.0), (0.0, 0.0), (-4.5, 1.5), (-1.5, 1.5)),
+    "rosenbrock": (_rosenbrock, (-1.5, 2.0), (1.0, 1.0), (-2.0, 2.0), (-1.0, 3.0)),
+    "beale": (_beale, (-1.0, 1.5), (3.0, 0.5), (-1.5, 4.0), (-1.5, 2.0)),
+}
+
+
+def optimizer_path(surface: str, settings: dict, steps: int = 200) -> np.ndarray:
+    """The points an optimizer visits on ``surface`` from its start, with ``settings`` (optimizer, lr, momentum,
+    nesterov, betas as in a design's training section): a (steps + 1, 2) array. A path that diverges stops where
+    it left the finite numbers."""
+    if surface not in SURFACES:
+        raise ValueError(f"unknown surface {surface!r}; known: {', '.join(SURFACES)}")
+    if not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"steps must be between 1 and {MAX_STEPS}, received {steps}")
+    fn, start = SURFACES[surface][:2]
+    c = {"momentum": 0.0, "nesterov": False, "betas": (0.9, 0.999), "weight_decay": 0.0, **settings}
+    w = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    opt = recipe.make_optimizer(c, [w])  # the same update rules a run uses
+    points = [w.detach().clone().numpy()]
+    for _ in range(steps):
+        opt.zero_grad()
+        fn(w[0], w[1]).backward()
+        opt.step()
+        point = w.detach().clone().numpy()
+        if not np.isfinite(point).all() or np.abs(point).max() > 1e6:
+            break
+        points.append(point)
+    return np.array(points)
+
+
+def distance_to_minimum(surface: str, path: np.ndarray) -> float:
+    mx, my = SURFACES[surface][2]
+    x, y = path[-1]
+    return math.hypot(x - mx, y - my)
+
+
+def surface_grid(surface: str, n: int = 120) -> dict:
+    """The surface's values on an n×n grid over its plot range (log-scaled for a readable contour)."""
+    fn, _, _, (x0, x1), (y0, y1) = SURFACES[surface]
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    gx, gy = np.meshgrid(xs, ys)
+    return {"x": xs, "y": ys, "z": np.log10(fn(gx, gy) + 1e-3)}

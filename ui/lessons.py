@@ -1,0 +1,131 @@
+"""The Lessons page's parts: the lesson picker, the designs to open, the check (trained as a run of the tab's
+design, so it shows in the design's history and on Visualize) and its outcome, and each lesson's own figures."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from builder import figures
+from builder.lessons import Lesson, Outcome, check, list_lessons, measure
+from builder.lessons.catalog import SURFACE_STEPS, surface_rules
+from builder.lessons.progress import Progress
+from builder.templates import load_template
+from builder.train import RunResult
+from ui import session
+from ui import visualize as viz
+from ui.text import code, md
+
+
+def runner(ws, design_id: str):
+    """Train through the workspace's executor, as the Train page does: the run lands in the design's history."""
+
+    def run(design, settings):
+        job = ws.start(design, settings, design_id)
+        job.join()
+        info = ws.run(job.run_id)
+        return RunResult.from_events(job.run_id, info.path, ws.events(job.run_id, final=True))
+
+    return run
+
+
+def pick(progress: Progress) -> Lesson:
+    lessons = list_lessons()
+    names = [x.name for x in lessons]
+    wanted = st.query_params.get("lesson")
+    index = names.index(wanted) if wanted in names else 0
+    labels = {x.name: f"{x.number}. {x.title}" + ("  ✓" if progress.passed(x.name) else "") for x in lessons}
+    name = st.selectbox("Lesson", names, index=index, format_func=labels.get, key="lesson")
+    st.query_params["lesson"] = name
+    return next(x for x in lessons if x.name == name)
+
+
+def designs(x: Lesson, progress: Progress) -> None:
+    """A button per design of the lesson: a copy opens on the canvas (and becomes the lesson's design)."""
+    cols = st.columns(len(x.designs))
+    for col, name in zip(cols, x.designs):
+        d = load_template(name)
+        title = d.metadata.get("title", name)
+        role = "start here" if name == x.designs[0] else ("the solution" if name == x.solution else "compare")
+        if col.button(f"Open {title}", key=f"lesson-open-{name}", help=f"{role}: a copy opens on the Build page",
+                      icon=":material/account_tree:", type="primary" if name == x.designs[0] else "secondary"):  # fmt: skip
+            session.open_design(d)
+            progress.set_design(x.name, st.session_state["design_id"])
+            st.switch_page("pages/build.py")
+
+
+def run_check(x: Lesson, ws, progress: Progress) -> None:
+    editor, design_id = session.editor(), st.session_state["design_id"]
+    st.caption(f"The check judges the design open in this tab: **{md(editor.design.name)}** ({code(design_id)}), "
+               f"trained with the lesson's settings ({md(_settings(x))}).")  # fmt: skip
+    if st.button("Check my design", type="primary", key="lesson-check", icon=":material/task_alt:"):
+        session.autosave()  # the runs belong to this design: it has a file
+        with st.spinner("Training and judging your design…"):
+            outcome = check(x.name, editor.design, runner(ws, design_id))
+        progress.record(outcome, design_id)
+        st.session_state[f"lesson-outcome-{x.name}"] = (design_id, outcome)
+    held = st.session_state.get(f"lesson-outcome-{x.name}")
+    if held is not None:
+        show_outcome(held[1], ws)
+
+
+def show_outcome(outcome: Outcome, ws) -> None:
+    lines = "\n".join(
+        f"- {':material/check:' if c.passed else ':material/close:'} {md(c.text)}" for c in outcome.criteria
+    )
+    if outcome.passed:
+        st.success(f"**Passed** in {outcome.seconds:.1f} s\n\n{lines}", icon=":material/check_circle:")
+    elif outcome.error:
+        st.error(f"**Not checked**: {md(outcome.error)}", icon=":material/error:")
+    else:
+        st.error(
+            f"**Not yet** ({outcome.seconds:.1f} s)\n\n{lines}\n\n**Hint:** {md(outcome.hint)}",
+            icon=":material/cancel:",
+        )
+    if outcome.runs:
+        last = outcome.runs[-1]
+        snap = ws.snapshot(last) if ws.run(last) is not None else None
+        if snap:
+            with st.expander("What your network learned (the check's run)", expanded=True):
+                viz.show(snap, key="lesson-viz")
+
+
+def _settings(x: Lesson) -> str:
+    return ", ".join(f"{k} {v}" for k, v in x.settings.items() if k != "dataset_options") or "its defaults"
+
+
+# -- each lesson's own figures ------------------------------------------------------------------------------
+def extras(x: Lesson) -> None:
+    show = EXTRAS.get(x.name)
+    if show is not None:
+        show(x)
+
+
+@st.cache_data(show_spinner=False)
+def _reference_gradients(names: tuple[str, ...], settings: tuple) -> dict:
+    return {load_template(n).metadata.get("title", n): measure.gradient_norms(load_template(n), dict(settings))
+            for n in names}  # fmt: skip
+
+
+def _gradients(x: Lesson) -> None:
+    nets = dict(_reference_gradients(x.designs, tuple(sorted(x.settings.items()))))
+    held = st.session_state.get(f"lesson-outcome-{x.name}")
+    if held is not None and held[1].extra.get("gradients"):
+        nets["your design"] = held[1].extra["gradients"]
+    st.plotly_chart(figures.gradient_norms(nets), key="lesson-gradients")
+
+
+def _optimizers(x: Lesson) -> None:
+    left, right = st.columns([1, 3])
+    surface = left.radio("Surface", list(measure.SURFACES), key="lesson-surface",
+                         help="ravine: steep across, shallow along; rosenbrock: a curved valley; beale: flat plateaus")  # fmt: skip
+    sgd_lr = left.number_input("SGD learning rate", 0.001, 2.0, 0.1, 0.01, format="%.3f", key="lesson-sgd-lr",
+                               help="find the rate at which plain SGD gets as close as Momentum")  # fmt: skip
+    paths = {k: measure.optimizer_path(surface, r, SURFACE_STEPS) for k, r in surface_rules(sgd_lr).items()}
+    left.dataframe({"optimizer": list(paths), "distance to ★": [round(measure.distance_to_minimum(surface, p), 3)
+                                                                for p in paths.values()]}, hide_index=True)  # fmt: skip
+    fig = figures.optimizer_paths(measure.surface_grid(surface), paths, measure.SURFACES[surface][2],
+                                  f"{SURFACE_STEPS} steps of each optimizer on the {surface} surface")  # fmt: skip
+    right.plotly_chart(fig, key="lesson-paths")
+
+
+EXTRAS = {"gradients": _gradients, "optimizers": _optimizers}
