@@ -178,3 +178,46 @@ def test_an_export_file_too_big_to_serve_is_named_by_its_path(tmp_path, monkeypa
     labels = [d.label for d in at.get("download_button")]
     assert "train.py" in labels and "data.npz" not in labels
     assert any("too big to download here" in c.value and str(bundle.files["data.npz"]) in c.value for c in at.caption)
+
+
+def lessons_page():
+    at = app()
+    at.switch_page("pages/lessons.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_lessons_page_shows_a_lesson_with_its_formula_designs_and_exercise():
+    at = lessons_page()
+    assert at.title[0].value == "Lessons" and at.header[0].value == "1. Perceptron vs MLP on XOR"
+    assert any("w \\cdot x + b" in m.value for m in at.markdown)  # the formula, for the app's LaTeX
+    assert {b.label for b in at.button} >= {"Open Perceptron on XOR", "Open MLP on XOR", "Check my design"}
+    assert "adding one hidden layer" in at.info[0].value
+    at.selectbox(key="lesson").set_value("gradients").run()
+    assert not at.exception and at.header[0].value == "2. Activations and vanishing gradients"
+    assert at.query_params["lesson"] == ["gradients"] or at.query_params["lesson"] == "gradients"
+
+
+def test_the_optimizer_lesson_redraws_the_paths_for_the_learners_sgd_rate():
+    at = lessons_page()
+    at.selectbox(key="lesson").set_value("optimizers").run()
+    table = at.dataframe[0].value
+    slow = float(table.set_index("optimizer").loc["SGD", "distance to ★"])
+    at.number_input(key="lesson-sgd-lr").set_value(0.19).run()
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("optimizer")
+    assert float(table.loc["SGD", "distance to ★"]) < slow  # a larger rate moves plain SGD along the floor faster
+    assert table.loc["SGD", "diverged"] == ""
+    at.number_input(key="lesson-sgd-lr").set_value(0.5).run()  # past 2 / curvature (0.2) it diverges
+    assert at.dataframe[0].value.set_index("optimizer").loc["SGD", "diverged"] == "yes"
+
+
+def test_opening_a_lesson_design_makes_it_the_lessons_design(tmp_path, monkeypatch):
+    from builder.lessons.progress import Progress
+
+    monkeypatch.setenv("LAYERLOOM_WORKSPACE", str(tmp_path))
+    at = lessons_page()
+    next(b for b in at.button if b.label == "Open Perceptron on XOR").click().run()
+    assert not at.exception
+    design_id = at.session_state["design_id"]
+    assert design_id.startswith("perceptron_xor") and Progress.open(tmp_path).design("xor") == design_id

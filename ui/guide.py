@@ -13,7 +13,8 @@ PAGES = (
 )
 TEXT = "\n".join(f"- **{name}** — {what}" for name, what in PAGES) + (
     "\n\nEvery design and run is kept in the workspace: the address (`?design=…`) brings you back to it. "
-    "Templates has the classics, from the perceptron to ResNet."
+    "Templates has the classics, from the perceptron to ResNet; Lessons walks through them with exercises your "
+    "design is checked against."
 )
 
 

@@ -33,7 +33,7 @@ def pick(progress: Progress) -> Lesson:
     names = [x.name for x in lessons]
     wanted = st.query_params.get("lesson")
     index = names.index(wanted) if wanted in names else 0
-    labels = {x.name: f"{x.number}. {x.title}" + ("  ✓" if progress.passed(x.name) else "") for x in lessons}
+    labels = {x.name: f"{x.number}. {x.title}" + (" — passed" if progress.passed(x.name) else "") for x in lessons}
     name = st.selectbox("Lesson", names, index=index, format_func=labels.get, key="lesson")
     st.query_params["lesson"] = name
     return next(x for x in lessons if x.name == name)
@@ -63,6 +63,7 @@ def run_check(x: Lesson, ws, progress: Progress) -> None:
             outcome = check(x.name, editor.design, runner(ws, design_id))
         progress.record(outcome, design_id)
         st.session_state[f"lesson-outcome-{x.name}"] = (design_id, outcome)
+        st.rerun()  # the count of lessons passed and the picker's ✓ are drawn above: redraw them
     held = st.session_state.get(f"lesson-outcome-{x.name}")
     if held is not None:
         show_outcome(held[1], ws)
@@ -121,8 +122,10 @@ def _optimizers(x: Lesson) -> None:
     sgd_lr = left.number_input("SGD learning rate", 0.001, 2.0, 0.1, 0.01, format="%.3f", key="lesson-sgd-lr",
                                help="find the rate at which plain SGD gets as close as Momentum")  # fmt: skip
     paths = {k: measure.optimizer_path(surface, r, SURFACE_STEPS) for k, r in surface_rules(sgd_lr).items()}
-    left.dataframe({"optimizer": list(paths), "distance to ★": [round(measure.distance_to_minimum(surface, p), 3)
-                                                                for p in paths.values()]}, hide_index=True)  # fmt: skip
+    far = {k: measure.distance_to_minimum(surface, p) for k, p in paths.items()}
+    left.dataframe({"optimizer": list(paths), "distance to ★": [round(v, 3) for v in far.values()],
+                    "diverged": ["yes" if len(p) <= SURFACE_STEPS else "" for p in paths.values()]},
+                   hide_index=True)  # fmt: skip
     fig = figures.optimizer_paths(measure.surface_grid(surface), paths, measure.SURFACES[surface][2],
                                   f"{SURFACE_STEPS} steps of each optimizer on the {surface} surface")  # fmt: skip
     right.plotly_chart(fig, key="lesson-paths")

@@ -42,7 +42,7 @@ large an initialisation), makes the loss jump to NaN; **gradient clipping** (the
 rescales the whole gradient to a maximum norm: $g \\leftarrow g \\cdot \\min(1, c / \\lVert g \\rVert)$.
 
 The check measures, for your design, the gradient norm of every weight layer after one backward pass from the
-initial weights (the bar chart), then trains it for 5 epochs with plain SGD with momentum, which — unlike Adam —
+initial weights (the chart below), then trains it for 5 epochs with plain SGD with momentum, which — unlike Adam —
 does not rescale small gradients.
 """,
         "exercise": "Start from the 10-layer sigmoid MLP. Make its gradient reach the first layer: the first layer's "

@@ -173,16 +173,17 @@ const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<Node<Lay
   );
 });
 
-const ShapeEdge = memo(function ShapeEdge({ id, source, target, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, label, markerEnd }: EdgeProps) {
+const ShapeEdge = memo(function ShapeEdge({ id, source, target, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, label, markerEnd, selected }: EdgeProps) {
   const [path, x, y] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
   const overview = useStore(zoomedOut);
   return (
     <>
-      <BaseEdge id={id} path={path} markerEnd={markerEnd} />
+      <BaseEdge id={id} path={path} markerEnd={markerEnd} style={selected ? { stroke: "#1f6feb", strokeWidth: 3 } : undefined} />
       {!overview && <EdgeLabelRenderer>
-        <div data-testid={`edge-label-${source}-${target}`} className="nodrag nopan"
+        <div data-testid={`edge-label-${source}-${target}`} data-selected={selected ? "true" : "false"} className="nodrag nopan"
           style={{ position: "absolute", transform: `translate(-50%, -50%) translate(${x}px, ${y}px)`, fontSize: 11, zIndex: 1001,
-                   fontFamily: "ui-monospace, SFMono-Regular, Menlo, monospace", background: "#eef0f4", padding: "1px 4px", borderRadius: 4 }}>
+                   fontFamily: "ui-monospace, SFMono-Regular, Menlo, monospace", padding: "1px 4px", borderRadius: 4,
+                   background: selected ? "#d6e4ff" : "#eef0f4", outline: selected ? "2px solid #1f6feb" : "none" }}>
           {label}
         </div>
       </EdgeLabelRenderer>}
@@ -293,6 +294,10 @@ function FitOnce() {
   return null;
 }
 
+/** The edge as the delete action names it. */
+const edgeRef = (e: { source: string; target: string; targetHandle?: string | null }) =>
+  ({ source: e.source, target: e.target, target_port: Number((e.targetHandle ?? "in-0").slice(3)) });
+
 function Editor({ args, L }: { args: Args; L: Look }) {
   const expand = useCallback((id: string) => sendAction({ action: "expand", id }), []);
   // a redraw keeps the objects of every node and edge that did not change, so React and React Flow re-render only
@@ -317,6 +322,18 @@ function Editor({ args, L }: { args: Args; L: Look }) {
     return { nodes, edges };
   }, [args, L, expand]);
   const [nodes, setNodes] = useState(flow.nodes);
+  // edges are selected here (click one, Shift+click for more) and deleted with Delete or the toolbar's bin
+  const [edgeSel, setEdgeSel] = useState<Set<string>>(() => new Set());
+  const edges = useMemo(() => edgeSel.size ? flow.edges.map((e) => (edgeSel.has(e.id) ? { ...e, selected: true } : e)) : flow.edges,
+    [flow.edges, edgeSel]);
+  const onEdgesChange = useCallback((changes: any[]) => {
+    if (!changes.some((c) => c.type === "select")) return;
+    setEdgeSel((prev) => {
+      const next = new Set(prev);
+      for (const c of changes) if (c.type === "select") { if (c.selected) next.add(c.id); else next.delete(c.id); }
+      return next;
+    });
+  }, []);
   const [message, setMessage] = useState<string | null>(null);
   const [help, setHelp] = useState(false);
   const [query, setQuery] = useState("");
@@ -370,9 +387,10 @@ function Editor({ args, L }: { args: Args; L: Look }) {
   const selectedIds = useCallback(() => nodes.filter((n) => n.selected).map((n) => n.id), [nodes]);
   const removeSelected = useCallback(() => {
     const ids = selectedIds();
-    if (ids.length) act({ action: "delete", nodes: ids, edges: [] });
-    else say("Nothing is selected: click a node (Shift+click or Shift+drag for several), then delete.");
-  }, [selectedIds, act, say]);
+    const es = edges.filter((e) => e.selected).map(edgeRef);
+    if (ids.length || es.length) act({ action: "delete", nodes: ids, edges: es });
+    else say("Nothing is selected: click a node or an edge (Shift+click or Shift+drag for several), then delete.");
+  }, [selectedIds, edges, act, say]);
   const makeBlock = useCallback(() => {
     const ids = selectedIds();
     if (ids.length) act({ action: "group", nodes: ids });
@@ -478,7 +496,7 @@ function Editor({ args, L }: { args: Args; L: Look }) {
         <div style={{ display: "flex", alignItems: "center", padding: "4px 6px", borderBottom: `1px solid ${L.line}`, gap: 2, background: L.bg }}>
           <IconButton L={L} icon="undo" testid="undo" label="Undo (Ctrl+Z)" onClick={() => act({ action: "undo" })} />
           <IconButton L={L} icon="redo" testid="redo" label="Redo (Ctrl+Shift+Z)" onClick={() => act({ action: "redo" })} />
-          <IconButton L={L} icon="delete" testid="delete" label="Delete the selected nodes (Delete)" onClick={removeSelected} />
+          <IconButton L={L} icon="delete" testid="delete" label="Delete the selected nodes and edges (Delete)" onClick={removeSelected} />
           <IconButton L={L} icon="group" testid="make-block" label="Make a block of the selected nodes (Ctrl+G)" onClick={makeBlock} />
           <IconButton L={L} icon="ungroup" testid="ungroup" label="Ungroup the selected block instance (Ctrl+Shift+G)" onClick={ungroup} />
           <span style={{ width: 1, height: 22, background: L.line, margin: "0 6px" }} />
@@ -502,11 +520,12 @@ function Editor({ args, L }: { args: Args; L: Look }) {
         </div>
         {help && <Shortcuts L={L} onClose={() => setHelp(false)} />}
         <div ref={pane} style={{ flex: 1, minHeight: 0 }} onDrop={onDrop} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "move"; }}>
-          <ReactFlow nodes={nodes} edges={flow.edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes} onNodesChange={onNodesChange}
+          <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes} onNodesChange={onNodesChange}
+            onEdgesChange={onEdgesChange}
             onConnect={onConnect} minZoom={0.05} maxZoom={2.5}
             deleteKeyCode={["Delete", "Backspace"]}
             onNodesDelete={(ns) => act({ action: "delete", nodes: ns.map((n) => n.id), edges: [] })}
-            onEdgesDelete={(es) => act({ action: "delete", nodes: [], edges: es.map((e) => ({ source: e.source, target: e.target, target_port: Number((e.targetHandle ?? "in-0").slice(3)) })) })}
+            onEdgesDelete={(es) => act({ action: "delete", nodes: [], edges: es.map(edgeRef) })}
             onNodeDragStop={(_, __, dragged) => act({ action: "move", positions: Object.fromEntries(dragged.map((n) => [n.id, { x: Math.round(n.position.x), y: Math.round(n.position.y) }])) })}
             onNodeClick={(e, n) => { setMessage(null); if (!e.shiftKey && n.id !== args.selected) sendAction({ action: "select", id: n.id }); }}
             onNodeDoubleClick={(_, n) => {
