@@ -349,7 +349,7 @@ def cmd_lesson(args) -> int:
         if outcome.error:
             print(f"error: {outcome.error}", file=sys.stderr)
         print(f"{'passed' if outcome.passed else 'failed'} in {outcome.seconds:.1f} s"
-              + ("" if outcome.passed else f"\nhint: {outcome.hint}"))  # fmt: skip
+              + ("" if outcome.passed or outcome.error else f"\nhint: {outcome.hint}"))  # fmt: skip
     return 0 if outcome.passed else 1
 
 

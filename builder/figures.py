@@ -322,3 +322,29 @@ def optimizer_paths(grid: dict, paths: dict[str, np.ndarray], minimum: tuple[flo
     fig.update_layout(title=title, xaxis={"title": "w₁", "range": [x0, x1]}, yaxis={"title": "w₂", "range": [y0, y1]},
                       legend={"orientation": "h", "y": -0.2})  # fmt: skip
     return fig
+
+
+def outlier_errors(view: dict, n: int) -> go.Figure:
+    """MAE and RMSE of one set of predictions as outliers are added to it."""
+    fig = go.Figure()
+    for k, name in enumerate(("mae", "rmse")):
+        fig.add_trace(go.Scatter(x=view["outliers"], y=view[name], mode="lines+markers", name=name.upper(),
+                                 line={"color": CLASS_COLORS[k]}))  # fmt: skip
+    fig.update_layout(title=f"MAE vs RMSE as large errors are added to {n} good predictions",
+                      xaxis={"title": "predictions with a large error (outliers)", "dtick": 2},
+                      yaxis_title="error", legend={"orientation": "h", "y": -0.25})  # fmt: skip
+    return fig
+
+
+def latent_space(view: dict) -> go.Figure:
+    """An autoencoder's 2-number codes of test images, one colour per class (a label the network never saw)."""
+    xy, labels, classes = view["xy"], np.asarray(view["labels"]), view["classes"]
+    fig = go.Figure()
+    for k, name in enumerate(classes):
+        pts = xy[labels == k]
+        if len(pts):
+            fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=str(name),
+                                     marker={"size": 5, "color": CLASS_COLORS[k % len(CLASS_COLORS)]}))  # fmt: skip
+    fig.update_layout(title="The latent space: each test image's 2-number code, coloured by its digit",
+                      xaxis_title="code 1", yaxis_title="code 2", legend={"title": "digit"})  # fmt: skip
+    return fig

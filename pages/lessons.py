@@ -25,5 +25,5 @@ lessons.extras(x)
 st.subheader("Exercise")
 st.info(x.text("exercise"), icon=":material/edit_note:")
 if x.views:
-    st.caption("Where to look: Visualize → " + ", ".join(f"*{v}*" for v in x.views) + " (after a run of your design).")
+    st.caption("Where to look, after a run of your design: " + "; ".join(f"*{v}*" for v in x.views) + ".")
 lessons.run_check(x, ws, progress)

@@ -131,4 +131,20 @@ def _optimizers(x: Lesson) -> None:
     right.plotly_chart(fig, key="lesson-paths")
 
 
-EXTRAS = {"gradients": _gradients, "optimizers": _optimizers}
+def _metrics(x: Lesson) -> None:
+    held = st.session_state.get(f"lesson-outcome-{x.name}")
+    if held is not None and held[1].extra.get("per_class"):
+        st.caption("Your design's test set, class by class:")
+        st.dataframe(held[1].extra["per_class"], hide_index=True, key="lesson-per-class")
+    size = st.slider("size of a large error", 1.0, 50.0, 10.0, 1.0, key="lesson-outlier-size",
+                     help="the error of each outlier; the other predictions are off by about 0.5")  # fmt: skip
+    st.plotly_chart(figures.outlier_errors(measure.outlier_errors(size=size), 200), key="lesson-outliers")
+
+
+def _autoencoders(x: Lesson) -> None:
+    held = st.session_state.get(f"lesson-outcome-{x.name}")
+    if held is not None and held[1].extra.get("codes"):
+        st.plotly_chart(figures.latent_space(held[1].extra["codes"]), key="lesson-latent")
+
+
+EXTRAS = {"gradients": _gradients, "optimizers": _optimizers, "metrics": _metrics, "autoencoders": _autoencoders}

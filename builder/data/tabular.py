@@ -49,6 +49,18 @@ def _ring(seed, n, noise):
     return x, y
 
 
+def _rare(seed, n, noise, share=0.05):
+    """A rare class (``share`` of the points) in a small disc at the centre, the common class around it: a model
+    that always answers "common" is right 95% of the time and useless — accuracy hides it, recall and F1 do not."""
+    rng = np.random.default_rng(seed)
+    n_rare = int(round(n * share))
+    r = np.concatenate([np.sqrt(rng.uniform(0, 0.3**2, n_rare)), np.sqrt(rng.uniform(0.4**2, 1.0, n - n_rare))])
+    a = rng.uniform(0, 2 * np.pi, n)
+    x = np.stack([r * np.cos(a), r * np.sin(a)], 1)
+    y = (np.arange(n) < n_rare).astype(np.int64)
+    return x + rng.normal(0, noise, x.shape), y
+
+
 def _moons(seed, n, noise):
     from sklearn.datasets import make_moons
 
@@ -65,6 +77,10 @@ for key, fn, title, text in [
 ]:  # fmt: skip
     register(DatasetSpec(key, title, text + " 2 features, 2 classes; `noise` sets the jitter.", "classification",
                          (2,), "float32", fn, classes=("0", "1"), group="2-D", options=dict(PLAYGROUND)))  # fmt: skip
+register(DatasetSpec("rare", "Rare class", "A rare class (5% of the points) in a small disc, the common class around "
+                     "it: always answering 'common' scores 95% accuracy with zero recall on the rare class. The set "
+                     "for accuracy vs precision, recall and F1.", "classification", (2,), "float32", _rare,
+                     classes=("common", "rare"), group="2-D", options={"n": 4000, "noise": 0.02}))  # fmt: skip
 register(DatasetSpec("ring", "Ring of 8 gaussians", "Eight tight clusters on a circle (label: the cluster): the "
                      "2-D distribution GANs are tested on — does the generator cover every mode?", "classification",
                      (2,), "float32", _ring, classes=tuple(map(str, range(8))), group="2-D",

@@ -4,10 +4,12 @@ passes with a margin on every seed tried and the starting design fails (tests/le
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 from ..plan import plan
 from ..templates import template_training
+from ..train.metrics import per_class
 from ..train.sweep import OPTIMIZER_COMPARISON
 from . import Criterion, lesson, measure
 
@@ -16,7 +18,7 @@ from . import Criterion, lesson, measure
 XOR = template_training("mlp_xor")
 
 
-@lesson("xor", 1, ("perceptron_xor", "mlp_xor"), "mlp_xor", views=("Decision boundary",), settings=XOR)
+@lesson("xor", 1, ("perceptron_xor", "mlp_xor"), "mlp_xor", views=("Visualize → Decision boundary",), settings=XOR)
 def xor(design, run, extra):
     r = run(design, XOR)
     return [Criterion("test accuracy", r.metrics["test"]["accuracy"], ">=", 0.95)]
@@ -27,7 +29,7 @@ GRADIENTS = template_training("deep_residual_mlp")
 
 
 @lesson("gradients", 2, ("deep_sigmoid_mlp", "deep_relu_mlp", "deep_residual_mlp"), "deep_residual_mlp",
-        views=("Weights & gradients", "Dead units"), settings=GRADIENTS)  # fmt: skip
+        views=("Visualize → Weights & gradients", "Visualize → Dead units"), settings=GRADIENTS)  # fmt: skip
 def gradients(design, run, extra):
     norms = measure.gradient_norms(design, GRADIENTS)
     if len(norms) < 2:
@@ -44,7 +46,7 @@ def gradients(design, run, extra):
 LENET = template_training("lenet5_modern")
 
 
-@lesson("lenet", 3, ("lenet5", "lenet5_modern"), "lenet5_modern", views=("Feature maps",), settings=LENET)
+@lesson("lenet", 3, ("lenet5", "lenet5_modern"), "lenet5_modern", views=("Visualize → Feature maps",), settings=LENET)
 def lenet(design, run, extra):
     kinds = Counter(n.type for n in plan(design).flat.nodes)
     r = run(design, LENET)
@@ -54,11 +56,32 @@ def lenet(design, run, extra):
             Criterion("test accuracy", r.metrics["test"]["accuracy"], ">=", 0.97)]  # fmt: skip
 
 
+RARE = template_training("mlp_rare")
+
+
+@lesson(
+    "metrics",
+    7,
+    ("logistic_rare", "mlp_rare"),
+    "mlp_rare",
+    views=("Train → the run's confusion matrix",),
+    settings=RARE,
+)
+def metrics(design, run, extra):
+    r = run(design, RARE)
+    test = r.metrics["test"]
+    rare = per_class(test["confusion"], ("common", "rare"))[1]
+    extra["per_class"] = per_class(test["confusion"], ("common", "rare"))
+    return [Criterion("test accuracy", test["accuracy"], ">=", 0.95),
+            Criterion("recall on the rare class", rare["recall"], ">=", 0.8),
+            Criterion("macro F1", test["f1"], ">=", 0.8)]  # fmt: skip
+
+
 RACE = {"dataset": "digits", "epochs": 5, "batch_size": 64}
 SURFACE_STEPS = 100
 
 
-@lesson("optimizers", 5, ("digits_mlp",), "digits_mlp", views=("Curves",), settings=RACE)
+@lesson("optimizers", 5, ("digits_mlp",), "digits_mlp", views=("Train → Compare optimizers",), settings=RACE)
 def optimizers(design, run, extra):
     losses = {}
     for label, rule in OPTIMIZER_COMPARISON.items():
@@ -78,3 +101,31 @@ def surface_rules(sgd_lr: float | None = None) -> dict[str, dict]:
     if sgd_lr is not None:
         rules["SGD"]["lr"] = sgd_lr
     return rules
+
+
+ADDING = template_training("lstm_adding")
+
+
+@lesson("recurrent", 9, ("rnn_adding", "lstm_adding"), "lstm_adding",
+        views=("Visualize → Gates",), settings=ADDING)  # fmt: skip
+def recurrent(design, run, extra):
+    r = run(design, ADDING)
+    return [Criterion("test R² (1 = exact sums, 0 = always the average)", r.metrics["test"]["r2"], ">=", 0.9)]
+
+
+AUTOENCODER = template_training("autoencoder_2d")
+
+
+@lesson("autoencoders", 11, ("autoencoder", "autoencoder_2d", "denoising_autoencoder", "vae"), "autoencoder_2d",
+        views=("Visualize → Reconstructions",), settings=AUTOENCODER)  # fmt: skip
+def autoencoders(design, run, extra):
+    p = plan(design)
+    code = measure.bottleneck(p)
+    task = design.metadata.get("task")  # a denoising AE or a VAE is trained as one
+    r = run(design, {**AUTOENCODER, "task": task if task in ("denoising", "vae") else "autoencoder"})
+    if code is not None and p.shape(code) is not None and math.prod(p.shape(code)) == 2:
+        extra["codes"] = measure.codes(p, r.checkpoint, code, AUTOENCODER["dataset"])
+    width = math.prod(p.shape(code)) if code is not None else 0
+    return [Criterion(f"numbers in the code ({code})", width, "<=", 2, digits=0),
+            Criterion("test reconstruction error (MSE; the mean image's is 0.047)", r.metrics["test"]["mse"], "<=",
+                      0.038, digits=4)]  # fmt: skip

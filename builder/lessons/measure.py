@@ -51,6 +51,34 @@ def _forward_order(design) -> list[str]:
     return list(nx.lexicographical_topological_sort(g, key=order.get))
 
 
+def bottleneck(p) -> str | None:
+    """The node between the input and the output whose output has the fewest numbers per sample (an
+    autoencoder's code); None when the design has no such node."""
+    ends = set(p.flat.input_ids) | set(p.flat.output_ids)
+    sizes = {n.id: math.prod(p.shape(n.id)) for n in p.flat.nodes
+             if n.id not in ends and p.shape(n.id) is not None}  # fmt: skip
+    return min(sizes, key=lambda k: (sizes[k], list(sizes).index(k))) if sizes else None
+
+
+MAX_CODES = 2000
+
+
+def codes(p, checkpoint, node_id: str, dataset: str, n: int = 1000) -> dict:
+    """The trained model's output at ``node_id`` for ``n`` test samples, with their labels: an autoencoder's codes,
+    to draw as its latent space."""
+    from ..probes.capture import hooks, run_eval
+
+    data = load_dataset(dataset)
+    x = torch.from_numpy(data.x_test[: min(n, MAX_CODES)])
+    model = p.load(checkpoint)
+    with hooks(model, [node_id]) as seen:
+        run_eval(model, x)
+    out = seen[node_id]
+    out = out[0] if isinstance(out, tuple) else out
+    return {"xy": out.detach().float().reshape(len(x), -1).numpy(), "labels": data.y_test[: len(x)],
+            "classes": list(data.spec.classes)}  # fmt: skip
+
+
 # -- 2-D loss surfaces -------------------------------------------------------------------------------------
 def _rosenbrock(x, y):
     return (1 - x) ** 2 + 100 * (y - x**2) ** 2
@@ -108,3 +136,19 @@ def surface_grid(surface: str, n: int = 120) -> dict:
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     gx, gy = np.meshgrid(xs, ys)
     return {"x": xs, "y": ys, "z": np.log10(fn(gx, gy) + 1e-3)}
+
+
+def outlier_errors(max_outliers: int = 20, n: int = 200, size: float = 10.0, seed: int = 0) -> dict:
+    """MAE and RMSE of predictions that are good (errors ~ N(0, 0.5)) except for k outliers of error ``size``, for
+    k = 0 … max_outliers: RMSE squares each error before averaging, so a few large errors dominate it."""
+    if not 0 <= max_outliers <= n <= 100_000:
+        raise ValueError(f"need 0 ≤ max_outliers ≤ n ≤ 100000, received max_outliers={max_outliers}, n={n}")
+    err = np.random.default_rng(seed).normal(0, 0.5, n)
+    out = {"outliers": [], "mae": [], "rmse": []}
+    for k in range(max_outliers + 1):
+        e = err.copy()
+        e[:k] = size
+        out["outliers"].append(k)
+        out["mae"].append(float(np.abs(e).mean()))
+        out["rmse"].append(float(np.sqrt((e**2).mean())))
+    return out

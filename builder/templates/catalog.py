@@ -60,6 +60,36 @@ def mlp_xor():
     return g
 
 
+# -- metrics --------------------------------------------------------------------------------------------------
+RARE_TRAINING = {"optimizer": "adam", "lr": 0.03, "epochs": 30, "batch_size": 64}
+
+
+@template(title="Linear classifier on a rare class", dataset="rare", task="classification", training=RARE_TRAINING)
+def logistic_rare():
+    """One linear unit (logistic regression) on the rare-class set: the rare class sits in a small disc no straight
+    line can cut out, so it learns to answer "common" every time — 95% accuracy, and not one rare point found. Look
+    at the confusion matrix and the F1 score, not the accuracy.
+    """
+    g = Graph("logistic_rare")
+    x = g.add("Input", id="x", shape=[2])
+    g.add("Output", g.add("Linear", x, id="unit", out_features=1), id="logit")
+    return g
+
+
+@template(title="MLP on a rare class", dataset="rare", task="classification", training=RARE_TRAINING)
+def mlp_rare():
+    """A hidden layer of 16 tanh units draws a closed boundary around the rare disc: the accuracy barely moves
+    (95% → ~100%), while recall on the rare class goes from 0 to ~1 — the difference the F1 score shows.
+    """
+    g = Graph("mlp_rare")
+    x = g.add("Input", id="x", shape=[2])
+    h = g.seq(
+        x, ("Linear", {"out_features": 16}, "hidden"), ("Tanh", {}, "tanh"), ("Linear", {"out_features": 1}, "fc")
+    )
+    g.add("Output", h, id="logit")
+    return g
+
+
 # -- vanishing gradients ----------------------------------------------------------------------------------
 def _deep_mlp(name: str, act: str, skips: bool = False, depth: int = 10, width: int = 32):
     """``depth`` Linear layers on the 8×8 digits: depth - 1 hidden ones of ``width`` units with ``act``, then the
@@ -540,6 +570,35 @@ def _forecaster(name, cell):
     return g
 
 
+ADDING_TRAINING = {"optimizer": "adam", "lr": 1e-2, "epochs": 12, "batch_size": 64}
+
+
+def _adder(name, cell):
+    g = Graph(name)
+    x = g.add("Input", id="x", shape=[30, 2])
+    y = g.seq(x, (cell, {"hidden_size": 32, "return_sequences": False}, "rnn"), ("Linear", {"out_features": 1}, "fc"))
+    g.add("Output", y, id="sum")
+    return g
+
+
+@template(title="RNN on the adding problem", dataset="adding", task="regression", training=ADDING_TRAINING)
+def rnn_adding():
+    """Hochreiter & Schmidhuber's adding problem: 30 steps of (value, marker), and the answer is the sum of the two
+    marked values — one of them in the first half. A plain RNN must carry that value across up to 30 steps of
+    tanh(W h + U x), and its gradient vanishes on the way back: it learns to predict the average (R² ≈ 0).
+    """
+    return _adder("rnn_adding", "RNN")
+
+
+@template(title="LSTM on the adding problem", dataset="adding", task="regression", training=ADDING_TRAINING)
+def lstm_adding():
+    """The adding problem solved: the LSTM's cell state is updated additively (c ← f·c + i·g), so a value written
+    when its marker comes stays until it is needed, and the gradient flows back through the forget gate instead of
+    being squashed at every step. Watch the input gate open at the marked steps (Visualize → Gates).
+    """
+    return _adder("lstm_adding", "LSTM")
+
+
 @template(title="LSTM forecaster", dataset="sine", task="forecasting", training=SEQ_TRAINING)
 def lstm_forecaster():
     """A two-layer LSTM reads a window of 24 past values and predicts the next one: the classic setup for sine
@@ -598,12 +657,18 @@ def transformer_classifier():
 
 
 # -- generative ------------------------------------------------------------------------------------------------
-def _dense_autoencoder(g, x, noise=None):
+def _dense_autoencoder(g, x, noise=None, code=16):
     h = g.add("Flatten", x, id="flatten")
     if noise:
         h = g.add("GaussianNoise", h, id="noise", std=noise)
-    z = g.seq(h, ("Linear", {"out_features": 128}, "enc1"), ("ReLU", {}, "enc1_relu"),
-              ("Linear", {"out_features": 16}, "code"), ("ReLU", {}, "code_relu"))  # fmt: skip
+    z = g.seq(
+        h,
+        ("Linear", {"out_features": 128}, "enc1"),
+        ("ReLU", {}, "enc1_relu"),
+        ("Linear", {"out_features": code}, "code"),
+    )
+    if code > 2:  # (a ReLU on a 2-number code would zero three quarters of its plane)
+        z = g.add("ReLU", z, id="code_relu")
     y = g.seq(z, ("Linear", {"out_features": 128}, "dec1"), ("ReLU", {}, "dec1_relu"),
               ("Linear", {"out_features": 784}, "dec2"), ("Sigmoid", {}, "dec2_sigmoid"),
               ("Reshape", {"shape": [1, 28, 28]}, "to_image"))  # fmt: skip
@@ -618,6 +683,16 @@ def autoencoder():
     """
     g = Graph("autoencoder")
     return _dense_autoencoder(g, g.add("Input", id="x", shape=[1, 28, 28]))
+
+
+@template(title="Autoencoder with a 2-number code", dataset="digits28", task="autoencoder", training=AE_TRAINING)
+def autoencoder_2d():
+    """The autoencoder squeezed to a code of 2 numbers, with no ReLU on it (a ReLU would zero every negative
+    coordinate and waste most of the plane). Reconstructions get blurry, but every image is now a point in a plane
+    you can draw: the digits gather by class although the network never saw a label.
+    """
+    g = Graph("autoencoder_2d")
+    return _dense_autoencoder(g, g.add("Input", id="x", shape=[1, 28, 28]), code=2)
 
 
 @template(title="Denoising autoencoder", dataset="digits28", task="denoising", training=AE_TRAINING)

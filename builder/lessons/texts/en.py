@@ -100,4 +100,79 @@ check races all six (the Train page's *Compare optimizers*) for 5 epochs each at
         "hint": "Plain SGD at lr 0.01 moves slowly; the momentum methods and Adam should beat it on any network "
         "that trains at all. If they do not, your network may not train: check it on the Train page first.",
     },
+    "recurrent": {
+        "title": "RNN, LSTM, GRU and BiLSTM",
+        "text": """\
+A **recurrent network** reads a sequence one step at a time and keeps a hidden state:
+$h_t = \\tanh(W h_{t-1} + U x_t + b)$. The gradient that tells an early step how it affected the answer is
+multiplied by $W^\\top \\mathrm{diag}(\\tanh'(\\cdot))$ once per step in between, so over a long span it
+vanishes (or explodes): a plain RNN forgets.
+
+The **LSTM** (Hochreiter & Schmidhuber, 1997) adds a cell state updated additively, through gates (sigmoids between
+0 and 1): the forget gate $f_t$ says what to keep, the input gate $i_t$ what to write, the output gate $o_t$ what to
+show: $c_t = f_t \\odot c_{t-1} + i_t \\odot \\tanh(W_c [h_{t-1}, x_t])$, $h_t = o_t \\odot \\tanh(c_t)$.
+While $f_t \\approx 1$ the value and its gradient pass unchanged. The **GRU** merges the gates into an update
+gate $z_t$ and a reset gate $r_t$, with fewer parameters. A **BiLSTM** runs one LSTM forwards and one backwards and
+joins their states: each position sees its whole context (for a sequence known in advance).
+
+The **adding problem** is the classic test: 30 steps of (value, marker); the answer is the sum of the two marked
+values, one of them in the first half. Open the gates view of the LSTM (Visualize → *Gates*): the input gate opens
+at the marked steps.
+""",
+        "exercise": "The RNN on the adding problem predicts the average whatever the input (test R² ≈ 0). Replace its "
+        "RNN layer by an LSTM (or a GRU) with the same hidden size and reach a test R² of at least 0.9 (the check "
+        "trains it 12 epochs with Adam at lr 0.01, about 5 s).",
+        "hint": "Select the node 'rnn' and change its type: delete it, add an LSTM (hidden_size 32, "
+        "return_sequences off) in its place and wire x → LSTM → fc. A plain RNN cannot carry the first value across "
+        "30 steps.",
+    },
+    "metrics": {
+        "title": "Metrics: accuracy, precision, recall, F1; MAE and RMSE",
+        "text": """\
+For a class, count the true positives $TP$ (found and right), false positives $FP$ (found but wrong) and false
+negatives $FN$ (missed). **Precision** $= TP / (TP + FP)$: of what was flagged, how much was right.
+**Recall** $= TP / (TP + FN)$: of what was there, how much was found. **F1** $= 2PR / (P + R)$, their harmonic
+mean: high only when both are. LayerLoom reports their **macro** average (each class counts the same);
+**accuracy** is just the share of right answers, $(TP + TN) / N$.
+
+On an **imbalanced** set accuracy misleads: with 5% rare points, answering "common" every time scores 95%. The
+rare-class set shows it: a linear classifier cannot cut a disc out of the plane, so it gives up on the rare class
+— 95% accuracy, recall 0 on the rare class, macro F1 ≈ 0.49. Open the run's confusion matrix (Train → results).
+
+For regression, **MAE** $= \\frac1n \\sum |y - \\hat y|$ and **RMSE**
+$= \\sqrt{\\frac1n \\sum (y - \\hat y)^2}$ are in the target's units. RMSE squares before averaging, so a
+few large errors (outliers) dominate it: the chart adds large errors one by one to 200 good predictions. Train
+with the L1 loss (*loss* l1) when outliers should not steer the model, MSE when large errors are the ones to avoid.
+""",
+        "exercise": "The linear classifier scores 95% accuracy on the rare-class set — and the check still fails it. "
+        "Make a model that finds the rare class: at least 0.8 recall on it and 0.8 macro F1, keeping 95% accuracy "
+        "(a hidden layer of Tanh units is enough).",
+        "hint": "Accuracy is not the problem: the rare class is never predicted (look at the per-class table). One "
+        "straight line cannot enclose the disc: add a hidden Linear layer (16 units) with Tanh before the output.",
+    },
+    "autoencoders": {
+        "title": "Autoencoders: AE, denoising AE, VAE",
+        "text": """\
+An **autoencoder** is trained to give back its input: an encoder squeezes the image into a short **code**
+$z = f(x)$, a decoder rebuilds it, $\\hat x = g(z)$, and the loss is the reconstruction error
+$\\lVert x - \\hat x \\rVert^2$. No labels are needed: the narrow code (the **bottleneck**) forces it to keep
+only what matters most about the data.
+
+A **denoising autoencoder** sees a corrupted input ($x + \\epsilon$, Gaussian noise here) but must rebuild the
+clean one, so it learns what images look like rather than copying pixels. A **variational autoencoder** encodes each
+image as a distribution — a mean $\\mu$ and a log-variance — samples $z = \\mu + \\sigma \\odot \\epsilon$, and
+adds to the loss the divergence from a standard normal,
+$\\mathrm{KL} = -\\tfrac12 \\sum (1 + \\log\\sigma^2 - \\mu^2 - \\sigma^2)$, so every point of the code space
+decodes to a plausible image: it can **generate** new ones.
+
+With a code of only 2 numbers each image becomes a point in the plane: the check draws your trained encoder's codes
+of 1,000 test digits, coloured by the digit they show — a label the network never saw.
+""",
+        "exercise": "The autoencoder describes a digit with 16 numbers. Squeeze its code to 2 and keep the "
+        "reconstruction error at most 0.038 (the mean image's is 0.047). Then look at the latent space the check "
+        "draws.",
+        "hint": "Set the code Linear's out_features to 2. If the error stays high, look at what follows the code: a "
+        "ReLU zeroes every negative coordinate, so a 2-number code loses most of its plane — remove code_relu and "
+        "connect code straight to dec1.",
+    },
 }
