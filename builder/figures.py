@@ -348,3 +348,29 @@ def latent_space(view: dict) -> go.Figure:
     fig.update_layout(title="The latent space: each test image's 2-number code, coloured by its digit",
                       xaxis_title="code 1", yaxis_title="code 2", legend={"title": "digit"})  # fmt: skip
     return fig
+
+
+def mode_counts(view: dict) -> go.Figure:
+    """A generator's samples close to each mode of the data: even bars are a covered ring, gaps a collapse."""
+    counts = view["counts"]
+    fig = go.Figure(go.Bar(x=[str(k) for k in range(len(counts))], y=counts, marker_color=CLASS_COLORS[0]))
+    fair = sum(counts) / max(len(counts), 1)
+    fig.add_hline(
+        y=fair / 4, line_dash="dot", annotation_text="covered above this line", annotation_position="top left"
+    )
+    fig.update_layout(title=f"Generated samples close to each mode: {view['covered']} of {view['modes']} covered",
+                      xaxis_title="mode (cluster of the ring)", yaxis_title="samples")  # fmt: skip
+    return fig
+
+
+def family(rows: list[dict]) -> go.Figure:
+    """Networks side by side: parameters against multiply-accumulates (both log scales), labelled with depth."""
+    fig = go.Figure(go.Scatter(
+        x=[r["MACs"] for r in rows], y=[r["parameters"] for r in rows], mode="markers+text",
+        text=[f"{r['network']} ({r['depth']} deep)" for r in rows], textposition="top center",
+        marker={"size": 12, "color": CLASS_COLORS[0]}, hovertemplate="%{text}<br>%{x:.3s} MACs, %{y:.3s} parameters"
+        "<extra></extra>"))  # fmt: skip
+    fig.update_layout(title="Cost per 224×224 image against size (log scales)",
+                      xaxis={"title": "multiply-accumulates per image", "type": "log"},
+                      yaxis={"title": "parameters", "type": "log"}, margin={"t": 60})  # fmt: skip
+    return fig

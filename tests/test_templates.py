@@ -128,6 +128,8 @@ TEACHES = {
     "transformer_classifier": ("accuracy", ">=", 0.8),
     "lstm_forecaster": ("r2", ">=", 0.9),
     "gru_forecaster": ("r2", ">=", 0.9),
+    "plain_cnn": ("accuracy", "<=", 0.2),  # 15 plain convolutions: SGD does not get it off the ground
+    "residual_cnn": ("accuracy", ">=", 0.9),
     "rnn_adding": ("r2", "<=", 0.2),  # a plain RNN forgets the first marked value: it predicts the average
     "lstm_adding": ("r2", ">=", 0.9),
     "logistic_rare": ("f1", "<=", 0.6),  # 95% accuracy, the rare class never found
@@ -139,7 +141,7 @@ TEACHES = {
 }
 # trained by their lessons instead (GANs: lesson 12; the segmentation net needs its dataset: lesson 13), or
 # ImageNet-size with no bundled data of their size: they carry their published recipe (checked below)
-NOT_TRAINED_HERE = {"gan_2d", "dcgan", "dcgan_generator", "dcgan_discriminator", "encoder_decoder", "alexnet", "vgg11",
+NOT_TRAINED_HERE = {"gan_2d", "gan_2d_small", "dcgan", "dcgan_generator", "dcgan_discriminator", "encoder_decoder", "alexnet", "vgg11",
                     "vgg16", "googlenet", "resnet18", "resnet34", "resnet50", "densenet121", "mobilenet_v2"}  # fmt: skip
 
 

@@ -147,4 +147,26 @@ def _autoencoders(x: Lesson) -> None:
         st.plotly_chart(figures.latent_space(held[1].extra["codes"]), key="lesson-latent")
 
 
-EXTRAS = {"gradients": _gradients, "optimizers": _optimizers, "metrics": _metrics, "autoencoders": _autoencoders}
+@st.cache_data(show_spinner="Measuring the networks…")
+def _family(names: tuple[str, ...]) -> list[dict]:
+    return measure.family(list(names))
+
+
+def _cnn_family(x: Lesson) -> None:
+    from builder.lessons.catalog import FAMILY
+
+    rows = _family(FAMILY)
+    left, right = st.columns([1, 1])
+    left.dataframe([{**r, "parameters": f"{r['parameters'] / 1e6:.1f} M", "MACs": f"{r['MACs'] / 1e9:.2f} G"}
+                    for r in rows], hide_index=True, key="lesson-family")  # fmt: skip
+    right.plotly_chart(figures.family(rows), key="lesson-family-chart")
+
+
+def _gans(x: Lesson) -> None:
+    held = st.session_state.get(f"lesson-outcome-{x.name}")
+    if held is not None and held[1].extra.get("modes"):
+        st.plotly_chart(figures.mode_counts(held[1].extra["modes"]), key="lesson-modes")
+
+
+EXTRAS = {"gradients": _gradients, "optimizers": _optimizers, "metrics": _metrics, "autoencoders": _autoencoders,
+          "gans": _gans, "cnn_family": _cnn_family}  # fmt: skip

@@ -77,6 +77,17 @@ def metrics(design, run, extra):
             Criterion("macro F1", test["f1"], ">=", 0.8)]  # fmt: skip
 
 
+DEEP_CNN = template_training("residual_cnn")
+FAMILY = ("alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "densenet121", "mobilenet_v2")
+
+
+@lesson("cnn_family", 4, ("plain_cnn", "residual_cnn", *FAMILY), "residual_cnn",
+        views=("Visualize → Weights & gradients",), settings=DEEP_CNN)  # fmt: skip
+def cnn_family(design, run, extra):
+    r = run(design, DEEP_CNN)
+    return [Criterion("validation accuracy after 6 epochs of SGD", r.metrics["val"]["accuracy"], ">=", 0.9)]
+
+
 RACE = {"dataset": "digits", "epochs": 5, "batch_size": 64}
 SURFACE_STEPS = 100
 
@@ -129,3 +140,16 @@ def autoencoders(design, run, extra):
     return [Criterion(f"numbers in the code ({code})", width, "<=", 2, digits=0),
             Criterion("test reconstruction error (MSE; the mean image's is 0.047)", r.metrics["test"]["mse"], "<=",
                       0.038, digits=4)]  # fmt: skip
+
+
+RING = template_training("gan_2d")
+
+
+@lesson("gans", 12, ("gan_2d_small", "gan_2d", "dcgan"), "gan_2d", views=("Visualize → GAN samples",), settings=RING)
+def gans(design, run, extra):
+    if not design.multi or set(design.networks) != {"generator", "discriminator"}:
+        raise ValueError("the design must hold two networks, 'generator' and 'discriminator' (open a GAN template)")
+    r = run(design, RING)
+    modes = extra["modes"] = measure.gan_modes(plan(design), r.checkpoint, RING["dataset"])
+    return [Criterion(f"modes covered (of {modes['modes']})", modes["covered"], ">=", 7, digits=0),
+            Criterion("share of samples close to a mode", modes["close"], ">=", 0.3)]  # fmt: skip

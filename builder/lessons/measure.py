@@ -79,6 +79,70 @@ def codes(p, checkpoint, node_id: str, dataset: str, n: int = 1000) -> dict:
             "classes": list(data.spec.classes)}  # fmt: skip
 
 
+MAX_GAN_SAMPLES = 100_000
+
+
+def gan_modes(p, checkpoint, dataset: str, n: int = 2000, seed: int = 0) -> dict:
+    """How many of a labelled dataset's clusters (its classes: the ring's 8 modes) a trained generator covers.
+    ``n`` samples from the generator are each given to the nearest cluster centre; a sample is *close* within 3
+    standard deviations of the cluster, and a mode is *covered* when it holds at least a quarter of its fair share
+    of the close samples."""
+    if not 1 <= n <= MAX_GAN_SAMPLES:
+        raise ValueError(f"n must be between 1 and {MAX_GAN_SAMPLES}, received {n}")
+    gen_plan = p.network("generator")
+    gen = gen_plan.load(checkpoint).eval()
+    z_shape = gen_plan.shape(gen_plan.inputs[0])
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        fake = gen(torch.randn(n, *z_shape)).float().numpy().reshape(n, -1)
+    data = load_dataset(dataset)
+    x, y = data.x_train.reshape(len(data.x_train), -1), data.y_train
+    modes = sorted(set(y.tolist()))
+    centres = np.stack([x[y == k].mean(0) for k in modes])
+    spread = np.array([np.sqrt(((x[y == k] - centres[i]) ** 2).sum(1).mean()) for i, k in enumerate(modes)])
+    d = np.linalg.norm(fake[:, None, :] - centres[None], axis=2)
+    nearest = d.argmin(1)
+    close = d[np.arange(n), nearest] <= 3 * spread[nearest]
+    counts = np.bincount(nearest[close], minlength=len(modes))
+    fair = close.sum() / len(modes)  # each mode's share of the close samples, were they spread evenly
+    return {"covered": int((counts >= max(fair / 4, 1)).sum()), "modes": len(modes), "counts": counts.tolist(),
+            "close": float(close.mean()), "samples": fake[:500], "centres": centres}  # fmt: skip
+
+
+WEIGHT_LAYERS = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "Linear")
+
+
+def depth(report) -> tuple[int, int]:
+    """(weight layers, depth): how many convolution and Linear layers the network has, and how many of them the
+    longest path from an input to an output passes through (the depth papers quote)."""
+    import networkx as nx
+
+    flat = report.flat
+    g = nx.DiGraph()
+    g.add_nodes_from(n.id for n in flat.nodes)
+    g.add_edges_from((e.source, e.target) for e in flat.edges)
+    weight = {n.id: int(n.type in WEIGHT_LAYERS) for n in flat.nodes}
+    longest: dict[str, int] = {}
+    for nid in nx.topological_sort(g):
+        longest[nid] = weight[nid] + max((longest[p] for p in g.predecessors(nid)), default=0)
+    return sum(weight.values()), max(longest.values(), default=0)
+
+
+def family(names: list[str]) -> list[dict]:
+    """Side by side: each template's parameters, multiply-accumulates per sample, weight layers and depth."""
+    from ..templates import load_template
+    from ..validate import validate
+
+    rows = []
+    for name in names:
+        d = load_template(name)
+        report = validate(d)
+        layers, deep = depth(report)
+        rows.append({"network": d.metadata.get("title", name), "parameters": report.params, "MACs": report.macs,
+                     "weight layers": layers, "depth": deep})  # fmt: skip
+    return rows
+
+
 # -- 2-D loss surfaces -------------------------------------------------------------------------------------
 def _rosenbrock(x, y):
     return (1 - x) ** 2 + 100 * (y - x**2) ** 2

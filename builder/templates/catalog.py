@@ -178,6 +178,43 @@ def lenet5_modern():
     return g
 
 
+# -- plain vs residual depth ----------------------------------------------------------------------------------
+DEEP_CNN_TRAINING = {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "epochs": 6, "batch_size": 64}
+
+
+def _deep_cnn(name: str, skips: bool, depth: int = 16, width: int = 16):
+    """``depth`` 3×3 convolutions with ReLU on the 8×8 digits (a stem, then pairs: with ``skips`` each pair adds its
+    input back), then a Linear classifier."""
+    g = Graph(name)
+    conv = lambda c, i: ("Conv2d", {"out_channels": c, "kernel_size": 3, "padding": 1}, f"conv{i}")  # noqa: E731
+    h = g.seq(g.add("Input", id="x", shape=[1, 8, 8]), conv(width, 1), ("ReLU", {}, "relu1"))
+    for k in range(2, depth, 2):
+        y = g.seq(h, conv(width, k), ("ReLU", {}, f"relu{k}"), conv(width, k + 1))
+        y = g.add("Add", h, y, id=f"skip{k}") if skips else y
+        h = g.add("ReLU", y, id=f"relu{k + 1}")
+    y = g.seq(h, ("Flatten", {}, "flatten"), ("Linear", {"out_features": 10}, "fc"))
+    g.add("Output", y, id="logits")
+    return g
+
+
+@template(title="Plain 15-layer CNN", dataset="digits", task="classification", training=DEEP_CNN_TRAINING)
+def plain_cnn():
+    """Fifteen 3×3 convolutions with ReLU, stacked with nothing else, on the 8×8 digits. Deeper should be better,
+    but without normalization or shortcuts the signal and its gradient shrink through so many layers and SGD makes
+    little progress: the degradation problem that ResNet was invented to solve. Compare with the residual CNN.
+    """
+    return _deep_cnn("plain_cnn", skips=False)
+
+
+@template(title="Residual 15-layer CNN", dataset="digits", task="classification", training=DEEP_CNN_TRAINING)
+def residual_cnn():
+    """The plain CNN with a shortcut around every pair of convolutions (out = relu(x + F(x)), ResNet's basic block
+    without BatchNorm): the same depth and parameters, but the identity paths carry the signal and the gradient
+    through, and it trains in a few epochs.
+    """
+    return _deep_cnn("residual_cnn", skips=True)
+
+
 @template(title="AlexNet", task="classification", params=61_100_840, training=IMAGENET_SGD)
 def alexnet():
     """Krizhevsky, Sutskever & Hinton's 2012 ImageNet winner (torchvision's version, 61.1 M parameters): large early
@@ -771,21 +808,14 @@ def dcgan_discriminator():
     return g
 
 
-@template(
-    title="GAN on a 2-D ring",
-    dataset="ring",
-    task="gan",
-    training={**GAN_TRAINING, "dataset": "ring", "epochs": 30, "lr": 1e-3},
-)
-def gan_2d():
-    """A generator turns 2-D noise into points and a discriminator learns to tell them from real ones, on eight
-    clusters arranged in a ring (as in GAN Lab). Watch whether the generator covers every cluster or collapses onto
-    a few (mode collapse).
-    """
+RING_TRAINING = {**GAN_TRAINING, "dataset": "ring", "epochs": 30, "lr": 1e-3}
+
+
+def _ring_gan(name: str, width: int):
     g = Graph("generator")
     z = g.add("Input", id="z", shape=[2])
-    y = g.seq(z, ("Linear", {"out_features": 64}, "fc1"), ("ReLU", {}, "relu1"), ("Linear", {"out_features": 64}, "fc2"),
-              ("ReLU", {}, "relu2"), ("Linear", {"out_features": 2}, "out_xy"))  # fmt: skip
+    y = g.seq(z, ("Linear", {"out_features": width}, "fc1"), ("ReLU", {}, "relu1"),
+              ("Linear", {"out_features": width}, "fc2"), ("ReLU", {}, "relu2"), ("Linear", {"out_features": 2}, "out_xy"))  # fmt: skip
     g.add("Output", y, id="point")
     d = Graph("discriminator")
     x = d.add("Input", id="point", shape=[2])
@@ -794,6 +824,24 @@ def gan_2d():
               ("Linear", {"out_features": 1}, "fc3"))  # fmt: skip
     d.add("Output", y, id="logit")
     return pair(g.design(), d.design())
+
+
+@template(title="GAN on a 2-D ring", dataset="ring", task="gan", training=RING_TRAINING)
+def gan_2d():
+    """A generator turns 2-D noise into points and a discriminator learns to tell them from real ones, on eight
+    clusters arranged in a ring (as in GAN Lab). Watch whether the generator covers every cluster or collapses onto
+    a few (mode collapse).
+    """
+    return _ring_gan("gan_2d", 64)
+
+
+@template(title="GAN on a 2-D ring, small generator", dataset="ring", task="gan", training=RING_TRAINING)
+def gan_2d_small():
+    """The ring GAN with a generator of 8 units per layer: a ReLU network bends the plane into few linear pieces, too
+    few to fold a Gaussian cloud onto eight tight clusters, so its points smear along the ring and some clusters get
+    none. Give the generator more units and compare.
+    """
+    return _ring_gan("gan_2d_small", 8)
 
 
 @template(

@@ -139,3 +139,23 @@ def test_cli_lists_shows_and_checks(capsys, tmp_path):
     assert main(["lesson", "check", "nope"]) == 2
     assert "known: xor" in capsys.readouterr().err
     assert main(["lesson", "show"]) == 2
+
+
+def test_the_family_table_gives_the_depths_the_papers_quote():
+    rows = {r["network"]: r for r in measure.family(["alexnet", "vgg16", "googlenet", "resnet18", "resnet50",
+                                                     "densenet121"])}  # fmt: skip
+    assert {k: r["depth"] for k, r in rows.items()} == {"AlexNet": 8, "VGG-16": 16, "GoogLeNet (Inception v1)": 22,
+                                                        "ResNet-18": 18, "ResNet-50": 50, "DenseNet-121": 121}  # fmt: skip
+    assert rows["ResNet-18"]["parameters"] == 11_689_512 and rows["VGG-16"]["MACs"] > rows["ResNet-50"]["MACs"]
+
+
+def test_the_bottleneck_is_the_narrowest_layer_and_the_mode_count_has_a_limit():
+    from builder.plan import plan
+
+    assert measure.bottleneck(plan(load_template("autoencoder"))) == "code"
+    assert measure.bottleneck(plan(load_template("autoencoder_2d"))) == "code"
+    with pytest.raises(ValueError, match="between 1 and"):
+        measure.gan_modes(plan(load_template("gan_2d")), None, "ring", n=10**7)
+    view = measure.outlier_errors(max_outliers=5, size=10.0)
+    assert view["outliers"] == [0, 1, 2, 3, 4, 5] and view["mae"][0] < 0.5
+    assert view["rmse"][5] / view["rmse"][0] > view["mae"][5] / view["mae"][0]  # outliers weigh more in RMSE

@@ -175,4 +175,53 @@ of 1,000 test digits, coloured by the digit they show — a label the network ne
         "ReLU zeroes every negative coordinate, so a 2-number code loses most of its plane — remove code_relu and "
         "connect code straight to dec1.",
     },
+    "gans": {
+        "title": "GANs: the 2-D ring, then DCGAN on digits",
+        "text": """\
+A **generative adversarial network** (Goodfellow et al., 2014) trains two networks against each other. The
+**generator** $G$ turns random noise $z$ into a sample; the **discriminator** $D$ says how likely a sample is real.
+$D$ is trained to tell real from generated, $G$ to fool it:
+$\\min_G \\max_D \\; \\mathbb{E}_x[\\log D(x)] + \\mathbb{E}_z[\\log(1 - D(G(z)))]$ (LayerLoom trains $G$ with
+the usual non-saturating loss, $-\\log D(G(z))$).
+
+The **ring** — eight tight clusters on a circle, as in GAN Lab — shows the classic failure, **mode collapse**: the
+generator finds a few clusters that fool the discriminator and puts all its samples there. In Visualize → *GAN
+samples* the background is the discriminator's belief that a point is real; the orange points are the generator's.
+The check samples 2,000 points from your trained generator and counts the clusters it covers.
+
+**DCGAN** (Radford et al., 2015) is the same game on images: a generator of transposed convolutions with
+BatchNorm and ReLU, a discriminator of strided convolutions with LeakyReLU, Adam with $\\beta_1 = 0.5$. Open the
+DCGAN template and train it on the digits (a few minutes on a CPU) to watch digits appear from noise.
+""",
+        "exercise": "The ring GAN with a small generator (8 units per layer) smears its points along the ring and "
+        "misses clusters. Change the generator so the GAN covers at least 7 of the 8 modes, with at least 30% of "
+        "its samples close to a mode (the check trains it 30 epochs, about 5 s).",
+        "hint": "Open the generator network and give its hidden Linear layers (fc1, fc2) more units — 64 each: a "
+        "ReLU network with few units has too few linear pieces to fold the noise onto eight separate clusters.",
+    },
+    "cnn_family": {
+        "title": "The CNN family: AlexNet, VGG, GoogLeNet, ResNet, DenseNet",
+        "text": """\
+Ten years of ImageNet winners, each with one idea (open any of them: their parameter counts are torchvision's):
+
+- **AlexNet** (2012): large early kernels (11×11, stride 4), ReLU instead of tanh, dropout, overlapping max pooling.
+- **VGG** (2014): only 3×3 convolutions — two stacked see a 5×5 window with fewer weights ($2 \\cdot 9C^2$ against
+  $25C^2$) — in blocks that halve the size and double the channels. Simple, deep and heavy.
+- **GoogLeNet / Inception** (2014): 1×1, 3×3 and 5×5 branches side by side, concatenated, with 1×1 convolutions to
+  shrink the channels first: wide and cheap.
+- **ResNet** (2015): **residual connections**, $y = F(x) + x$. Stacking more plain layers made even the *training*
+  error worse (the degradation problem); with shortcuts each block only learns a correction to the identity, and
+  152 layers train.
+- **DenseNet** (2017): each layer receives the concatenation of all earlier feature maps in its block: features are
+  reused, so each layer can be thin.
+- **MobileNetV2** (2018): depthwise-separable convolutions in inverted residual blocks: a fraction of the cost.
+
+The chart compares size and cost per image. The check reproduces ResNet's observation on a small scale: fifteen
+3×3 convolutions trained with plain SGD on the 8×8 digits.
+""",
+        "exercise": "The plain 15-layer CNN does not learn in 6 epochs of SGD (it stays at chance, ~10%). Make it train "
+        "without removing layers: reach 90% validation accuracy (the check takes about 5 s).",
+        "hint": "Add shortcuts: after each pair of convolutions, an Add of the pair's input and its output (then the "
+        "ReLU) — as in the residual CNN. BatchNorm2d after each convolution also helps.",
+    },
 }
