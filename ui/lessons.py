@@ -162,6 +162,24 @@ def _cnn_family(x: Lesson) -> None:
     right.plotly_chart(figures.family(rows), key="lesson-family-chart")
 
 
+def _embeddings(x: Lesson) -> None:
+    held = st.session_state.get(f"lesson-outcome-{x.name}")
+    if held is not None and held[1].extra.get("neighbours"):
+        st.caption("Nearest words in your trained embedding (cosine similarity):")
+        st.dataframe([{"word": w, "nearest": ", ".join(v)} for w, v in held[1].extra["neighbours"].items()],
+                     hide_index=True, key="lesson-neighbours")  # fmt: skip
+
+
+def _attention(x: Lesson) -> None:
+    held = st.session_state.get(f"lesson-outcome-{x.name}")
+    seen = held[1].extra.get("attention") if held is not None else None
+    if seen:
+        st.caption(f"Your trained network's head {seen['head']} of {seen['node']}, averaged over 200 test sequences "
+                   f"({seen['share']:.0%} of its attention on the mirror position):")  # fmt: skip
+        fig = figures.attention_heatmaps(seen["pattern"][None, None], seen["node"])
+        st.plotly_chart(fig, key="lesson-attention")
+
+
 def _gans(x: Lesson) -> None:
     held = st.session_state.get(f"lesson-outcome-{x.name}")
     if held is not None and held[1].extra.get("modes"):
@@ -169,4 +187,5 @@ def _gans(x: Lesson) -> None:
 
 
 EXTRAS = {"gradients": _gradients, "optimizers": _optimizers, "metrics": _metrics, "autoencoders": _autoencoders,
-          "gans": _gans, "cnn_family": _cnn_family}  # fmt: skip
+          "gans": _gans, "cnn_family": _cnn_family, "embeddings": _embeddings,
+          "attention": _attention}  # fmt: skip

@@ -88,6 +88,38 @@ def cnn_family(design, run, extra):
     return [Criterion("validation accuracy after 6 epochs of SGD", r.metrics["val"]["accuracy"], ">=", 0.9)]
 
 
+TEXT = template_training("textcnn")
+PROBE_WORDS = ("great", "awful", "boring", "not", "very", "movie")
+
+
+@lesson("embeddings", 8, ("embedding_bag", "textcnn", "transformer_classifier"), "textcnn",
+        views=("Visualize → Embeddings",), settings=TEXT)  # fmt: skip
+def embeddings(design, run, extra):
+    from ..data import load_dataset
+
+    p = plan(design)
+    has = sum(n.type == "Embedding" for n in p.flat.nodes)
+    r = run(design, TEXT)
+    if has:
+        vocab = list(load_dataset(TEXT["dataset"]).vocab)
+        extra["neighbours"] = measure.word_neighbours(p, r.checkpoint, vocab, list(PROBE_WORDS))
+    return [Criterion("Embedding layers", has, ">=", 1, digits=0),
+            Criterion("test accuracy", r.metrics["test"]["accuracy"], ">=", 0.9)]  # fmt: skip
+
+
+REVERSE = template_training("attention_reverse")
+
+
+@lesson("attention", 10, ("attention_nopos", "attention_reverse", "self_attention", "transformer_classifier"),
+        "attention_reverse", views=("Visualize → Attention",), settings=REVERSE)  # fmt: skip
+def attention(design, run, extra):
+    r = run(design, REVERSE)
+    seen = extra["attention"] = measure.mirror_attention(plan(design), r.checkpoint, REVERSE["dataset"])
+    return [Criterion("test accuracy per token", r.metrics["test"]["accuracy"], ">=", 0.95),
+            Criterion(f"attention on the mirror position (best head: {seen['node']} #{seen['head']})", seen["share"],
+                      ">=", 0.5)]  # fmt: skip
+
+
 RACE = {"dataset": "digits", "epochs": 5, "batch_size": 64}
 SURFACE_STEPS = 100
 

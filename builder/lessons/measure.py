@@ -109,6 +109,49 @@ def gan_modes(p, checkpoint, dataset: str, n: int = 2000, seed: int = 0) -> dict
             "close": float(close.mean()), "samples": fake[:500], "centres": centres}  # fmt: skip
 
 
+def word_neighbours(p, checkpoint, vocab, words: list[str], k: int = 5) -> dict[str, list[str]]:
+    """Each of ``words``' ``k`` nearest words by cosine similarity in the trained model's (first) Embedding."""
+    from ..probes.capture import module_of
+
+    emb = next((n.id for n in p.flat.nodes if n.type == "Embedding"), None)
+    if emb is None:
+        raise ValueError("the design has no Embedding layer: there are no word vectors to compare")
+    w = module_of(p.load(checkpoint), emb).weight.detach().float()
+    w = torch.nn.functional.normalize(w[: len(vocab)], dim=1)
+    index = {word: i for i, word in enumerate(vocab)}
+    out = {}
+    for word in words:
+        sims = w @ w[index[word]]
+        sims[index[word]] = -2.0  # not its own neighbour
+        sims[:2] = -2.0  # nor padding and unknown
+        out[word] = [vocab[i] for i in sims.topk(k).indices.tolist()]
+    return out
+
+
+def mirror_attention(p, checkpoint, dataset: str, n: int = 200) -> dict:
+    """Per attention node and head, the share of attention each query position gives to its mirror position
+    (T - 1 - t: where the reversed sequence's token is), averaged over ``n`` test sequences; and the mean pattern of
+    the best head (T × T) to draw."""
+    from ..probes.views import attention_weights
+
+    data = load_dataset(dataset)
+    x = torch.from_numpy(data.x_test[: min(n, MAX_CODES)])
+    weights = attention_weights(p.load(checkpoint), p.flat, x)
+    if not weights:
+        raise ValueError("the design has no attention layer (MultiheadAttention or TransformerEncoderLayer)")
+    shares, best = {}, (None, -1, -1.0)
+    for nid, w in weights.items():  # (N, heads, T, T)
+        t = w.shape[-1]
+        mirror = w[:, :, np.arange(t), np.arange(t)[::-1]].mean(axis=(0, 2))  # per head
+        shares[nid] = [float(v) for v in mirror]
+        head = int(mirror.argmax())
+        if mirror[head] > best[2]:
+            best = (nid, head, float(mirror[head]))
+    nid, head, share = best
+    return {"shares": shares, "node": nid, "head": head, "share": share,
+            "pattern": weights[nid][:, head].mean(0)}  # fmt: skip
+
+
 WEIGHT_LAYERS = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "Linear")
 
 

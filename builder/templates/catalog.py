@@ -524,6 +524,22 @@ def encoder_decoder():
     return g
 
 
+@template(title="Bag of word vectors", dataset="sentiment", task="classification",
+          training={"optimizer": "adam", "lr": 1e-3, "epochs": 10, "batch_size": 64})  # fmt: skip
+def embedding_bag():
+    """The simplest text model with embeddings: each token becomes a learned vector, the vectors are averaged over
+    the sentence and a linear layer reads the average. Word polarities are learned, but the average forgets word
+    order, so "not good" and "good" look almost the same. Compare with TextCNN, whose filters read word pairs.
+    """
+    g = Graph("embedding_bag")
+    x = g.add("Input", id="tokens", shape=[40], dtype="int64")
+    y = g.seq(x, ("Embedding", {"num_embeddings": 2000, "embedding_dim": 64, "padding_idx": 0}, "embed"),
+              ("Permute", {"dims": [0, 2, 1]}, "to_channels"), ("AdaptiveAvgPool1d", {"output_size": 1}, "mean"),
+              ("Flatten", {}, "flatten"), ("Linear", {"out_features": 2}, "fc"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
 @template(
     title="TextCNN",
     dataset="sentiment",
@@ -668,6 +684,40 @@ def self_attention():
               ("Linear", {"out_features": 2}, "fc"))  # fmt: skip
     g.add("Output", y, id="logits")
     return g
+
+
+REVERSE_TRAINING = {"optimizer": "adam", "lr": 3e-3, "epochs": 10, "batch_size": 64}
+
+
+def _reverser(name: str, positions: bool):
+    g = Graph(name)
+    x = g.add("Input", id="tokens", shape=[10], dtype="int64")
+    h = g.add("Embedding", x, id="embed", num_embeddings=10, embedding_dim=32)
+    if positions:
+        h = g.add("PositionalEncoding", h, id="positions")
+    a = g.add("MultiheadAttention", h, id="attn", num_heads=4)
+    y = g.seq(g.add("Add", a, h, id="residual"), ("LayerNorm", {}, "norm"), ("Linear", {"out_features": 10}, "fc"))
+    g.add("Output", y, id="tokens_out")
+    return g
+
+
+@template(title="Attention without positions", dataset="reverse", task="sequence_labeling", training=REVERSE_TRAINING)
+def attention_nopos():
+    """Self-attention asked to output a token sequence reversed — but given no positions. Attention compares tokens by
+    content only, so without positional information every copy of a token looks the same wherever it stands and
+    the network cannot tell which one is the mirror of a position: it guesses.
+    """
+    return _reverser("attention_nopos", positions=False)
+
+
+@template(title="Attention that reverses a sequence", dataset="reverse", task="sequence_labeling",
+          training=REVERSE_TRAINING)  # fmt: skip
+def attention_reverse():
+    """The same self-attention with sinusoidal position encodings added to the token vectors. Each output position
+    can now ask for the token at its mirror position: one head learns an anti-diagonal attention pattern (Visualize
+    → Attention), and the sequence comes out reversed.
+    """
+    return _reverser("attention_reverse", positions=True)
 
 
 @template(
