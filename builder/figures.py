@@ -364,13 +364,18 @@ def mode_counts(view: dict) -> go.Figure:
 
 
 def family(rows: list[dict]) -> go.Figure:
-    """Networks side by side: parameters against multiply-accumulates (both log scales), labelled with depth."""
-    fig = go.Figure(go.Scatter(
-        x=[r["MACs"] for r in rows], y=[r["parameters"] for r in rows], mode="markers+text",
-        text=[f"{r['network']} ({r['depth']} deep)" for r in rows], textposition="top center",
-        marker={"size": 12, "color": CLASS_COLORS[0]}, hovertemplate="%{text}<br>%{x:.3s} MACs, %{y:.3s} parameters"
-        "<extra></extra>"))  # fmt: skip
-    fig.update_layout(title="Cost per 224×224 image against size (log scales)",
-                      xaxis={"title": "multiply-accumulates per image", "type": "log"},
-                      yaxis={"title": "parameters", "type": "log"}, margin={"t": 60})  # fmt: skip
+    """Networks side by side: parameters against multiply-accumulates (both log scales), one colour per network
+    (a legend rather than labels on the points: the mid-size networks sit too close for labels)."""
+    fig = go.Figure()
+    for k, r in enumerate(rows):
+        fig.add_trace(go.Scatter(x=[r["MACs"]], y=[r["parameters"]], mode="markers", name=f"{r['network']} · {r['depth']}",
+                                 marker={"size": 13, "color": CLASS_COLORS[k % len(CLASS_COLORS)]},
+                                 hovertemplate="%{x:.3s} MACs, %{y:.3s} parameters"))  # fmt: skip
+    span = lambda vals: [math.log10(min(vals)) - 0.3, math.log10(max(vals)) + 0.3]  # noqa: E731
+    fig.update_layout(title="Size against cost per 224×224 image (log scales)",
+                      xaxis={"title": "multiply-accumulates per image", "type": "log", "dtick": 1,
+                             "range": span([r["MACs"] for r in rows])},
+                      yaxis={"title": "parameters", "type": "log", "dtick": 1,
+                             "range": span([r["parameters"] for r in rows])},
+                      legend={"title": "network · depth"}, margin={"t": 60})  # fmt: skip
     return fig

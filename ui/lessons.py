@@ -31,17 +31,21 @@ def runner(ws, design_id: str):
 def pick(progress: Progress) -> Lesson:
     lessons = list_lessons()
     names = [x.name for x in lessons]
-    wanted = st.query_params.get("lesson")
+    # the address's lesson, else the one last shown in this tab, else the one whose design this tab has open (the
+    # navigation bar's link carries only the design: coming back from the canvas must land on the same lesson)
+    mine = next((x.name for x in lessons if progress.design(x.name) == st.session_state.get("design_id")), None)
+    wanted = st.query_params.get("lesson") or st.session_state.get("lesson-shown") or mine
     index = names.index(wanted) if wanted in names else 0
     labels = {x.name: f"{x.number}. {x.title}" + (" — passed" if progress.passed(x.name) else "") for x in lessons}
     name = st.selectbox("Lesson", names, index=index, format_func=labels.get, key="lesson")
-    st.query_params["lesson"] = name
+    st.query_params["lesson"] = st.session_state["lesson-shown"] = name
     return next(x for x in lessons if x.name == name)
 
 
 def designs(x: Lesson, progress: Progress) -> None:
     """A button per design of the lesson: a copy opens on the canvas (and becomes the lesson's design)."""
-    cols = st.columns(len(x.designs))
+    per_row = 4  # wider rows cut the titles short
+    cols = [c for k in range(0, len(x.designs), per_row) for c in st.columns(per_row)]
     for col, name in zip(cols, x.designs):
         d = load_template(name)
         title = d.metadata.get("title", name)

@@ -179,6 +179,10 @@ def check(name: str, design: Design | None = None, runner: Runner | None = None,
     base = runner or local_runner()
 
     def tracked(d: Design, settings: dict):
+        from ..data import get_spec
+
+        # the dataset's own task unless the lesson names one: not the design's (a GAN file trained on XOR)
+        settings = {"task": get_spec(settings["dataset"]).task, **settings} if "dataset" in settings else settings
         result = base(d, settings)
         runs.append(result.run_id)
         if result.status != "finished":

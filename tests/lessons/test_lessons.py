@@ -59,6 +59,8 @@ def test_a_design_that_cannot_train_fails_with_the_reason_not_an_exception():
     assert outcome.summary.startswith("Not checked")
     wrong_data = check("xor", load_template("lenet5"))  # a 28×28 image network on 2-D points
     assert not wrong_data.passed and "xor" in wrong_data.error
+    gan = check("xor", load_template("gan_2d"))  # a file of two networks: it is not trained as a GAN on XOR
+    assert not gan.passed and "several networks" in gan.error
 
 
 def test_the_vanishing_gradient_is_measured_layer_by_layer():
