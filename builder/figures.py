@@ -132,6 +132,14 @@ def image_grid(images: np.ndarray, title: str, cols: int = 8, value_range=(0.0, 
     return fig
 
 
+def segmentation(view: dict) -> go.Figure:
+    """Test images (top row), their true masks (middle) and the predicted masks (bottom)."""
+    n = len(view["input"])
+    rows = np.concatenate([view["input"], view["truth"][:, None].astype(np.float32),
+                           view["pred"][:, None].astype(np.float32)])  # fmt: skip
+    return image_grid(rows, "Segmentation: images (top), true masks (middle), your model's masks (bottom)", cols=n)
+
+
 def reconstructions(rec: dict, n: int = 8) -> go.Figure:
     both = np.concatenate([rec["input"][:n], rec["output"][:n]])
     return image_grid(both, "Reconstructions: inputs (top row) and what the model rebuilds (bottom row)", cols=n)
@@ -378,4 +386,15 @@ def family(rows: list[dict]) -> go.Figure:
                       yaxis={"title": "parameters", "type": "log", "dtick": 1,
                              "range": span([r["parameters"] for r in rows])},
                       legend={"title": "network · depth"}, margin={"t": 60})  # fmt: skip
+    return fig
+
+
+def gaps(view: dict[str, float]) -> go.Figure:
+    """The generalization gap (validation loss minus training loss) of each variant, as horizontal bars."""
+    names = list(view)
+    fig = go.Figure(go.Bar(x=[view[k] for k in names], y=names, orientation="h", marker_color=CLASS_COLORS[0],
+                           text=[f"{view[k]:.2f}" for k in names], textposition="outside", cliponaxis=False))  # fmt: skip
+    fig.update_layout(title="Generalization gap after 200 epochs: validation loss − training loss (smaller is better)",
+                      xaxis_title="gap", yaxis={"autorange": "reversed"}, height=120 + 40 * len(names),
+                      margin={"l": 10, "r": 60})  # fmt: skip
     return fig

@@ -279,6 +279,42 @@ class SequenceLabeling(Classification):
         }
 
 
+class Segmentation(Classification):
+    """A class for every pixel: the output keeps the image's height and width, one score map per class (or one
+    logit map for two classes); scored by pixel accuracy and IoU."""
+
+    name, title, data = "segmentation", "Segmentation", ("segmentation",)
+
+    def check_outputs(self, plan, spec, roles):
+        main = plan.outputs[roles["prediction"]]
+        y, n, size = plan.shape(main), len(spec.classes), tuple(spec.input_shape[1:])
+        if y is None or len(y) != 3 or y[1:] != size or y[0] not in (n, 1) or (y[0] == 1 and n != 2):
+            return [
+                error(
+                    main,
+                    f"Output {main!r} gives {fmt_shape(y)} but {spec.name} needs a score map per class at the "
+                    f"input's size, {fmt_shape((n, *size))} (or {fmt_shape((1, *size))} for one logit per pixel): "
+                    f"keep the height and width (upsample with ConvTranspose2d) and {width_fix(plan, main, n)}.",
+                )
+            ]
+        return []
+
+    def loss(self, plan, cfg):
+        if cfg["loss"] != "auto":
+            return cfg["loss"]
+        main = plan.outputs[self.outputs(plan)["prediction"]]
+        return "bce_with_logits" if plan.shape(main)[0] == 1 else "cross_entropy"
+
+    def per_sample(self, spec):
+        return int(spec.input_shape[1] * spec.input_shape[2])
+
+    def metrics(self, out, target, loss, dataset):
+        from .train import metrics
+
+        pred = (out[:, 0] > 0).long() if out.shape[1] == 1 else out.argmax(1)
+        return {"loss": loss, **metrics.segmentation(pred.cpu(), target.cpu(), len(dataset.spec.classes))}
+
+
 class Regression(Task):
     name, title, data = "regression", "Regression", ("regression", "forecasting")
 
@@ -432,6 +468,7 @@ class GAN(Task):
 for _task in (
     Classification(),
     SequenceLabeling(),
+    Segmentation(),
     Regression(),
     Forecasting(),
     Autoencoder(),

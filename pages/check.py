@@ -5,12 +5,13 @@ import streamlit as st
 from builder import DesignFormatError, validate
 from builder.design import loads
 from ui import report
+from ui.i18n import t
 from ui.router import through_app
 from ui.text import md
 
 through_app()  # first, before anything is drawn: see ui/router.py
 
-st.title("Check a design")
+st.title(t("nav.check"))
 st.caption("Upload a LayerLoom design file (JSON, format version 1) or paste its text. Nothing in it is executed.")
 
 upload = st.file_uploader("Design file", type=["json"], key="check-upload")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from builder.data import check_compatibility, list_datasets
 from ui import data_view, session
+from ui.i18n import t
 from ui.router import through_app
 from ui.text import code, md
 
@@ -12,7 +13,7 @@ through_app()  # first, before anything is drawn: see ui/router.py
 editor = session.editor()
 ws = session.workspace()
 ws.register_uploads()  # uploads saved in the workspace come back after a restart
-st.title("Data")
+st.title(t("nav.data"))
 for problem in ws.damaged_uploads():  # a damaged upload affects only itself
     st.warning(md(problem), icon=":material/broken_image:")
 specs = {s.name: s for s in list_datasets()}

@@ -7,6 +7,7 @@ from builder.export.bundle import export_bundle
 from builder.plan import plan
 from builder.workspace import DamagedRun, Workspace
 from ui import export_view, session
+from ui.i18n import t
 from ui.router import through_app
 from ui.text import md
 
@@ -14,7 +15,7 @@ through_app()  # first, before anything is drawn: see ui/router.py
 
 editor = session.editor()
 design, design_id, ws = editor.design, st.session_state["design_id"], session.workspace()
-st.title("Export")
+st.title(t("nav.export"))
 network = None
 if design.multi:
     network = st.radio("Network", list(design.networks), horizontal=True, key="export-network")

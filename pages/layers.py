@@ -5,11 +5,12 @@ import streamlit as st
 
 from builder import REGISTRY
 from builder.registry import CATEGORIES
+from ui.i18n import t
 from ui.router import through_app
 
 through_app()  # first, before anything is drawn: see ui/router.py
 
-st.title("Layer catalogue")
+st.title(t("nav.layers"))
 query = st.text_input("Search layers", key="layer-search", placeholder="conv, attention, norm…").strip().lower()
 
 for category in CATEGORIES:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from builder.lessons.progress import Progress
 from ui import lessons, session
+from ui.i18n import language, switch, t
 from ui.router import through_app
 from ui.text import md
 
@@ -13,17 +14,21 @@ ws = session.workspace()
 progress = Progress.open(ws.root)
 if progress.problem:
     st.warning(md(progress.problem))
-st.title("Lessons")
+lang = language()
+head, pick_language = st.columns([5, 1], vertical_alignment="bottom")
+head.title(t("lessons.title"))
+with pick_language:
+    switch(st, key="lang-switch-lessons")  # the learners' page has its own: the sidebar starts folded
 done = sum(progress.passed(x.name) for x in lessons.list_lessons())
-st.caption(f"Each lesson: what to look at and why, its designs, an exercise, and a check that trains your design and "
-           f"judges it. {done} of {len(lessons.list_lessons())} passed in this workspace.")  # fmt: skip
+st.caption(t("lessons.caption", done=done, total=len(lessons.list_lessons())))
 x = lessons.pick(progress)
-st.header(f"{x.number}. {x.title}")
-st.markdown(x.text("text"))  # the lesson's own text (with $…$ formulas), not user data
+st.header(f"{x.number}. {x.text('title', lang)}")
+st.markdown(x.text("text", lang))  # the lesson's own text (with $…$ formulas), not user data
 lessons.designs(x, progress)
 lessons.extras(x)
-st.subheader("Exercise")
-st.info(x.text("exercise"), icon=":material/edit_note:")
+st.subheader(t("lessons.exercise"))
+st.info(x.text("exercise", lang), icon=":material/edit_note:")
 if x.views:
-    st.caption("Where to look, after a run of your design: " + "; ".join(f"*{v}*" for v in x.views) + ".")
+    st.caption(t("lessons.where", views="; ".join(f"*{v}*" for v in x.views)))
 lessons.run_check(x, ws, progress)
+lessons.share(x)

@@ -8,6 +8,7 @@ from builder.train.sweep import compare_optimizers
 from builder.workspace import ACTIVE
 from ui import runs as runs_ui
 from ui import session
+from ui.i18n import t
 from ui.router import through_app
 from ui.text import code, md
 from ui.train_form import settings_form
@@ -17,7 +18,7 @@ through_app()  # first, before anything is drawn: see ui/router.py
 editor = session.editor()
 design, design_id, ws = editor.design, st.session_state["design_id"], session.workspace()
 ws.register_uploads()
-st.title("Train")
+st.title(t("nav.train"))
 st.caption(f"Design **{md(design.name)}** ({code(design_id)}) — edit it on the Build page. Runs are kept in the workspace "
            f"folder `{ws.root}`, with their checkpoints and TensorBoard logs.")  # fmt: skip
 

@@ -6,6 +6,7 @@ from builder.workspace import ACTIVE, DamagedRun
 from ui import runs as runs_ui
 from ui import session
 from ui import visualize as viz
+from ui.i18n import t
 from ui.router import through_app
 from ui.text import md
 
@@ -13,7 +14,7 @@ through_app()  # first, before anything is drawn: see ui/router.py
 
 editor = session.editor()
 design_id, ws = st.session_state["design_id"], session.workspace()
-st.title("Visualize")
+st.title(t("nav.visualize"))
 st.caption(f"Design **{md(editor.design.name)}** — snapshots of the model's insides on a fixed batch of validation "
            "samples, taken while it trains (kept under 3% of the training time) and at the end of the run.")  # fmt: skip
 info = runs_ui.choose_run(ws, design_id, key="viz-run")

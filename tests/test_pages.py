@@ -193,14 +193,14 @@ def test_lessons_page_shows_a_lesson_with_its_formula_designs_and_exercise():
     assert any("w \\cdot x + b" in m.value for m in at.markdown)  # the formula, for the app's LaTeX
     assert {b.label for b in at.button} >= {"Open Perceptron on XOR", "Open MLP on XOR", "Check my design"}
     assert "adding one hidden layer" in at.info[0].value
-    at.selectbox(key="lesson").set_value("gradients").run()
+    at.selectbox(key="lesson-en").set_value("gradients").run()
     assert not at.exception and at.header[0].value == "2. Activations and vanishing gradients"
     assert at.query_params["lesson"] == ["gradients"] or at.query_params["lesson"] == "gradients"
 
 
 def test_the_optimizer_lesson_redraws_the_paths_for_the_learners_sgd_rate():
     at = lessons_page()
-    at.selectbox(key="lesson").set_value("optimizers").run()
+    at.selectbox(key="lesson-en").set_value("optimizers").run()
     table = at.dataframe[0].value
     slow = float(table.set_index("optimizer").loc["SGD", "distance to ★"])
     at.number_input(key="lesson-sgd-lr").set_value(0.19).run()
@@ -221,3 +221,34 @@ def test_opening_a_lesson_design_makes_it_the_lessons_design(tmp_path, monkeypat
     assert not at.exception
     design_id = at.session_state["design_id"]
     assert design_id.startswith("perceptron_xor") and Progress.open(tmp_path).design("xor") == design_id
+
+
+def test_a_share_link_opens_a_copy_of_its_design_on_its_lesson(tmp_path, monkeypatch):
+    from builder.share import encode
+    from builder.templates import load_template
+
+    monkeypatch.setenv("LAYERLOOM_WORKSPACE", str(tmp_path))
+    design = load_template("perceptron_xor")
+    design.name = "my perceptron"
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["share"] = encode(design, "xor")
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["editor"].design.name == "my perceptron"
+    assert (tmp_path / "designs" / f"{at.session_state['design_id']}.json").is_file()  # a copy in this workspace
+    assert "share" not in at.query_params and at.session_state["lesson-shown"] == "xor"
+    broken = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    broken.query_params["share"] = "1.garbage*"
+    broken.run()
+    assert not broken.exception and "could not be opened" in plain(broken.error[0].value)
+
+
+def test_the_lessons_page_in_chinese():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.switch_page("pages/lessons.py").run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "课程" and at.header[0].value == "1. 感知机与多层感知机：XOR 问题"
+    assert any("感知机" in m.value for m in at.markdown)
+    assert {b.label for b in at.button} >= {"打开 Perceptron on XOR", "检查我的设计"}

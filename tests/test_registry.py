@@ -108,3 +108,20 @@ def test_inferred_and_fixed_arguments_are_refused_with_the_reason():
     assert "batch_first is always True here" in report.errors[0].message
     report = validate(layer_design("Conv2d", {"out_channels": 4, "kernel_size": 3, "in_features": 3}, [IMG]))
     assert "unknown parameter 'in_features'" in report.errors[0].message  # not Conv2d's: a plain unknown name
+
+
+def test_narrow_and_sum_say_what_does_not_fit():
+    from builder import validate
+    from builder.templates.graph import Graph
+
+    def report(layer, params, shape, dtype="float32"):
+        g = Graph("t")
+        g.add("Output", g.add(layer, g.add("Input", id="x", shape=shape, dtype=dtype), id="n", **params), id="y")
+        return validate(g.design())
+
+    assert report("Narrow", {"dim": 1, "start": 1, "length": 1}, [2], "int64").nodes["n"].shape == (1,)
+    bad = report("Narrow", {"dim": 1, "start": 1, "length": 2}, [2], "int64").errors[0]
+    assert bad.node == "n" and "reach entry 2 but dim 1 of (N, 2) has 2 entries" in bad.message
+    assert "dim=0 is out of range" in report("Narrow", {"dim": 0}, [2], "int64").errors[0].message
+    assert report("Sum", {"dim": -1}, [1, 8]).nodes["n"].shape == (1,)
+    assert "would leave only the batch dim" in report("Sum", {"dim": -1}, [8]).errors[0].message

@@ -23,6 +23,7 @@ def test_every_task_is_registered_once_and_unknown_names_list_the_known():
     assert set(TASKS) == {
         "classification",
         "sequence_labeling",
+        "segmentation",
         "regression",
         "forecasting",
         "autoencoder",
@@ -31,7 +32,7 @@ def test_every_task_is_registered_once_and_unknown_names_list_the_known():
         "gan",
     }
     with pytest.raises(KeyError, match="known: classification"):
-        get_task("segmentation")
+        get_task("detection")
 
 
 def test_a_vae_is_found_by_its_graph_not_by_its_output_names(tmp_path):
@@ -109,3 +110,22 @@ def test_the_gan_checks_both_networks():
     )
     issues = check_compatibility(design, get_spec("moons"), "gan")
     assert issues == [] or all("samples are" in i.message for i in issues)
+
+
+def test_segmentation_needs_a_score_map_at_the_inputs_size_and_reports_iou():
+    import torch
+
+    from builder.data import get_spec, load_dataset
+    from builder.plan import plan
+
+    task, spec = get_task("segmentation"), get_spec("shape_masks")
+    assert not [i for i in task.fits(plan(load_template("encoder_decoder")), spec) if i.severity == "error"]
+    flat = load_template("cnn28")  # a classifier: one score per image, not per pixel
+    issues = task.fits(plan(flat), spec)
+    assert any("needs a score map per class at the input's size, (N, 2, 28, 28)" in i.message for i in issues)
+    data = load_dataset("shape_masks")
+    y = torch.from_numpy(data.y_test[:4])
+    perfect = task.metrics((y[:, None].float() * 2 - 1) * 5, y, 0.0, data)  # logits that agree with the masks
+    assert perfect["iou"] == 1.0 and perfect["pixel_accuracy"] == 1.0
+    nothing = task.metrics(torch.full((4, 1, 28, 28), -5.0), y, 0.0, data)  # "background" everywhere
+    assert nothing["iou"] == 0.0 and 0.5 < nothing["pixel_accuracy"] < 1.0  # accuracy flatters it, IoU does not

@@ -13,6 +13,7 @@ from builder.templates import load_template
 from builder.train import RunResult
 from ui import session
 from ui import visualize as viz
+from ui.i18n import language, t
 from ui.text import code, md
 
 
@@ -36,8 +37,11 @@ def pick(progress: Progress) -> Lesson:
     mine = next((x.name for x in lessons if progress.design(x.name) == st.session_state.get("design_id")), None)
     wanted = st.query_params.get("lesson") or st.session_state.get("lesson-shown") or mine
     index = names.index(wanted) if wanted in names else 0
-    labels = {x.name: f"{x.number}. {x.title}" + (" — passed" if progress.passed(x.name) else "") for x in lessons}
-    name = st.selectbox("Lesson", names, index=index, format_func=labels.get, key="lesson")
+    lang, mark = language(), f" — {t('lessons.passed')}"
+    labels = {
+        x.name: f"{x.number}. {x.text('title', lang)}" + (mark if progress.passed(x.name) else "") for x in lessons
+    }
+    name = st.selectbox(t("lessons.pick"), names, index=index, format_func=labels.get, key=f"lesson-{lang}")
     st.query_params["lesson"] = st.session_state["lesson-shown"] = name
     return next(x for x in lessons if x.name == name)
 
@@ -49,8 +53,9 @@ def designs(x: Lesson, progress: Progress) -> None:
     for col, name in zip(cols, x.designs):
         d = load_template(name)
         title = d.metadata.get("title", name)
-        role = "start here" if name == x.designs[0] else ("the solution" if name == x.solution else "compare")
-        if col.button(f"Open {title}", key=f"lesson-open-{name}", help=f"{role}: a copy opens on the Build page",
+        role = t("lessons.role_start" if name == x.designs[0] else
+                 "lessons.role_solution" if name == x.solution else "lessons.role_compare")  # fmt: skip
+        if col.button(t("lessons.open", title=title), key=f"lesson-open-{name}", help=t("lessons.open_help", role=role),
                       icon=":material/account_tree:", type="primary" if name == x.designs[0] else "secondary"):  # fmt: skip
             session.open_design(d)
             progress.set_design(x.name, st.session_state["design_id"])
@@ -59,12 +64,11 @@ def designs(x: Lesson, progress: Progress) -> None:
 
 def run_check(x: Lesson, ws, progress: Progress) -> None:
     editor, design_id = session.editor(), st.session_state["design_id"]
-    st.caption(f"The check judges the design open in this tab: **{md(editor.design.name)}** ({code(design_id)}), "
-               f"trained with the lesson's settings ({md(_settings(x))}).")  # fmt: skip
-    if st.button("Check my design", type="primary", key="lesson-check", icon=":material/task_alt:"):
+    st.caption(t("lessons.judges", name=md(editor.design.name), id=code(design_id), settings=md(_settings(x))))
+    if st.button(t("lessons.check"), type="primary", key="lesson-check", icon=":material/task_alt:"):
         session.autosave()  # the runs belong to this design: it has a file
-        with st.spinner("Training and judging your design…"):
-            outcome = check(x.name, editor.design, runner(ws, design_id))
+        with st.spinner(t("lessons.checking")):
+            outcome = check(x.name, editor.design, runner(ws, design_id), language())
         progress.record(outcome, design_id)
         st.session_state[f"lesson-outcome-{x.name}"] = (design_id, outcome)
         st.rerun()  # the count of lessons passed and the picker's ✓ are drawn above: redraw them
@@ -73,24 +77,39 @@ def run_check(x: Lesson, ws, progress: Progress) -> None:
         show_outcome(held[1], ws)
 
 
+def share(x: Lesson) -> None:
+    """A link carrying this tab's design and the lesson: opening it makes a copy in the recipient's workspace."""
+    from builder.share import ShareError, encode
+
+    with st.expander(t("lessons.share"), icon=":material/share:"):
+        try:
+            base = (st.context.url or "http://localhost:8501/lessons").split("?")[0]  # (None outside a browser)
+            link = f"{base}?share={encode(session.editor().design, x.name)}"
+        except ShareError as e:
+            st.warning(md(e))
+            return
+        st.caption(t("lessons.share_caption", length=len(link)))
+        st.code(link, language=None, wrap_lines=True)
+
+
 def show_outcome(outcome: Outcome, ws) -> None:
     lines = "\n".join(
         f"- {':material/check:' if c.passed else ':material/close:'} {md(c.text)}" for c in outcome.criteria
     )
     if outcome.passed:
-        st.success(f"**Passed** in {outcome.seconds:.1f} s\n\n{lines}", icon=":material/check_circle:")
+        st.success(f"{t('lessons.verdict_passed', seconds=outcome.seconds)}\n\n{lines}", icon=":material/check_circle:")
     elif outcome.error:
-        st.error(f"**Not checked**: {md(outcome.error)}", icon=":material/error:")
+        st.error(t("lessons.verdict_error", error=md(outcome.error)), icon=":material/error:")
     else:
         st.error(
-            f"**Not yet** ({outcome.seconds:.1f} s)\n\n{lines}\n\n**Hint:** {md(outcome.hint)}",
+            f"{t('lessons.verdict_failed', seconds=outcome.seconds)}\n\n{lines}\n\n{t('lessons.hint')} {md(outcome.hint)}",
             icon=":material/cancel:",
         )
     if outcome.runs:
         last = outcome.runs[-1]
         snap = ws.snapshot(last) if ws.run(last) is not None else None
         if snap:
-            with st.expander("What your network learned (the check's run)", expanded=True):
+            with st.expander(t("lessons.learned"), expanded=True):
                 viz.show(snap, key="lesson-viz")
 
 
@@ -184,6 +203,18 @@ def _attention(x: Lesson) -> None:
         st.plotly_chart(fig, key="lesson-attention")
 
 
+def _segmentation(x: Lesson) -> None:
+    held = st.session_state.get(f"lesson-outcome-{x.name}")
+    if held is not None and held[1].extra.get("masks"):
+        st.plotly_chart(figures.segmentation(held[1].extra["masks"]), key="lesson-masks")
+
+
+def _overfitting(x: Lesson) -> None:
+    held = st.session_state.get(f"lesson-outcome-{x.name}")
+    if held is not None and held[1].extra.get("gaps"):
+        st.plotly_chart(figures.gaps(held[1].extra["gaps"]), key="lesson-gaps")
+
+
 def _gans(x: Lesson) -> None:
     held = st.session_state.get(f"lesson-outcome-{x.name}")
     if held is not None and held[1].extra.get("modes"):
@@ -192,4 +223,5 @@ def _gans(x: Lesson) -> None:
 
 EXTRAS = {"gradients": _gradients, "optimizers": _optimizers, "metrics": _metrics, "autoencoders": _autoencoders,
           "gans": _gans, "cnn_family": _cnn_family, "embeddings": _embeddings,
-          "attention": _attention}  # fmt: skip
+          "attention": _attention, "segmentation": _segmentation,
+          "overfitting": _overfitting}  # fmt: skip

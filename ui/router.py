@@ -15,21 +15,22 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from builder.jobs import warm_once
-from ui import guide, session
+from ui import guide, i18n, session
+from ui.i18n import t
 from ui.text import md
 
 # less empty space above each page's content: the navigation bar is at the top already
 STYLE = "[data-testid=stMainBlockContainer] { padding-top: 3.6rem; padding-bottom: 2rem; }"
-PAGES = (  # (file, title, icon); the first is the start page
-    ("pages/build.py", "Build", ":material/account_tree:"),
-    ("pages/data.py", "Data", ":material/dataset:"),
-    ("pages/train.py", "Train", ":material/model_training:"),
-    ("pages/visualize.py", "Visualize", ":material/insights:"),
-    ("pages/export.py", "Export", ":material/download:"),
-    ("pages/templates.py", "Templates", ":material/grid_view:"),
-    ("pages/lessons.py", "Lessons", ":material/school:"),
-    ("pages/check.py", "Check a design", ":material/rule:"),
-    ("pages/layers.py", "Layer catalogue", ":material/menu_book:"),
+PAGES = (  # (file, title's label key in ui/i18n, icon); the first is the start page
+    ("pages/build.py", "nav.build", ":material/account_tree:"),
+    ("pages/data.py", "nav.data", ":material/dataset:"),
+    ("pages/train.py", "nav.train", ":material/model_training:"),
+    ("pages/visualize.py", "nav.visualize", ":material/insights:"),
+    ("pages/export.py", "nav.export", ":material/download:"),
+    ("pages/templates.py", "nav.templates", ":material/grid_view:"),
+    ("pages/lessons.py", "nav.lessons", ":material/school:"),
+    ("pages/check.py", "nav.check", ":material/rule:"),
+    ("pages/layers.py", "nav.layers", ":material/menu_book:"),
 )
 
 
@@ -39,8 +40,11 @@ def main() -> None:
     st.set_page_config(page_title="LayerLoom", page_icon="🧶", layout="wide",
                        initial_sidebar_state="expanded" if guide.showing(has_designs) else "collapsed")  # fmt: skip
     st.html(f"<style>{STYLE}</style>")  # the app's own constant CSS (no data in it)
-    pages = [st.Page(path, title=title, icon=icon, default=k == 0) for k, (path, title, icon) in enumerate(PAGES)]
-    page = st.navigation(pages, position="top")  # the sidebar is left to the help
+    pages = [st.Page(path, title=t(key), icon=icon, default=k == 0, url_path=path[6:-3] if k else None)
+             for k, (path, key, icon) in enumerate(PAGES)]  # fmt: skip
+    page = st.navigation(pages, position="top")  # the sidebar is left to the help (and the language)
+    i18n.switch()
+    i18n.remember()
     session.editor()  # the tab's design (from ?design=… after a reload or a restart), before any page runs
     if st.session_state.get("session-message"):  # a design that could not be opened or saved, on any page
         st.error(md(st.session_state.pop("session-message")))

@@ -20,6 +20,8 @@ def workspace() -> Workspace:
 def editor() -> Editor:
     """The tab's editor. A fresh session (a reload, a restart, a shared link) opens the design the URL names."""
     ss = st.session_state
+    if st.query_params.get("share"):  # a shared link: its design becomes a copy in this workspace, once
+        _open_shared(st.query_params.get("share"))
     wanted = st.query_params.get("design")
     if "editor" not in ss or (wanted and wanted != ss.get("design_id")):
         ws, design = workspace(), None
@@ -36,6 +38,24 @@ def editor() -> Editor:
     if st.query_params.get("design") != ss["design_id"]:
         st.query_params["design"] = ss["design_id"]
     return ss["editor"]
+
+
+def _open_shared(text: str) -> None:
+    from builder.lessons import LESSONS, list_lessons
+    from builder.share import ShareError, decode
+
+    del st.query_params["share"]
+    try:
+        design, lesson = decode(text)
+    except ShareError as e:
+        st.session_state["session-message"] = f"The shared link could not be opened: {e}."
+        return
+    open_design(design)  # a new design of this workspace: the sender's file is never touched
+    list_lessons()
+    if lesson in LESSONS:
+        st.session_state["lesson-shown"] = lesson
+        st.query_params["lesson"] = lesson
+    st.session_state["session-message-info"] = f"Opened a copy of the shared design {design.name!r}."
 
 
 def _open(design: Design, design_id: str | None, saved: bool = False) -> None:

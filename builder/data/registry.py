@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-TASKS = ("classification", "regression", "forecasting", "autoencoder", "sequence_labeling")
+TASKS = ("classification", "regression", "forecasting", "autoencoder", "sequence_labeling", "segmentation")
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class DatasetSpec:
     name: str
     title: str
     description: str
-    task: str  # one of TASKS: what the dataset's targets are
+    task: str  # one of TASKS: what the dataset's targets are (segmentation: a class per pixel, (H, W) per sample)
     input_shape: tuple[int, ...]  # one sample, without the batch dim
     dtype: str  # "float32" or "int64"
     loader: Callable[..., tuple[np.ndarray, np.ndarray]]
@@ -140,7 +140,7 @@ def _load(name: str, seed: int, options: tuple) -> Dataset:
     if spec.task in ("regression", "forecasting"):
         y_mean, y_std = float(ys[0].mean()), float(ys[0].std() + 1e-8)
         ys = [(v - y_mean) / y_std for v in ys]
-    label = spec.task in ("classification", "sequence_labeling")
+    label = spec.task in ("classification", "sequence_labeling", "segmentation")
     ys = [_canonical(v, np.int64 if label else np.float32) for v in ys]
     return Dataset(spec, xs[0], ys[0], xs[1], ys[1], xs[2], ys[2], mean, std, vocab, y_mean, y_std)
 

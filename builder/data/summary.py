@@ -12,7 +12,7 @@ def summary(ds: Dataset) -> dict:
     spec = ds.spec
     out: dict = {"sizes": ds.sizes, "input_shape": list(spec.input_shape), "dtype": spec.dtype, "task": spec.task,
                  "normalize": "per-feature mean/std of the training split" if ds.mean is not None else "none"}  # fmt: skip
-    if spec.task in ("classification", "sequence_labeling"):
+    if spec.task in ("classification", "sequence_labeling", "segmentation"):  # (segmentation: pixels per class)
         n = max(len(spec.classes), int(max(ds.y_train.max(), ds.y_val.max(), ds.y_test.max())) + 1)
         out["classes"] = list(spec.classes) if len(spec.classes) == n else [str(i) for i in range(n)]
         out["counts"] = {split: np.bincount(ds.split(split)[1].reshape(-1), minlength=n).tolist()

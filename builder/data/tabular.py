@@ -109,3 +109,26 @@ register(DatasetSpec("breast_cancer", "Breast cancer", "569 tumours, 30 features
 register(DatasetSpec("diabetes", "Diabetes", "442 patients, 10 baseline variables; target: disease progression "
                      "after one year (regression).", "regression", (10,), "float32", _sklearn("load_diabetes"),
                      targets=("progression",), group="Tabular"))  # fmt: skip
+
+
+USERS, ITEMS = 200, 300
+
+
+def _ratings(seed, n=40000, noise=0.3):
+    """A generated ratings matrix: users and items with 4 hidden tastes each, a rating 1–5 from their agreement
+    (a dot product) plus each user's and item's bias and noise; ``n`` observed (user, item) pairs. Ids share one
+    range: users 0…199, items 200…499, so one size fits every Embedding."""
+    rng = np.random.default_rng(seed)
+    u, v = rng.normal(0, 1, (USERS, 4)), rng.normal(0, 1, (ITEMS, 4))
+    bu, bi = rng.normal(0, 0.3, USERS), rng.normal(0, 0.3, ITEMS)
+    users, items = rng.integers(0, USERS, n), rng.integers(0, ITEMS, n)
+    score = (u[users] * v[items]).sum(1) / 2 + bu[users] + bi[items] + rng.normal(0, noise, n)
+    return np.stack([users, items + USERS], 1).astype(np.int64), np.clip(3 + score, 1, 5).astype(np.float32)
+
+
+register(DatasetSpec("ratings", "Ratings (users × items)", f"{USERS} generated users rate {ITEMS} items from 1 to 5; "
+                     "each sample is a (user id, item id) pair and its rating. The recommender's set: a user "
+                     "embedding and an item embedding whose dot product predicts the rating (matrix "
+                     f"factorization). Ids: users 0–{USERS - 1}, items {USERS}–{USERS + ITEMS - 1}.", "regression",
+                     (2,), "int64", _ratings, targets=("rating",), group="Tabular", normalize="none",
+                     options={"n": 40000, "noise": 0.3}, vocab_size=USERS + ITEMS))  # fmt: skip

@@ -1,6 +1,6 @@
-"""Reshaping: Flatten, Reshape, Permute (torch semantics, batch dim counted in dims as torch counts it)."""
+"""Reshaping: Flatten, Reshape, Permute, Narrow and Sum (torch semantics, batch dim counted in dims as torch counts it)."""
 
-from ..params import Int, Shape
+from ..params import Bool, Int, Shape
 from ..registry import IMG, SEQ, Example, LayerSpec, ShapeError, TensorType, fmt_shape, literal, prod, register
 
 
@@ -104,3 +104,80 @@ class Permute(LayerSpec):
 
     def forward_code(self, p, attr, args, ins):
         return f"{args[0]}.permute({', '.join(map(str, p.dims))})"
+
+
+def _dim(p_dim: int, shape: tuple[int, ...], what: str, param: str = "dim") -> int:
+    """A dim counted with the batch (negative from the end) as an index into ``shape`` (without the batch)."""
+    rank = len(shape) + 1
+    d = p_dim + rank if p_dim < 0 else p_dim
+    if not 1 <= d < rank:
+        raise ShapeError(
+            f"{param}={p_dim} is out of range for input {fmt_shape(shape)}: {what}. Expected 1 to {rank - 1} (or "
+            f"{1 - rank} to -1; dim 0 is the batch). Received {p_dim}.", param,
+        )  # fmt: skip
+    return d - 1
+
+
+@register
+class Narrow(LayerSpec):
+    examples = (
+        Example({"dim": 1, "start": 0, "length": 1}, [(2,)]),
+        Example({"dim": 1, "start": 2, "length": 3}, [SEQ]),
+        Example({"dim": -1, "start": 1, "length": 2}, [IMG]),
+    )
+    category = "Structure"
+    doc = (
+        "Keeps `length` entries of one dim from `start` on (torch.narrow; dims counted with the batch dim). Picks "
+        "one column of a table: from (N, 2) user and item ids, start 0 / length 1 gives the users', (N, 1), for an "
+        "Embedding; also crops a sequence or a feature map."
+    )
+    params = {
+        "dim": Int(1, "the dim to cut (1 = first after the batch; negative counts from the end)"),
+        "start": Int(0, "first entry kept", min=0),
+        "length": Int(1, "how many entries are kept", min=1),
+    }
+    accepts_int = True
+
+    def infer(self, p, ins):
+        shape = ins[0].shape
+        d = _dim(p.dim, shape, "the dim to cut")
+        if p.start + p.length > shape[d]:
+            raise ShapeError(
+                f"start={p.start} and length={p.length} reach entry {p.start + p.length - 1} but dim {p.dim} of "
+                f"{fmt_shape(shape)} has {shape[d]} entries. Expected start + length <= {shape[d]}.", "length",
+            )  # fmt: skip
+        return TensorType((*shape[:d], p.length, *shape[d + 1 :]), ins[0].dtype)
+
+    def forward_code(self, p, attr, args, ins):
+        return f"{args[0]}.narrow({p.dim}, {p.start}, {p.length})"
+
+
+@register
+class Sum(LayerSpec):
+    examples = (
+        Example({"dim": -1}, [(1, 8)]),
+        Example({"dim": 1, "keepdim": True}, [SEQ]),
+        Example({"dim": 2}, [IMG]),
+    )
+    category = "Structure"
+    doc = (
+        "Sums over one dim (torch.sum; dims counted with the batch dim), dropping it unless keepdim. After a "
+        "Multiply of two embeddings it completes their dot product — a recommender's predicted rating."
+    )
+    params = {
+        "dim": Int(-1, "the dim summed over (negative counts from the end; not 0, the batch)"),
+        "keepdim": Bool(False, "keep the summed dim with size 1"),
+    }
+
+    def infer(self, p, ins):
+        shape = ins[0].shape
+        d = _dim(p.dim, shape, "the dim to sum over")
+        if not p.keepdim and len(shape) == 1:
+            raise ShapeError(
+                f"summing dim {p.dim} of {fmt_shape(shape)} would leave only the batch dim. Set keepdim to keep "
+                "(N, 1), or sum another dim.", "keepdim",
+            )  # fmt: skip
+        return TensorType((*shape[:d], 1, *shape[d + 1 :]) if p.keepdim else (*shape[:d], *shape[d + 1 :]))
+
+    def forward_code(self, p, attr, args, ins):
+        return f"{args[0]}.sum({p.dim}{', keepdim=True' if p.keepdim else ''})"

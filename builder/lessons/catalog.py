@@ -68,6 +68,33 @@ def lenet(design, run, extra):
             Criterion("test accuracy", metric(r, "test", "accuracy"), ">=", 0.97)]  # fmt: skip
 
 
+OVERFIT = template_training("overfit_mlp")
+# each regularizer as a training setting, tried on the overfitting MLP (input noise is the 2-D points' augmentation)
+REGULARIZERS = {"L2 (weight_decay 0.01)": {"weight_decay": 0.01}, "L1 (l1 0.001)": {"l1": 1e-3},
+                "label smoothing 0.2": {"label_smoothing": 0.2}, "input noise 0.3": {"input_noise": 0.3}}  # fmt: skip
+
+
+@lesson("overfitting", 6, ("overfit_mlp", "overfit_mlp_dropout"), "overfit_mlp_dropout",
+        views=("Visualize → Decision boundary", "Train → curves (train vs val loss)"), settings=OVERFIT)  # fmt: skip
+def overfitting(design, run, extra):
+    from ..templates import load_template
+
+    def gap(d, settings):
+        r = run(d, settings)  # judged as trained to the end (the last epoch), not at its best validation epoch
+        return measure.generalization(plan(d), r.run_dir / "last.pt", settings)
+
+    yours = gap(design, OVERFIT)
+    start = load_template("overfit_mlp")
+    base = gap(start, OVERFIT)["gap"]
+    gaps = extra["gaps"] = {"the overfitting MLP": base, "your design": yours["gap"]}
+    criteria = [Criterion("your design's gap: validation loss − training loss", yours["gap"], "<=", 1.0),
+                Criterion("your design's validation accuracy", yours["val"]["accuracy"], ">=", 0.8)]  # fmt: skip
+    for label, setting in REGULARIZERS.items():
+        gaps[f"overfitting MLP + {label}"] = g = gap(start, {**OVERFIT, **setting})["gap"]
+        criteria.append(Criterion(f"{label}: the overfitting MLP's gap ÷ without it", g / max(base, 1e-9), "<=", 0.5))
+    return criteria
+
+
 RARE = template_training("mlp_rare")
 
 
@@ -195,3 +222,24 @@ def gans(design, run, extra):
     modes = extra["modes"] = measure.gan_modes(plan(design), r.checkpoint, RING["dataset"])
     return [Criterion(f"modes covered (of {modes['modes']})", modes["covered"], ">=", 7, digits=0),
             Criterion("share of samples close to a mode", modes["close"], ">=", 0.3)]  # fmt: skip
+
+
+SEGMENTATION = template_training("encoder_decoder")
+
+
+@lesson("segmentation", 13, ("pixel_classifier", "encoder_decoder"), "encoder_decoder",
+        views=("Visualize → Feature maps",), settings=SEGMENTATION)  # fmt: skip
+def segmentation(design, run, extra):
+    r = run(design, SEGMENTATION)
+    extra["masks"] = measure.segment(plan(design), r.checkpoint, SEGMENTATION["dataset"])
+    return [Criterion("test IoU of the shapes' pixels", metric(r, "test", "iou"), ">=", 0.8)]
+
+
+RATINGS = template_training("matrix_factorization")
+
+
+@lesson("recommendation", 14, ("item_popularity", "matrix_factorization"), "matrix_factorization",
+        views=("Visualize → Embeddings",), settings=RATINGS)  # fmt: skip
+def recommendation(design, run, extra):
+    r = run(design, RATINGS)
+    return [Criterion("test RMSE in stars (predicting the average: 1.02)", metric(r, "test", "rmse"), "<=", 0.6)]

@@ -152,6 +152,33 @@ def mirror_attention(p, checkpoint, dataset: str, n: int = 200) -> dict:
             "pattern": weights[nid][:, head].mean(0)}  # fmt: skip
 
 
+def segment(p, checkpoint, dataset: str, n: int = 8) -> dict:
+    """``n`` test images, their true masks and the trained model's predicted masks (class per pixel)."""
+    data = load_dataset(dataset)
+    x = torch.from_numpy(data.x_test[: min(n, 64)])
+    model = p.load(checkpoint).eval()
+    with torch.no_grad():
+        out = model(x)
+    out = out[0] if isinstance(out, tuple) else out
+    pred = (out[:, 0] > 0).long() if out.shape[1] == 1 else out.argmax(1)
+    return {"input": x.numpy(), "truth": data.y_test[: len(x)], "pred": pred.numpy()}
+
+
+def generalization(p, checkpoint, settings: dict) -> dict:
+    """The trained model's loss and accuracy on the training and the validation split, both in eval mode (no
+    dropout, noise or augmentation: the training run's own figures are taken with them on, which would flatter a
+    regularized model), and the gap between them."""
+    ready = prepare(p, settings)
+    data = load_dataset(ready.cfg.dataset, seed=ready.cfg.seed, **ready.cfg.dataset_options)
+    model, loss_fn, out = p.load(checkpoint), recipe.make_loss(ready.c), {}
+    for split in ("train", "val"):
+        x, y = (torch.from_numpy(a) for a in data.split(split))
+        loss, outs = recipe.evaluate(model, ready.c, loss_fn, x, y, 1024)
+        out[split] = {"loss": loss, **ready.task.metrics(torch.cat(outs), y, loss, data)}
+    out["gap"] = out["val"]["loss"] - out["train"]["loss"]
+    return out
+
+
 WEIGHT_LAYERS = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "Linear")
 
 

@@ -90,6 +90,80 @@ def mlp_rare():
     return g
 
 
+# -- recommendation -------------------------------------------------------------------------------------------
+RATINGS_TRAINING = {"optimizer": "adam", "lr": 1e-2, "epochs": 20, "batch_size": 64}
+
+
+def _ids(g: Graph):
+    x = g.add("Input", id="pair", shape=[2], dtype="int64")
+    return g.add("Narrow", x, id="user", dim=1, start=0, length=1), g.add(
+        "Narrow", x, id="item", dim=1, start=1, length=1
+    )
+
+
+@template(title="Item popularity (no users)", dataset="ratings", task="regression", training=RATINGS_TRAINING)
+def item_popularity():
+    """A recommender that ignores who is asking: each item gets one learned number (its average appeal) and that is
+    the prediction for everyone. It learns which items are liked in general, never whose taste they suit.
+    """
+    g = Graph("item_popularity")
+    x = g.add("Input", id="pair", shape=[2], dtype="int64")
+    item = g.add("Narrow", x, id="item", dim=1, start=1, length=1)
+    y = g.seq(item, ("Embedding", {"num_embeddings": 500, "embedding_dim": 1}, "appeal"), ("Sum", {"dim": -1}, "score"))
+    g.add("Output", y, id="rating")
+    return g
+
+
+@template(title="Matrix factorization recommender", dataset="ratings", task="regression", training=RATINGS_TRAINING)
+def matrix_factorization():
+    """The classic recommender (the Netflix Prize's matrix factorization): every user and every item gets an
+    embedding of 8 numbers — its tastes, learned from the ratings alone — and the predicted rating is their dot
+    product, a Multiply then a Sum. Users who like the same items end up with similar vectors.
+    """
+    g = Graph("matrix_factorization")
+    user, item = _ids(g)
+    emb = {"num_embeddings": 500, "embedding_dim": 8}
+    u = g.add("Embedding", user, id="user_vec", **emb)
+    v = g.add("Embedding", item, id="item_vec", **emb)
+    y = g.seq(g.add("Multiply", u, v, id="agree"), ("Sum", {"dim": -1}, "dot"))
+    g.add("Output", y, id="rating")
+    return g
+
+
+# -- overfitting ----------------------------------------------------------------------------------------------
+OVERFIT_TRAINING = {"dataset_options": {"n": 150, "noise": 0.35}, "optimizer": "adam", "lr": 1e-2, "epochs": 200,
+                    "batch_size": 32}  # fmt: skip
+
+
+def _wide_mlp(name: str, dropout: float = 0.0):
+    g = Graph(name)
+    h = g.add("Input", id="x", shape=[2])
+    for k in (1, 2):
+        h = g.seq(h, ("Linear", {"out_features": 128}, f"fc{k}"), ("ReLU", {}, f"relu{k}"))
+        if dropout:
+            h = g.add("Dropout", h, id=f"drop{k}", p=dropout)
+    g.add("Output", g.add("Linear", h, id="fc3", out_features=1), id="logit")
+    return g
+
+
+@template(title="An MLP that overfits", dataset="moons", task="classification", training=OVERFIT_TRAINING)
+def overfit_mlp():
+    """Two hidden layers of 128 ReLU units — 17,000 weights — for 105 noisy training points of the two moons,
+    trained 200 epochs: it learns the noise too. The training loss goes to almost zero while the validation loss
+    climbs, and the decision boundary curls around single points. Overfitting, to be cured.
+    """
+    return _wide_mlp("overfit_mlp")
+
+
+@template(title="The same MLP with dropout", dataset="moons", task="classification", training=OVERFIT_TRAINING)
+def overfit_mlp_dropout():
+    """The overfitting MLP with Dropout(0.5) after each hidden layer: in training every unit is dropped half the
+    time, so no unit can rely on a particular other one to memorise a point. The validation loss stays close to the
+    training loss and the boundary stays smooth.
+    """
+    return _wide_mlp("overfit_mlp_dropout", dropout=0.5)
+
+
 # -- vanishing gradients ----------------------------------------------------------------------------------
 def _deep_mlp(name: str, act: str, skips: bool = False, depth: int = 10, width: int = 32):
     """``depth`` Linear layers on the 8×8 digits: depth - 1 hidden ones of ``width`` units with ``act``, then the
@@ -488,11 +562,30 @@ def resnet_mini():
     return g
 
 
-@template(title="Conv encoder–decoder (segmentation style)", dataset="shapes", task="segmentation")
+SEGMENTATION_TRAINING = {"optimizer": "adam", "lr": 2e-3, "epochs": 8, "batch_size": 32}
+
+
+@template(title="Per-pixel classifier (no context)", dataset="shape_masks", task="segmentation",
+          training=SEGMENTATION_TRAINING)  # fmt: skip
+def pixel_classifier():
+    """Segmentation one pixel at a time: two 1×1 convolutions look at each pixel's brightness alone and decide
+    "shape" or "background". With noise and uneven lighting a pixel's own value is not enough — the neighbours are
+    what tell an edge from a speck. Compare with the encoder–decoder.
+    """
+    g = Graph("pixel_classifier")
+    x = g.add("Input", id="x", shape=[1, 28, 28])
+    y = g.seq(x, ("Conv2d", {"out_channels": 16, "kernel_size": 1}, "pixel1"), ("ReLU", {}, "relu1"),
+              ("Conv2d", {"out_channels": 1, "kernel_size": 1}, "head"))  # fmt: skip
+    g.add("Output", y, id="mask_logits")
+    return g
+
+
+@template(title="Conv encoder–decoder (segmentation)", dataset="shape_masks", task="segmentation",
+          training=SEGMENTATION_TRAINING)  # fmt: skip
 def encoder_decoder():
     """An FCN/U-Net-style encoder–decoder for 28×28 images: the encoder halves the size twice while adding channels,
-    the decoder restores it with ConvTranspose2d (kernel 2, stride 2), and a skip connection concatenates encoder
-    features into the decoder to keep fine detail. Outputs one value per pixel.
+    the decoder restores it with ConvTranspose2d (kernel 2, stride 2), and skip connections concatenate encoder
+    features into the decoder to keep fine detail. Outputs one logit per pixel: is it part of a shape?
     """
     g = Graph("encoder_decoder")
     x = g.add("Input", id="x", shape=[1, 28, 28])

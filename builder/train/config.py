@@ -8,8 +8,8 @@ from ..params import Bool, Choice, Float, Int, Param, ParamError
 from ..registry import Params
 from ..validate import ERROR, Issue
 
-TASKS = ("auto", "classification", "regression", "forecasting", "sequence_labeling", "autoencoder", "denoising", "vae",
-         "gan")  # fmt: skip
+TASKS = ("auto", "classification", "regression", "forecasting", "sequence_labeling", "segmentation", "autoencoder",
+         "denoising", "vae", "gan")  # fmt: skip
 LOSSES = ("auto", "cross_entropy", "bce_with_logits", "nll", "mse", "l1", "huber")
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 SCHEDULES = ("none", "step", "cosine", "onecycle", "plateau")
@@ -104,7 +104,11 @@ def resolve_config(design: Design, overrides: dict | None = None) -> tuple[Param
     if cfg.processes > 1 and cfg.task == "gan":
         issues.append(Issue(None, "processes", ERROR, "training.processes > 1 (DDP) is not supported for a GAN yet: "
                                                       "set processes to 1."))  # fmt: skip
-    cfg["dataset_options"] = dict((design.training or {}).get("dataset_options", {}))
+    # the design's dataset options are for the design's dataset: training it on another drops them (XOR's noise
+    # means nothing to diabetes), the overrides' own options stay
+    own = (design.training or {}).get("dataset") or design.metadata.get("dataset")
+    kept = cfg.dataset == own or own is None
+    cfg["dataset_options"] = dict((design.training or {}).get("dataset_options", {})) if kept else {}
     cfg["dataset_options"].update((overrides or {}).get("dataset_options", {}))
     if cfg.task == "auto":
         meta = design.metadata.get("task")

@@ -32,6 +32,18 @@ def classification(pred: torch.Tensor, target: torch.Tensor, n: int) -> dict:
     }
 
 
+def segmentation(pred: torch.Tensor, target: torch.Tensor, n: int) -> dict:
+    """Per-pixel accuracy and the intersection over union |pred ∩ true| / |pred ∪ true| of every class but the
+    background (class 0), and their mean (mIoU; with two classes, the foreground's IoU)."""
+    cm = confusion(pred, target, n).double()
+    tp = cm.diag()
+    union = cm.sum(0) + cm.sum(1) - tp
+    iou = tp / union.clamp(min=1)
+    present = union[1:] > 0
+    return {"pixel_accuracy": float(tp.sum() / cm.sum().clamp(min=1)),
+            "iou": float(iou[1:][present].mean()) if bool(present.any()) else 0.0}  # fmt: skip
+
+
 def regression(pred: torch.Tensor, target: torch.Tensor, scale: float = 1.0) -> dict:
     err = (pred - target).double() * scale
     var = ((target.double() - target.double().mean()) ** 2).sum()

@@ -318,3 +318,16 @@ def test_one_run_checks_the_design_once_and_builds_from_one_source(tmp_path):
         r = quick("lenet5", tmp_path, dataset="digits28", epochs=1, probe_every=1)
     assert r.status == "finished", r.message
     assert calls == {"validate": 1, "generate": 1}
+
+
+def test_a_designs_dataset_options_stay_with_its_dataset(tmp_path):
+    """The XOR templates carry noise 0.02 for XOR: trained on another dataset, those options are not passed to it
+    (diabetes has no noise option), while XOR keeps them and an override's own options still apply."""
+    from builder.train.config import resolve_config
+
+    design = load_template("mlp_xor")
+    assert resolve_config(design)[0].dataset_options == {"noise": 0.02}
+    assert resolve_config(design, {"dataset": "diabetes"})[0].dataset_options == {}
+    assert resolve_config(design, {"dataset": "circle", "dataset_options": {"noise": 0.3}})[0].dataset_options == {
+        "noise": 0.3
+    }

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from . import en
+from . import en, zh
 
-LANGUAGES = {"en": "English"}
-_TEXTS = {"en": en.LESSONS}
+LANGUAGES = {"en": "English", "zh": "简体中文"}
+_TEXTS = {"en": en.LESSONS, "zh": zh.LESSONS}
 KEYS = ("title", "text", "exercise", "hint")
 
 

@@ -273,4 +273,79 @@ head's weights.
         "residual Add fed by the same vectors): without it two equal tokens at different positions are "
         "indistinguishable to attention.",
     },
+    "segmentation": {
+        "title": "Encoder–decoder networks and segmentation",
+        "text": """\
+**Segmentation** labels every pixel: here, is it part of a shape or background? The output is an image of scores
+the size of the input, and the loss is the classification loss averaged over pixels. A score per pixel is judged
+by the **intersection over union** of the predicted and the true masks,
+$\\mathrm{IoU} = |P \\cap T| \\, / \\, |P \\cup T|$: 1 for a perfect mask, and — unlike pixel accuracy — near 0 for
+a model that calls everything background, however small the shapes.
+
+A pixel's own brightness is not enough: the lighting is uneven, so the background is as bright in places as a
+shape is elsewhere (the best single threshold scores IoU ≈ 0.55). What tells them apart is the **context** — a
+shape is brighter than its surroundings. An **encoder–decoder** gathers it: the encoder's convolutions and pooling
+see ever larger windows at lower resolution, the decoder's transposed convolutions (stride 2) bring the resolution
+back, and **skip connections** (U-Net, 2015) concatenate the encoder's sharp early features into the decoder so
+the mask's edges stay crisp. A fully convolutional network (FCN) works at any image size.
+""",
+        "exercise": "The per-pixel classifier (1×1 convolutions) cannot use context and stays far below the target. "
+        "Build a network that reaches a test IoU of at least 0.8 on the shape masks — an encoder–decoder with "
+        "skip connections is the standard answer (the check trains it 8 epochs, about 10 s).",
+        "hint": "Give each output pixel a view of its neighbourhood: 3×3 convolutions with MaxPool2d going down, "
+        "ConvTranspose2d (kernel 2, stride 2) coming back up to 28×28, a Concat of the matching encoder features, and "
+        "a 1×1 Conv2d with one output channel at the end.",
+    },
+    "recommendation": {
+        "title": "Embeddings for recommendation",
+        "text": """\
+A recommender predicts how much a user will like an item from the ratings users have given so far — a huge,
+mostly empty users × items table. **Matrix factorization** (the Netflix Prize, 2006–2009) explains every rating
+by hidden tastes: user $u$ gets a vector $p_u$ and item $i$ a vector $q_i$ of $k$ numbers, and the predicted rating
+is their dot product, $\\hat r_{ui} = p_u \\cdot q_i$. Both are **embeddings**, learned by gradient descent on the
+squared error of the known ratings; nobody says what the $k$ tastes mean.
+
+In the design: the Input holds (user id, item id) pairs; two Narrow layers take each column, two Embedding layers
+look the vectors up, a Multiply and a Sum make the dot product. The ratings here were generated from 4 hidden tastes
+per user and item, plus their biases and noise, so the best possible RMSE is about 0.3 stars.
+
+An **item-popularity** model — one number per item — learns which items are liked in general but recommends the
+same ones to everyone: it barely beats predicting the average rating.
+""",
+        "exercise": "The item-popularity model predicts about as well as the average rating (test RMSE ≈ 1.0 star). "
+        "Personalise it: give users and items embeddings of several numbers and predict with their dot product, to "
+        "reach a test RMSE of at most 0.6 stars (the check trains 20 epochs, about 5 s).",
+        "hint": "Take the user id too: a Narrow (dim 1, start 0, length 1) from the Input, then an Embedding "
+        "(num_embeddings 500, embedding_dim 8); set the item Embedding's embedding_dim to 8, Multiply the two and Sum "
+        "over the last dim (dim -1) into the Output.",
+    },
+    "overfitting": {
+        "title": "Overfitting and regularisation",
+        "text": """\
+A network with more weights than it has examples can learn the examples themselves — their noise included —
+instead of the pattern behind them: the training loss keeps falling while the validation loss rises. That is
+**overfitting**, and the distance between the two curves, the **generalization gap**, measures it. The overfitting
+MLP has 17,000 weights for 105 noisy points; after 200 epochs its boundary curls around single points.
+
+Each regulariser trades a little training fit for a smaller gap:
+
+- **L2** (*weight_decay*): adds $\\lambda \\sum w^2$ to the loss, so weights shrink unless the data needs them.
+- **L1** (*l1*): adds $\\lambda \\sum |w|$, which drives many weights to exactly zero (sparse weights).
+- **Dropout** (a layer): in training each unit is zeroed with probability $p$ and the rest scaled by $1/(1-p)$;
+  no unit can rely on another, like training many thinner networks at once.
+- **Label smoothing** (*label_smoothing*): trains towards $1 - \\epsilon$ instead of 1, so the model stops pushing
+  its confidence (and its weights) without end.
+- **Input noise** and **augmentation** (*input_noise*; for images *augment_flip*, *augment_crop*): every epoch
+  sees slightly different inputs, so memorising one is useless. For these 2-D points noise is the augmentation.
+- **Early stopping** (*early_stopping*): keep the weights of the best validation epoch — LayerLoom's best
+  checkpoint already is that; the check judges the model as trained to the end.
+
+The check trains your design and the overfitting MLP with each setting, and compares the gaps.
+""",
+        "exercise": "Cure the overfitting MLP in its design: bring its gap (validation loss − training loss after 200 "
+        "epochs) from about 3 down to at most 1.0 while keeping 80% validation accuracy. The check also shows how "
+        "L2, L1, label smoothing and input noise shrink the gap (about 10 s).",
+        "hint": "Add a Dropout layer (p 0.5) after each hidden ReLU, or a GaussianNoise layer on the input, or make "
+        "the hidden layers much narrower (8 units): fewer effective weights, less to memorise.",
+    },
 }

@@ -1,0 +1,48 @@
+"""Lessons benchmark: every lesson's check on its reference solution, timed, against the issue's budgets.
+
+Run: python benchmarks/bench_lessons.py [--json]
+Targets (issue 16): each reference check ≤ 60 s on 2 cores, most ≤ 15 s, all together ≤ 8 min. Each check is
+run twice in one process; the second time is reported (the first pays for imports and dataset generation, which
+the app pays once per server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from builder.lessons import check, list_lessons  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    rows = []
+    for x in list_lessons():
+        check(x.name)  # warm: imports, the dataset's generation and cache
+        t0 = time.perf_counter()
+        outcome = check(x.name)
+        seconds = time.perf_counter() - t0
+        rows.append({"number": x.number, "lesson": x.name, "passed": outcome.passed, "seconds": round(seconds, 1),
+                     "runs": len(outcome.runs), "criteria": [c.text for c in outcome.criteria]})  # fmt: skip
+    total = sum(r["seconds"] for r in rows)
+    if args.json:
+        print(json.dumps({"lessons": rows, "total": round(total, 1)}))
+    else:
+        for r in rows:
+            print(f"{r['number']:>2}  {r['lesson']:15s} {'pass' if r['passed'] else 'FAIL'}  {r['seconds']:6.1f} s  "
+                  f"{r['runs']} run(s)  {'; '.join(r['criteria'])}")  # fmt: skip
+        quick = sum(r["seconds"] <= 15 for r in rows)
+        print(f"total {total:.1f} s (target ≤ 480 s); {quick} of {len(rows)} ≤ 15 s; slowest "
+              f"{max(r['seconds'] for r in rows):.1f} s (target ≤ 60 s)")  # fmt: skip
+    return 0 if all(r["passed"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""应用的导航和主要标签（简体中文）。键与 en.py 相同。"""
+
+STRINGS = {
+    "nav.build": "搭建",
+    "nav.data": "数据",
+    "nav.train": "训练",
+    "nav.visualize": "可视化",
+    "nav.export": "导出",
+    "nav.templates": "模板",
+    "nav.lessons": "课程",
+    "nav.check": "检查设计",
+    "nav.layers": "层目录",
+    "lessons.title": "课程",
+    "lessons.caption": "每节课：看什么、为什么、用到的设计、一个练习，以及一个训练并评判你的设计的检查。"
+    "本工作区已通过 {done} / {total} 节。",
+    "lessons.pick": "课程",
+    "lessons.passed": "已通过",
+    "lessons.open": "打开 {title}",
+    "lessons.open_help": "{role}：在搭建页打开一个副本",
+    "lessons.role_start": "从这里开始",
+    "lessons.role_solution": "参考答案",
+    "lessons.role_compare": "对照",
+    "lessons.exercise": "练习",
+    "lessons.where": "训练你的设计之后，去看：{views}。",
+    "lessons.judges": "检查评判的是本标签页中打开的设计：**{name}**（{id}），用本课的设置训练（{settings}）。",
+    "lessons.check": "检查我的设计",
+    "lessons.checking": "正在训练并评判你的设计…",
+    "lessons.verdict_passed": "**通过**，用时 {seconds:.1f} 秒",
+    "lessons.verdict_failed": "**尚未通过**（{seconds:.1f} 秒）",
+    "lessons.verdict_error": "**未能检查**：{error}",
+    "lessons.hint": "**提示：**",
+    "lessons.learned": "你的网络学到了什么（检查时的训练）",
+    "lessons.share": "分享本课和你的设计",
+    "lessons.share_caption": "打开此链接的人会看到本课，并在自己的工作区得到你的设计的副本（{length:,} 个字符；"
+    "链接最多 8,000 个字符）。",
+}
