@@ -5,6 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
+from builder.lessons import list_lessons
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_canvas import canvas, drag, wait_node
 
@@ -82,5 +83,21 @@ def test_lesson_one_from_failing_perceptron_to_passing_mlp(page, workspace):
     passed = check(page, "Passed")
     expect(passed).to_contain_text("test accuracy")
     page.screenshot(path=str(ARTIFACTS / "lesson-xor-passed.png"))
-    expect(page.get_by_text("1 of 4 passed", exact=False)).to_be_visible()
+    expect(page.get_by_text(f"1 of {len(list_lessons())} passed", exact=False)).to_be_visible()
     assert '"passed": true' in (workspace / "lessons.json").read_text()
+
+
+def test_the_language_switch_is_remembered_by_the_browser(page, browser, server):
+    page.goto(page.url.rstrip("/") + "/lessons")
+    page.get_by_role("heading", name="Lessons").first.wait_for(timeout=60000)
+    page.get_by_text("简体中文", exact=True).locator("visible=true").first.click()
+    page.get_by_role("heading", name="课程").first.wait_for(timeout=30000)
+    expect(page.get_by_role("link", name="训练")).to_be_visible()  # the navigation too
+    page.screenshot(path=str(ARTIFACTS / "lessons-zh.png"))
+    assert {c["name"]: c["value"] for c in page.context.cookies()}.get("layerloom_lang") == "zh"
+    other = page.context.new_page()  # a new tab of the same browser: a new session that reads the cookie
+    other.goto(server.rstrip("/") + "/train")
+    other.get_by_role("heading", name="训练").first.wait_for(timeout=60000)
+    other.close()
+    page.get_by_text("English", exact=True).locator("visible=true").first.click()
+    page.get_by_role("heading", name="Lessons").first.wait_for(timeout=30000)
