@@ -206,6 +206,22 @@ def deep_residual_mlp():
 
 
 # -- classic CNNs -----------------------------------------------------------------------------------------
+def _lenet(name: str, act: str, pool: str):
+    """LeNet-5's layers for 28×28 digits with the activation and the pooling given."""
+    g = Graph(name)
+    x = g.add("Input", id="x", shape=[1, 28, 28])
+    y = g.seq(x,
+              ("Conv2d", {"out_channels": 6, "kernel_size": 5, "padding": 2}, "conv1"), (act, {}, "act1"),
+              (pool, {"kernel_size": 2}, "pool1"),
+              ("Conv2d", {"out_channels": 16, "kernel_size": 5}, "conv2"), (act, {}, "act2"),
+              (pool, {"kernel_size": 2}, "pool2"), ("Flatten", {}, "flatten"),
+              ("Linear", {"out_features": 120}, "fc1"), (act, {}, "act3"),
+              ("Linear", {"out_features": 84}, "fc2"), (act, {}, "act4"),
+              ("Linear", {"out_features": 10}, "fc3"))  # fmt: skip
+    g.add("Output", y, id="logits")
+    return g
+
+
 @template(
     title="LeNet-5",
     dataset="digits28",
@@ -217,18 +233,7 @@ def lenet5():
     and shapes, three fully connected layers classify. The first CNN to show that learned filters beat hand-made
     features.
     """
-    g = Graph("lenet5")
-    x = g.add("Input", id="x", shape=[1, 28, 28])
-    y = g.seq(x,
-              ("Conv2d", {"out_channels": 6, "kernel_size": 5, "padding": 2}, "conv1"), ("Tanh", {}, "act1"),
-              ("AvgPool2d", {"kernel_size": 2}, "pool1"),
-              ("Conv2d", {"out_channels": 16, "kernel_size": 5}, "conv2"), ("Tanh", {}, "act2"),
-              ("AvgPool2d", {"kernel_size": 2}, "pool2"), ("Flatten", {}, "flatten"),
-              ("Linear", {"out_features": 120}, "fc1"), ("Tanh", {}, "act3"),
-              ("Linear", {"out_features": 84}, "fc2"), ("Tanh", {}, "act4"),
-              ("Linear", {"out_features": 10}, "fc3"))  # fmt: skip
-    g.add("Output", y, id="logits")
-    return g
+    return _lenet("lenet5", "Tanh", "AvgPool2d")
 
 
 @template(title="LeNet-5, modernised", dataset="digits28", task="classification",
@@ -238,18 +243,7 @@ def lenet5_modern():
     ReLU instead of tanh (no saturation, so faster training) and max pooling instead of average pooling (keeps the
     strongest response in each window). Compare its feature maps with the original's.
     """
-    g = Graph("lenet5_modern")
-    x = g.add("Input", id="x", shape=[1, 28, 28])
-    y = g.seq(x,
-              ("Conv2d", {"out_channels": 6, "kernel_size": 5, "padding": 2}, "conv1"), ("ReLU", {}, "act1"),
-              ("MaxPool2d", {"kernel_size": 2}, "pool1"),
-              ("Conv2d", {"out_channels": 16, "kernel_size": 5}, "conv2"), ("ReLU", {}, "act2"),
-              ("MaxPool2d", {"kernel_size": 2}, "pool2"), ("Flatten", {}, "flatten"),
-              ("Linear", {"out_features": 120}, "fc1"), ("ReLU", {}, "act3"),
-              ("Linear", {"out_features": 84}, "fc2"), ("ReLU", {}, "act4"),
-              ("Linear", {"out_features": 10}, "fc3"))  # fmt: skip
-    g.add("Output", y, id="logits")
-    return g
+    return _lenet("lenet5_modern", "ReLU", "MaxPool2d")
 
 
 # -- plain vs residual depth ----------------------------------------------------------------------------------
