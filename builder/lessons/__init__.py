@@ -169,6 +169,8 @@ def get_lesson(name: str) -> Lesson:
 def check(name: str, design: Design | None = None, runner: Runner | None = None, language: str = "en") -> Outcome:
     """Judge ``design`` (the lesson's reference solution when None) with the lesson's check. A design that cannot
     be trained is not an exception: the outcome says why (with the first issue), and fails."""
+    from ..budget import MemoryBudgetError
+    from ..export.errors import ExportError
     from ..train import TrainError
     from ..validate import DesignError
 
@@ -194,7 +196,7 @@ def check(name: str, design: Design | None = None, runner: Runner | None = None,
     try:
         criteria = x.judge(design, tracked, extra)
         error = ""
-    except (TrainError, DesignError, ValueError) as e:
+    except (TrainError, DesignError, ExportError, MemoryBudgetError, ValueError) as e:  # said, never raised
         criteria, error = [], _first_issue(e)
     return Outcome(name, criteria, time.perf_counter() - t0, x.text("hint", language), error, runs, extra)
 

@@ -61,6 +61,10 @@ def test_a_design_that_cannot_train_fails_with_the_reason_not_an_exception():
     assert not wrong_data.passed and "xor" in wrong_data.error
     gan = check("xor", load_template("gan_2d"))  # a file of two networks: it is not trained as a GAN on XOR
     assert not gan.passed and "several networks" in gan.error
+    huge = load_template("mlp_xor")
+    huge.node("hidden").params["out_features"] = 2**31 - 1  # weights no machine has memory for
+    too_big = check("xor", huge)
+    assert not too_big.passed and too_big.error
 
 
 def test_the_vanishing_gradient_is_measured_layer_by_layer():
