@@ -53,7 +53,7 @@ def test_runs_are_listed_per_design_with_their_epochs_from_disk(tmp_path):
     info = runs[0]
     assert info.status == "finished" and info.design_name == "digits_mlp" and info.config["epochs"] == 2
     assert [e["epoch"] for e in info.epochs] == [1, 2] and info.test_metrics["accuracy"] > 0.5
-    assert "Adam lr=0.001 · digits · finished" in info.label
+    assert "Adam lr=0.003 · digits · finished" in info.label  # digits_mlp's own settings
     assert {r.design_id for r in ws.runs()} == {"mine-1", "other-2"}
     # a restarted app has no live runs: everything comes back from the files
     fresh = Workspace(tmp_path)

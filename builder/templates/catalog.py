@@ -904,7 +904,6 @@ def vae():
     dataset="digits28",
     task="gan",
     role="generator",
-    training={**GAN_TRAINING, "dataset": "digits28", "epochs": 20},
 )
 def dcgan_generator():
     """Radford et al.'s DCGAN generator, sized for 28×28 images: a 100-D noise vector is projected to 128×7×7, then two
@@ -928,7 +927,6 @@ def dcgan_generator():
     dataset="digits28",
     task="gan",
     role="discriminator",
-    training={**GAN_TRAINING, "dataset": "digits28", "epochs": 20},
 )
 def dcgan_discriminator():
     """The DCGAN discriminator for 28×28 images: strided convolutions (no pooling) with LeakyReLU(0.2) and BatchNorm
