@@ -44,6 +44,7 @@ class Task:
     data: ClassVar[tuple[str, ...]] = ()  # dataset tasks it trains on (empty: any)
     reconstructs: ClassVar[bool] = False  # the target is the input itself
     counts_correct: ClassVar[bool] = False  # the training loop counts correct predictions (accuracy)
+    class_dim: ClassVar[int] = -1  # the outputs' dim that holds the class scores (segmentation: 1, N×C×H×W)
     networks: ClassVar[tuple[str, ...]] = ()  # the networks it trains together, from one file (a GAN's)
 
     # -- which designs and datasets it fits -----------------------------------------------------------------
@@ -283,7 +284,7 @@ class Segmentation(Classification):
     """A class for every pixel: the output keeps the image's height and width, one score map per class (or one
     logit map for two classes); scored by pixel accuracy and IoU."""
 
-    name, title, data = "segmentation", "Segmentation", ("segmentation",)
+    name, title, data, class_dim = "segmentation", "Segmentation", ("segmentation",), 1
 
     def check_outputs(self, plan, spec, roles):
         main = plan.outputs[roles["prediction"]]
@@ -311,7 +312,7 @@ class Segmentation(Classification):
     def metrics(self, out, target, loss, dataset):
         from .train import metrics
 
-        pred = (out[:, 0] > 0).long() if out.shape[1] == 1 else out.argmax(1)
+        pred = (out[:, 0] > 0).long() if out.shape[1] == 1 else out.argmax(self.class_dim)
         return {"loss": loss, **metrics.segmentation(pred.cpu(), target.cpu(), len(dataset.spec.classes))}
 
 

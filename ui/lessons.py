@@ -23,8 +23,7 @@ def runner(ws, design_id: str):
     def run(design, settings):
         job = ws.start(design, settings, design_id)
         job.join()
-        info = ws.run(job.run_id)
-        return RunResult.from_events(job.run_id, info.path, ws.events(job.run_id, final=True))
+        return RunResult.from_events(job.run_id, ws.runs_dir / job.run_id, ws.events(job.run_id, final=True))
 
     return run
 
@@ -70,11 +69,11 @@ def run_check(x: Lesson, ws, progress: Progress) -> None:
         with st.spinner(t("lessons.checking")):
             outcome = check(x.name, editor.design, runner(ws, design_id), language())
         progress.record(outcome, design_id)
-        st.session_state[f"lesson-outcome-{x.name}"] = (design_id, outcome)
+        st.session_state[f"lesson-outcome-{x.name}"] = outcome
         st.rerun()  # the count of lessons passed and the picker's ✓ are drawn above: redraw them
     held = st.session_state.get(f"lesson-outcome-{x.name}")
     if held is not None:
-        show_outcome(held[1], ws)
+        show_outcome(held, ws)
 
 
 def share(x: Lesson) -> None:
@@ -119,26 +118,30 @@ def _settings(x: Lesson) -> str:
 
 # -- each lesson's own figures ------------------------------------------------------------------------------
 def extras(x: Lesson) -> None:
-    show = EXTRAS.get(x.name)
-    if show is not None:
-        show(x)
+    """The lesson's own figures; those drawn from the learner's trained model appear once a check has run."""
+    held = st.session_state.get(f"lesson-outcome-{x.name}")
+    extra = held.extra if held is not None else {}
+    if x.name in EXTRAS:
+        EXTRAS[x.name](x, extra)
+    elif extra.get(CHARTS.get(x.name, ("",))[0]):
+        what, draw = CHARTS[x.name]
+        st.plotly_chart(draw(extra[what]), key=f"lesson-{what}")
 
 
 @st.cache_data(show_spinner=False)
 def _reference_gradients(names: tuple[str, ...], settings: tuple) -> dict:
-    return {load_template(n).metadata.get("title", n): measure.gradient_norms(load_template(n), dict(settings))
-            for n in names}  # fmt: skip
+    designs = {n: load_template(n) for n in names}
+    return {d.metadata.get("title", n): measure.gradient_norms(d, dict(settings)) for n, d in designs.items()}
 
 
-def _gradients(x: Lesson) -> None:
+def _gradients(x: Lesson, extra: dict) -> None:
     nets = dict(_reference_gradients(x.designs, tuple(sorted(x.settings.items()))))
-    held = st.session_state.get(f"lesson-outcome-{x.name}")
-    if held is not None and held[1].extra.get("gradients"):
-        nets["your design"] = held[1].extra["gradients"]
+    if extra.get("gradients"):
+        nets["your design"] = extra["gradients"]
     st.plotly_chart(figures.gradient_norms(nets), key="lesson-gradients")
 
 
-def _optimizers(x: Lesson) -> None:
+def _optimizers(x: Lesson, extra: dict) -> None:
     left, right = st.columns([1, 3])
     surface = left.radio("Surface", list(measure.SURFACES), key="lesson-surface",
                          help="ravine: steep across, shallow along; rosenbrock: a curved valley; beale: flat plateaus")  # fmt: skip
@@ -154,20 +157,13 @@ def _optimizers(x: Lesson) -> None:
     right.plotly_chart(fig, key="lesson-paths")
 
 
-def _metrics(x: Lesson) -> None:
-    held = st.session_state.get(f"lesson-outcome-{x.name}")
-    if held is not None and held[1].extra.get("per_class"):
+def _metrics(x: Lesson, extra: dict) -> None:
+    if extra.get("per_class"):
         st.caption("Your design's test set, class by class:")
-        st.dataframe(held[1].extra["per_class"], hide_index=True, key="lesson-per-class")
+        st.dataframe(extra["per_class"], hide_index=True, key="lesson-per-class")
     size = st.slider("size of a large error", 1.0, 50.0, 10.0, 1.0, key="lesson-outlier-size",
                      help="the error of each outlier; the other predictions are off by about 0.5")  # fmt: skip
     st.plotly_chart(figures.outlier_errors(measure.outlier_errors(size=size), 200), key="lesson-outliers")
-
-
-def _autoencoders(x: Lesson) -> None:
-    held = st.session_state.get(f"lesson-outcome-{x.name}")
-    if held is not None and held[1].extra.get("codes"):
-        st.plotly_chart(figures.latent_space(held[1].extra["codes"]), key="lesson-latent")
 
 
 @st.cache_data(show_spinner="Measuring the networks…")
@@ -175,7 +171,7 @@ def _family(names: tuple[str, ...]) -> list[dict]:
     return measure.family(list(names))
 
 
-def _cnn_family(x: Lesson) -> None:
+def _cnn_family(x: Lesson, extra: dict) -> None:
     from builder.lessons.catalog import FAMILY
 
     rows = _family(FAMILY)
@@ -185,17 +181,15 @@ def _cnn_family(x: Lesson) -> None:
     right.plotly_chart(figures.family(rows), key="lesson-family-chart")
 
 
-def _embeddings(x: Lesson) -> None:
-    held = st.session_state.get(f"lesson-outcome-{x.name}")
-    if held is not None and held[1].extra.get("neighbours"):
+def _embeddings(x: Lesson, extra: dict) -> None:
+    if extra.get("neighbours"):
         st.caption("Nearest words in your trained embedding (cosine similarity):")
-        st.dataframe([{"word": w, "nearest": ", ".join(v)} for w, v in held[1].extra["neighbours"].items()],
+        st.dataframe([{"word": w, "nearest": ", ".join(v)} for w, v in extra["neighbours"].items()],
                      hide_index=True, key="lesson-neighbours")  # fmt: skip
 
 
-def _attention(x: Lesson) -> None:
-    held = st.session_state.get(f"lesson-outcome-{x.name}")
-    seen = held[1].extra.get("attention") if held is not None else None
+def _attention(x: Lesson, extra: dict) -> None:
+    seen = extra.get("attention")
     if seen:
         st.caption(f"Your trained network's head {seen['head']} of {seen['node']}, averaged over 200 test sequences "
                    f"({seen['share']:.0%} of its attention on the mirror position):")  # fmt: skip
@@ -203,25 +197,8 @@ def _attention(x: Lesson) -> None:
         st.plotly_chart(fig, key="lesson-attention")
 
 
-def _segmentation(x: Lesson) -> None:
-    held = st.session_state.get(f"lesson-outcome-{x.name}")
-    if held is not None and held[1].extra.get("masks"):
-        st.plotly_chart(figures.segmentation(held[1].extra["masks"]), key="lesson-masks")
-
-
-def _overfitting(x: Lesson) -> None:
-    held = st.session_state.get(f"lesson-outcome-{x.name}")
-    if held is not None and held[1].extra.get("gaps"):
-        st.plotly_chart(figures.gaps(held[1].extra["gaps"]), key="lesson-gaps")
-
-
-def _gans(x: Lesson) -> None:
-    held = st.session_state.get(f"lesson-outcome-{x.name}")
-    if held is not None and held[1].extra.get("modes"):
-        st.plotly_chart(figures.mode_counts(held[1].extra["modes"]), key="lesson-modes")
-
-
-EXTRAS = {"gradients": _gradients, "optimizers": _optimizers, "metrics": _metrics, "autoencoders": _autoencoders,
-          "gans": _gans, "cnn_family": _cnn_family, "embeddings": _embeddings,
-          "attention": _attention, "segmentation": _segmentation,
-          "overfitting": _overfitting}  # fmt: skip
+# lesson -> how its figures are drawn; CHARTS: one chart of one figure the check left (its key, the figure)
+EXTRAS = {"gradients": _gradients, "optimizers": _optimizers, "metrics": _metrics, "cnn_family": _cnn_family,
+          "embeddings": _embeddings, "attention": _attention}  # fmt: skip
+CHARTS = {"autoencoders": ("codes", figures.latent_space), "segmentation": ("masks", figures.segmentation),
+          "overfitting": ("gaps", figures.gaps), "gans": ("modes", figures.mode_counts)}  # fmt: skip

@@ -41,7 +41,7 @@ def editor() -> Editor:
 
 
 def _open_shared(text: str) -> None:
-    from builder.lessons import LESSONS, list_lessons
+    from builder.lessons import list_lessons
     from builder.share import ShareError, decode
 
     del st.query_params["share"]
@@ -51,8 +51,7 @@ def _open_shared(text: str) -> None:
         st.session_state["session-message"] = f"The shared link could not be opened: {e}."
         return
     open_design(design)  # a new design of this workspace: the sender's file is never touched
-    list_lessons()
-    if lesson in LESSONS:
+    if lesson in {x.name for x in list_lessons()}:
         st.session_state["lesson-shown"] = lesson
         st.query_params["lesson"] = lesson
     st.session_state["session-message-info"] = f"Opened a copy of the shared design {design.name!r}."

@@ -32,7 +32,7 @@ def gradient_norms(design, settings: dict, samples: int = 256, seed: int = 0) ->
     model.train()
     recipe.make_loss(ready.c)(model(x), y).backward()
     out = []
-    for nid in _forward_order(p.flat):
+    for nid in p.report.order:  # the validated forward order
         module = module_of(model, nid)
         weights = [q for name, q in module.named_parameters() if name.endswith("weight")] if module else []
         grads = [q.grad for q in weights if q.grad is not None and q.dim() > 1]  # matrices and kernels, not norms
@@ -41,26 +41,16 @@ def gradient_norms(design, settings: dict, samples: int = 256, seed: int = 0) ->
     return out
 
 
-def _forward_order(design) -> list[str]:
-    import networkx as nx
-
-    g = nx.DiGraph()
-    g.add_nodes_from(n.id for n in design.nodes)
-    g.add_edges_from((e.source, e.target) for e in design.edges)
-    order = {n.id: k for k, n in enumerate(design.nodes)}
-    return list(nx.lexicographical_topological_sort(g, key=order.get))
-
-
 def bottleneck(p) -> str | None:
     """The node between the input and the output whose output has the fewest numbers per sample (an
     autoencoder's code); None when the design has no such node."""
     ends = set(p.flat.input_ids) | set(p.flat.output_ids)
     sizes = {n.id: math.prod(p.shape(n.id)) for n in p.flat.nodes
              if n.id not in ends and p.shape(n.id) is not None}  # fmt: skip
-    return min(sizes, key=lambda k: (sizes[k], list(sizes).index(k))) if sizes else None
+    return min(sizes, key=sizes.get) if sizes else None  # (the first of the narrowest, in design order)
 
 
-MAX_CODES = 2000
+MAX_TEST_SAMPLES = 2000  # test samples a figure is drawn from, at most
 
 
 def codes(p, checkpoint, node_id: str, dataset: str, n: int = 1000) -> dict:
@@ -69,7 +59,7 @@ def codes(p, checkpoint, node_id: str, dataset: str, n: int = 1000) -> dict:
     from ..probes.capture import hooks, run_eval
 
     data = load_dataset(dataset)
-    x = torch.from_numpy(data.x_test[: min(n, MAX_CODES)])
+    x = torch.from_numpy(data.x_test[: min(n, MAX_TEST_SAMPLES)])
     model = p.load(checkpoint)
     with hooks(model, [node_id]) as seen:
         run_eval(model, x)
@@ -135,7 +125,7 @@ def mirror_attention(p, checkpoint, dataset: str, n: int = 200) -> dict:
     from ..probes.views import attention_weights
 
     data = load_dataset(dataset)
-    x = torch.from_numpy(data.x_test[: min(n, MAX_CODES)])
+    x = torch.from_numpy(data.x_test[: min(n, MAX_TEST_SAMPLES)])
     weights = attention_weights(p.load(checkpoint), p.flat, x)
     if not weights:
         raise ValueError("the design has no attention layer (MultiheadAttention or TransformerEncoderLayer)")
@@ -155,7 +145,7 @@ def mirror_attention(p, checkpoint, dataset: str, n: int = 200) -> dict:
 def segment(p, checkpoint, dataset: str, n: int = 8) -> dict:
     """``n`` test images, their true masks and the trained model's predicted masks (class per pixel)."""
     data = load_dataset(dataset)
-    x = torch.from_numpy(data.x_test[: min(n, 64)])
+    x = torch.from_numpy(data.x_test[: min(n, 64)])  # (images drawn side by side)
     model = p.load(checkpoint).eval()
     with torch.no_grad():
         out = model(x)
@@ -185,17 +175,12 @@ WEIGHT_LAYERS = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose
 def depth(report) -> tuple[int, int]:
     """(weight layers, depth): how many convolution and Linear layers the network has, and how many of them the
     longest path from an input to an output passes through (the depth papers quote)."""
-    import networkx as nx
-
-    flat = report.flat
-    g = nx.DiGraph()
-    g.add_nodes_from(n.id for n in flat.nodes)
-    g.add_edges_from((e.source, e.target) for e in flat.edges)
-    weight = {n.id: int(n.type in WEIGHT_LAYERS) for n in flat.nodes}
     longest: dict[str, int] = {}
-    for nid in nx.topological_sort(g):
-        longest[nid] = weight[nid] + max((longest[p] for p in g.predecessors(nid)), default=0)
-    return sum(weight.values()), max(longest.values(), default=0)
+    for nid in report.order:  # the validated topological order (of the model's nodes): sources come first
+        here = int(report.nodes[nid].type in WEIGHT_LAYERS)
+        longest[nid] = here + max((longest.get(src, 0) for src in report.inputs.get(nid, ())), default=0)
+    layers = sum(report.nodes[nid].type in WEIGHT_LAYERS for nid in report.order)
+    return layers, max(longest.values(), default=0)
 
 
 def family(names: list[str]) -> list[dict]:

@@ -21,15 +21,15 @@ from .blocks import (
 )
 from .graph import Graph
 from .library import (
-    AE_TRAINING,
+    ADAM_TRAINING,
     DEEP_MLP_TRAINING,
     GAN_TRAINING,
     IMAGENET_SGD,
     MOBILENET_SGD,
     RESNET_SGD,
-    SEQ_TRAINING,
     TEMPLATES,
     XOR_TRAINING,
+    adam,
     pair,
     template,
 )
@@ -61,7 +61,7 @@ def mlp_xor():
 
 
 # -- metrics --------------------------------------------------------------------------------------------------
-RARE_TRAINING = {"optimizer": "adam", "lr": 0.03, "epochs": 30, "batch_size": 64}
+RARE_TRAINING = adam(0.03, 30)
 
 
 @template(title="Linear classifier on a rare class", dataset="rare", task="classification", training=RARE_TRAINING)
@@ -91,7 +91,7 @@ def mlp_rare():
 
 
 # -- recommendation -------------------------------------------------------------------------------------------
-RATINGS_TRAINING = {"optimizer": "adam", "lr": 1e-2, "epochs": 20, "batch_size": 64}
+RATINGS_TRAINING = adam(1e-2, 20)
 
 
 def _ids(g: Graph):
@@ -131,8 +131,7 @@ def matrix_factorization():
 
 
 # -- overfitting ----------------------------------------------------------------------------------------------
-OVERFIT_TRAINING = {"dataset_options": {"n": 150, "noise": 0.35}, "optimizer": "adam", "lr": 1e-2, "epochs": 200,
-                    "batch_size": 32}  # fmt: skip
+OVERFIT_TRAINING = adam(1e-2, 200, 32, {"n": 150, "noise": 0.35})
 
 
 def _wide_mlp(name: str, dropout: float = 0.0):
@@ -226,7 +225,7 @@ def _lenet(name: str, act: str, pool: str):
     title="LeNet-5",
     dataset="digits28",
     task="classification",
-    training={"optimizer": "adam", "lr": 2e-3, "epochs": 8, "batch_size": 64},
+    training=adam(2e-3, 8),
 )
 def lenet5():
     """LeCun et al.'s 1998 digit recognizer for 28×28 images: two convolution + average-pooling stages extract strokes
@@ -237,7 +236,7 @@ def lenet5():
 
 
 @template(title="LeNet-5, modernised", dataset="digits28", task="classification",
-          training={"optimizer": "adam", "lr": 2e-3, "epochs": 8, "batch_size": 64})  # fmt: skip
+          training=adam(2e-3, 8))  # fmt: skip
 def lenet5_modern():
     """LeNet-5 as it would be written today: the same two convolution stages and three fully connected layers, with
     ReLU instead of tanh (no saturation, so faster training) and max pooling instead of average pooling (keeps the
@@ -469,7 +468,7 @@ def mobilenet_v2():
     title="MLP for 8×8 digits",
     dataset="digits",
     task="classification",
-    training={"optimizer": "adam", "lr": 3e-3, "epochs": 20, "batch_size": 64},
+    training=adam(3e-3, 20),
 )
 def digits_mlp():
     """A two-hidden-layer perceptron on scikit-learn's 8×8 handwritten digits: flatten the 64 pixels, two ReLU layers
@@ -488,7 +487,7 @@ def digits_mlp():
     title="Small CNN for 8×8 digits",
     dataset="digits",
     task="classification",
-    training={"optimizer": "adam", "lr": 1e-3, "epochs": 10, "batch_size": 64},
+    training=ADAM_TRAINING,
 )
 def digits_cnn():
     """A compact CNN sized for scikit-learn's 8×8 digits: two 3×3 conv + BatchNorm + ReLU stages with max pooling (8 →
@@ -510,7 +509,7 @@ def digits_cnn():
     title="Small CNN for 28×28 images",
     dataset="digits28",
     task="classification",
-    training={"optimizer": "adam", "lr": 2e-3, "epochs": 8, "batch_size": 64},
+    training=adam(2e-3, 8),
 )
 def cnn28():
     """A small CNN for 28×28 grayscale images (resized digits, generated shapes, MNIST): conv–ReLU–pool twice (28 → 14
@@ -556,7 +555,7 @@ def resnet_mini():
     return g
 
 
-SEGMENTATION_TRAINING = {"optimizer": "adam", "lr": 2e-3, "epochs": 8, "batch_size": 32}
+SEGMENTATION_TRAINING = adam(2e-3, 8, 32)
 
 
 @template(title="Per-pixel classifier (no context)", dataset="shape_masks", task="segmentation",
@@ -612,7 +611,7 @@ def encoder_decoder():
 
 
 @template(title="Bag of word vectors", dataset="sentiment", task="classification",
-          training={"optimizer": "adam", "lr": 1e-3, "epochs": 10, "batch_size": 64})  # fmt: skip
+          training=ADAM_TRAINING)  # fmt: skip
 def embedding_bag():
     """The simplest text model with embeddings: each token becomes a learned vector, the vectors are averaged over
     the sentence and a linear layer reads the average. Word polarities are learned, but the average forgets word
@@ -631,7 +630,7 @@ def embedding_bag():
     title="TextCNN",
     dataset="sentiment",
     task="classification",
-    training={"optimizer": "adam", "lr": 1e-3, "epochs": 10, "batch_size": 64},
+    training=ADAM_TRAINING,
 )
 def textcnn():
     """Kim's 2014 CNN for sentence classification: token ids → Embedding vectors, then parallel Conv1d filters of
@@ -669,7 +668,7 @@ def _rnn_classifier(name, cell, extra=None):
     return g
 
 
-@template(title="RNN sequence classifier", dataset="seq_classes", task="classification", training=SEQ_TRAINING)
+@template(title="RNN sequence classifier", dataset="seq_classes", task="classification", training=ADAM_TRAINING)
 def rnn_classifier():
     """A plain (Elman) RNN reads a 30-step sequence and its last hidden state is classified. Simple, but its
     gradients vanish over long spans — compare it with the LSTM and GRU templates on the same task.
@@ -677,7 +676,7 @@ def rnn_classifier():
     return _rnn_classifier("rnn_classifier", "RNN")
 
 
-@template(title="LSTM sequence classifier", dataset="seq_classes", task="classification", training=SEQ_TRAINING)
+@template(title="LSTM sequence classifier", dataset="seq_classes", task="classification", training=ADAM_TRAINING)
 def lstm_classifier():
     """An LSTM reads the sequence; its gates (input, forget, output) decide what the cell state keeps, so
     information survives long spans. The last hidden state is classified. Watch the gates live in Visualize.
@@ -685,7 +684,7 @@ def lstm_classifier():
     return _rnn_classifier("lstm_classifier", "LSTM")
 
 
-@template(title="BiLSTM sequence classifier", dataset="seq_classes", task="classification", training=SEQ_TRAINING)
+@template(title="BiLSTM sequence classifier", dataset="seq_classes", task="classification", training=ADAM_TRAINING)
 def bilstm_classifier():
     """A bidirectional LSTM reads the sequence forwards and backwards; the final states of both directions are
     concatenated (64 values) and classified. Useful when the whole sequence is known in advance.
@@ -693,7 +692,7 @@ def bilstm_classifier():
     return _rnn_classifier("bilstm_classifier", "LSTM", {"bidirectional": True})
 
 
-@template(title="GRU sequence classifier", dataset="seq_classes", task="classification", training=SEQ_TRAINING)
+@template(title="GRU sequence classifier", dataset="seq_classes", task="classification", training=ADAM_TRAINING)
 def gru_classifier():
     """A GRU — the LSTM's lighter cousin with reset and update gates and no separate cell state — reads the
     sequence and its last hidden state is classified.
@@ -710,7 +709,7 @@ def _forecaster(name, cell):
     return g
 
 
-ADDING_TRAINING = {"optimizer": "adam", "lr": 1e-2, "epochs": 12, "batch_size": 64}
+ADDING_TRAINING = adam(1e-2, 12)
 
 
 def _adder(name, cell):
@@ -739,7 +738,7 @@ def lstm_adding():
     return _adder("lstm_adding", "LSTM")
 
 
-@template(title="LSTM forecaster", dataset="sine", task="forecasting", training=SEQ_TRAINING)
+@template(title="LSTM forecaster", dataset="sine", task="forecasting", training=ADAM_TRAINING)
 def lstm_forecaster():
     """A two-layer LSTM reads a window of 24 past values and predicts the next one: the classic setup for sine
     waves, sunspots or CO₂ series.
@@ -747,7 +746,7 @@ def lstm_forecaster():
     return _forecaster("lstm_forecaster", "LSTM")
 
 
-@template(title="GRU forecaster", dataset="sine", task="forecasting", training=SEQ_TRAINING)
+@template(title="GRU forecaster", dataset="sine", task="forecasting", training=ADAM_TRAINING)
 def gru_forecaster():
     """A two-layer GRU reads a window of 24 past values and predicts the next one — the same forecaster as the
     LSTM template with fewer parameters; compare their curves on the same series.
@@ -756,7 +755,7 @@ def gru_forecaster():
 
 
 # -- attention ------------------------------------------------------------------------------------------------
-@template(title="Self-attention block", dataset="seq_classes", task="classification", training=SEQ_TRAINING)
+@template(title="Self-attention block", dataset="seq_classes", task="classification", training=ADAM_TRAINING)
 def self_attention():
     """Self-attention spelled out: the sequence is projected to 32 features, multi-head attention lets every step look
     at every other step (4 heads), a residual Add and LayerNorm follow, then pooling over time and a classifier. The
@@ -773,7 +772,7 @@ def self_attention():
     return g
 
 
-REVERSE_TRAINING = {"optimizer": "adam", "lr": 3e-3, "epochs": 10, "batch_size": 64}
+REVERSE_TRAINING = adam(3e-3, 10)
 
 
 def _reverser(name: str, positions: bool):
@@ -811,7 +810,7 @@ def attention_reverse():
     title="Transformer encoder classifier",
     dataset="sentiment",
     task="classification",
-    training={"optimizer": "adam", "lr": 3e-3, "epochs": 10, "batch_size": 64},
+    training=adam(3e-3, 10),
 )
 def transformer_classifier():
     """A small Transformer encoder for text: token embeddings plus sinusoidal positional encodings, two encoder layers
@@ -850,7 +849,7 @@ def _dense_autoencoder(g, x, noise=None, code=16):
     return g
 
 
-@template(title="Autoencoder", dataset="digits28", task="autoencoder", training=AE_TRAINING)
+@template(title="Autoencoder", dataset="digits28", task="autoencoder", training=ADAM_TRAINING)
 def autoencoder():
     """Compresses a 28×28 image into 16 numbers (the code) and reconstructs it. Trained to reproduce its input, the
     bottleneck forces it to learn the data's main factors of variation.
@@ -859,7 +858,7 @@ def autoencoder():
     return _dense_autoencoder(g, g.add("Input", id="x", shape=[1, 28, 28]))
 
 
-@template(title="Autoencoder with a 2-number code", dataset="digits28", task="autoencoder", training=AE_TRAINING)
+@template(title="Autoencoder with a 2-number code", dataset="digits28", task="autoencoder", training=ADAM_TRAINING)
 def autoencoder_2d():
     """The autoencoder squeezed to a code of 2 numbers, with no ReLU on it (a ReLU would zero every negative
     coordinate and waste most of the plane). Reconstructions get blurry, but every image is now a point in a plane
@@ -869,7 +868,7 @@ def autoencoder_2d():
     return _dense_autoencoder(g, g.add("Input", id="x", shape=[1, 28, 28]), code=2)
 
 
-@template(title="Denoising autoencoder", dataset="digits28", task="denoising", training=AE_TRAINING)
+@template(title="Denoising autoencoder", dataset="digits28", task="denoising", training=ADAM_TRAINING)
 def denoising_autoencoder():
     """An autoencoder that sees its input with Gaussian noise added (GaussianNoise, active only in training) but must
     reconstruct the clean image, so it learns robust features instead of copying pixels.
@@ -878,7 +877,7 @@ def denoising_autoencoder():
     return _dense_autoencoder(g, g.add("Input", id="x", shape=[1, 28, 28]), noise=0.3)
 
 
-@template(title="Variational autoencoder", dataset="digits28", task="vae", training=AE_TRAINING)
+@template(title="Variational autoencoder", dataset="digits28", task="vae", training=ADAM_TRAINING)
 def vae():
     """Kingma & Welling's VAE: the encoder outputs a mean and a log-variance for a 16-D latent Gaussian, Reparameterize
     samples z = mu + σ·ε (so gradients flow), and the decoder reconstructs the image. The loss adds a KL term that

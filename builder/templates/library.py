@@ -14,9 +14,16 @@ TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "assets" / "templates"
 GAN_TRAINING = {"task": "gan", "optimizer": "adam", "lr": 2e-4, "betas": [0.5, 0.999], "batch_size": 64}
 # the training settings that show what each template is for (tests/test_templates.py trains the small ones with
 # them and checks the outcome); the ImageNet-size networks carry their published recipe, for one's own data
-XOR_TRAINING = {"dataset_options": {"noise": 0.02}, "optimizer": "adam", "lr": 0.05, "epochs": 30, "batch_size": 32}
-SEQ_TRAINING = {"optimizer": "adam", "lr": 1e-3, "epochs": 10, "batch_size": 64}
-AE_TRAINING = {"optimizer": "adam", "lr": 1e-3, "epochs": 10, "batch_size": 64}
+
+
+def adam(lr: float, epochs: int, batch_size: int = 64, dataset_options: dict | None = None) -> dict:
+    """A template's training settings with Adam (most of the small ones train with it)."""
+    options = {"dataset_options": dataset_options} if dataset_options else {}
+    return {**options, "optimizer": "adam", "lr": lr, "epochs": epochs, "batch_size": batch_size}
+
+
+XOR_TRAINING = adam(0.05, 30, 32, {"noise": 0.02})
+ADAM_TRAINING = adam(1e-3, 10)  # the engine's defaults, written out: sequences, text, autoencoders
 DEEP_MLP_TRAINING = {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "epochs": 5, "batch_size": 64}
 IMAGENET_SGD = {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "weight_decay": 1e-4, "schedule": "step",
                 "step_size": 30, "gamma": 0.1, "epochs": 90, "batch_size": 256}  # fmt: skip

@@ -57,14 +57,13 @@ class RunState:
         return len(self.x["train"])
 
 
-def predictor(c):
+def predictor(c, class_dim: int = -1):
     """predict(out) -> the predicted classes, as a tensor (no host sync; one op per step, compared with the
-    targets once per epoch: counting per step cost ~5% of a small model's step)."""
+    targets once per epoch: counting per step cost ~5% of a small model's step). ``class_dim``: where the task's
+    outputs hold the class scores."""
     if c["loss"] == "bce_with_logits":
         return lambda out: out.detach().reshape(-1) > 0
-    if c["task"] == "segmentation":  # (N, C, H, W): the class is along dim 1
-        return lambda out: out.detach().argmax(1)
-    return lambda out: out.detach().argmax(-1)
+    return lambda out: out.detach().argmax(class_dim)
 
 
 def amp_dtype(cfg, device):
@@ -136,7 +135,7 @@ class Supervised:
             self.restore(trainer.checkpoint, s)
         amp = amp_dtype(cfg, device)
         scaler = torch.amp.GradScaler("cuda") if amp == torch.float16 else None
-        predict = predictor(c) if trainer.task.counts_correct else None
+        predict = predictor(c, trainer.task.class_dim) if trainer.task.counts_correct else None
         s.train_step = recipe.make_step(net, opt, s.sched, c, s.loss_fn, s.gen, amp, scaler, predict)
         self.loggers(trainer, s)
         return s

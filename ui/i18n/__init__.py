@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from builder.lessons.texts import LANGUAGES  # one list of the languages, for the lessons and the labels
+
 from . import en, zh
 
-LANGUAGES = {"en": "English", "zh": "简体中文"}
 STRINGS = {"en": en.STRINGS, "zh": zh.STRINGS}
 COOKIE = "layerloom_lang"
 
