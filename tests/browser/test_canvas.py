@@ -31,7 +31,9 @@ def load(page, title, first_node):
     wait_node(c, "x")
     page.get_by_role("combobox", name="Template").click()
     page.keyboard.type(title)
-    page.keyboard.press("Enter")
+    page.get_by_role(
+        "option", name=title, exact=True
+    ).click()  # not Enter: "LeNet-5" also matches "LeNet-5, modernised"
     page.get_by_role("button", name="Load template").click()
     wait_node(c, first_node, timeout=60000)
     return c
