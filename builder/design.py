@@ -94,6 +94,9 @@ class Design:
     metadata: dict = field(default_factory=dict)
     networks: dict[str, Design] = field(default_factory=dict)  # several networks in one file (GAN)
     blocks: dict[str, Block] = field(default_factory=dict)  # named sub-designs its nodes may instantiate
+    # trained or imported weights: a state_dict, or the path of a file holding one (never part of the JSON; the
+    # workspace keeps them beside the design as <id>.pt). build_model loads them.
+    weights: Any = field(default=None, repr=False, compare=False)
 
     @property
     def hierarchical(self) -> bool:

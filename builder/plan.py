@@ -88,7 +88,14 @@ class Plan:
         return load_source(self.generated)
 
     def new_model(self, seed: int | None = None) -> nn.Module:
-        """A fresh model. Same seed -> same initial weights; the caller's random state is left alone."""
+        """A fresh model: with the design's own ``weights`` when it carries them (imported or pretrained), else
+        randomly initialised (same seed -> same weights; the caller's random state is left alone)."""
+        if self.design.weights is not None:
+            return self.load(self.design.weights)
+        return self.initial_model(seed)
+
+    def initial_model(self, seed: int | None = None) -> nn.Module:
+        """A randomly initialised model, whatever weights the design carries."""
         import torch
 
         cls = self.model_class
@@ -121,7 +128,8 @@ def plan(design: Design | Plan | str | os.PathLike | dict) -> Plan:
         return design
     if not isinstance(design, Design):
         return _plan(load_design(design))
-    return _plan(copy.deepcopy(design))  # (not from_dict: a design built in Python is checked by validate)
+    # (not from_dict: a design built in Python is checked by validate; its weights are shared, not copied)
+    return _plan(copy.deepcopy(design, {id(design.weights): design.weights}))
 
 
 def _plan(design: Design) -> Plan:

@@ -465,3 +465,14 @@ def test_an_instance_expanded_in_place_is_a_frame_of_its_block_and_moves_stay_wh
     assert saved_positions(d, ed.expanded, drawn) == {n.id: n.position for n in d.nodes}
     ed.enter("BasicBlock")
     assert ed.expanded == set()  # a view of the top level
+
+
+def test_a_linear_right_after_a_block_instance_is_checked():
+    """The Linear's feature-map warning looked up the type of the node feeding it in the layer registry, and a
+    block instance is not there: validation crashed with KeyError (seen importing a ModuleList model)."""
+    d = cbr_design(repeat=2)
+    d.nodes = [n for n in d.nodes if n.id != "flat"]
+    d.edges = [e for e in d.edges if "flat" not in (e.source, e.target)] + [Edge("stage", "fc")]
+    report = validate(d)
+    assert report.valid
+    assert any("acts on the last dim" in i.message for i in report.issues if i.node == "fc")

@@ -39,7 +39,7 @@ def load_into(weights: str | os.PathLike | dict, p: Plan) -> torch.nn.Module:
     name = p.design.name
     if name in state and isinstance(state[name], dict):  # a GAN checkpoint holds both networks
         state = state[name]
-    model = p.new_model()
+    model = p.initial_model()
     try:
         model.load_state_dict(state, strict=True)
     except (RuntimeError, TypeError) as e:

@@ -70,7 +70,8 @@ class Linear(LayerSpec):
         source = report.inputs[node_id][0]
         shape = report.nodes[source].shape
         origin = width_source(types, report.inputs, source)
-        from_maps = origin is not None and REGISTRY[types[origin]].category in ("Convolution", "Pooling")
+        spec = REGISTRY.get(types.get(origin)) if origin is not None else None  # (a block instance has none)
+        from_maps = spec is not None and spec.category in ("Convolution", "Pooling")
         if len(shape) < 3 and not (len(shape) == 2 and from_maps):
             return []
         out = report.nodes[node_id].shape

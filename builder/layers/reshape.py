@@ -181,3 +181,61 @@ class Sum(LayerSpec):
 
     def forward_code(self, p, attr, args, ins):
         return f"{args[0]}.sum({p.dim}{', keepdim=True' if p.keepdim else ''})"
+
+
+@register
+class Mean(Sum):
+    examples = (
+        Example({"dim": -1}, [(1, 8)]),
+        Example({"dim": 1, "keepdim": True}, [SEQ]),
+        Example({"dim": -1}, [IMG]),
+    )
+    doc = (
+        "Averages over one dim (torch.mean; dims counted with the batch dim), dropping it unless keepdim. Over "
+        "the time steps of (N, T, E) it pools a sequence into one vector per sample; imported models use it for "
+        "`x.mean(1)`."
+    )
+    params = {
+        "dim": Int(-1, "the dim averaged over (negative counts from the end; not 0, the batch)"),
+        "keepdim": Bool(False, "keep the averaged dim with size 1"),
+    }
+
+    def forward_code(self, p, attr, args, ins):
+        return f"{args[0]}.mean({p.dim}{', keepdim=True' if p.keepdim else ''})"
+
+
+@register
+class Select(LayerSpec):
+    examples = (
+        Example({"dim": 1, "index": -1}, [SEQ]),
+        Example({"dim": 1, "index": 0}, [IMG]),
+        Example({"dim": -1, "index": 2}, [(4, 5)]),
+    )
+    category = "Structure"
+    doc = (
+        "Takes one entry of a dim and drops that dim (torch.select, `x[:, -1]`; dims counted with the batch dim; "
+        "a negative index counts from the end). Picks the last time step of an RNN's (N, T, H) outputs: (N, H)."
+    )
+    params = {
+        "dim": Int(1, "the dim to index (1 = first after the batch; negative counts from the end)"),
+        "index": Int(-1, "the entry kept (negative counts from the end: -1 is the last)"),
+    }
+    accepts_int = True
+
+    def infer(self, p, ins):
+        shape = ins[0].shape
+        d = _dim(p.dim, shape, "the dim to index")
+        if not -shape[d] <= p.index < shape[d]:
+            raise ShapeError(
+                f"index={p.index} is out of range for dim {p.dim} of {fmt_shape(shape)}, which has {shape[d]} "
+                f"entries. Expected {-shape[d]} to {shape[d] - 1}.", "index",
+            )  # fmt: skip
+        if len(shape) == 1:
+            raise ShapeError(
+                f"selecting from dim {p.dim} of {fmt_shape(shape)} would leave only the batch dim. Use a Narrow "
+                "with length 1 to keep (N, 1).", "dim",
+            )  # fmt: skip
+        return TensorType((*shape[:d], *shape[d + 1 :]), ins[0].dtype)
+
+    def forward_code(self, p, attr, args, ins):
+        return f"{args[0]}.select({p.dim}, {p.index})"
