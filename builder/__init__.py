@@ -7,6 +7,7 @@ Public API::
     report = validate(design)          # shapes, params, MACs and every issue
     model = build_model(design, seed=0)
     export_onnx(design, "lenet5.onnx") # verified with onnx.checker and onnxruntime
+    design = from_torch(my_module, torch.randn(1, 3, 224, 224))  # a PyTorch model as a design, with its weights
 
 It never imports streamlit.
 """
@@ -23,7 +24,8 @@ def __getattr__(name):
     import importlib
 
     home = {"build_model": "plan", "plan": "plan", "node_at": "compile", "export_python": "export", "export_onnx": "export",
-            "ExportError": "export", "devices": "train", "Run": "train", "TrainError": "train"}  # fmt: skip
+            "ExportError": "export", "devices": "train", "Run": "train", "TrainError": "train",
+            "from_torch": "importer", "from_onnx": "importer", "ImportProblem": "importer"}  # fmt: skip
     if name in home:  # (builder.train is the training package; its train() function is builder.train.train)
         return getattr(importlib.import_module(f"{__name__}.{home[name]}"), name)
     raise AttributeError(f"module 'builder' has no attribute {name!r}")
@@ -36,7 +38,7 @@ __all__ = [
     "devices",
     "ExportError",
     "export_onnx",
-    "export_python", "Design", "DesignError", "DesignFormatError", "Edge", "Issue", "LayerSpec", "Node",
+    "export_python", "from_onnx", "from_torch", "ImportProblem", "Design", "DesignError", "DesignFormatError", "Edge", "Issue", "LayerSpec", "Node",
     "TensorType", "Validation", "__version__", "build_model", "generate", "load_design", "node_at",
     "save_design", "validate",
 ]  # fmt: skip

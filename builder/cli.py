@@ -1,10 +1,11 @@
 """Command line: python -m builder validate | summary | export | train | datasets | tensorboard | templates | layers |
-lesson."""
+lesson | import."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -353,6 +354,98 @@ def cmd_lesson(args) -> int:
     return 0 if outcome.passed else 1
 
 
+IMPORT_HELP = """Import a model as a design: DESIGN.json, and its weights as DESIGN.pt beside it.
+
+A Python source is FILE.py:NAME, NAME being a class or function in FILE.py that returns the nn.Module (called
+without arguments). Importing it RUNS FILE.py on this machine, like any script you run: import only code you
+trust. Give one --input-shape per model input, batch first (1,3,224,224); --dtype int64 for token ids. An .onnx
+file is read with onnx (no code is run). With --partial, the graph up to the first operation without an
+equivalent is kept instead of refusing the whole model."""
+
+
+def cmd_import(args) -> int:
+    from .importer import ImportProblem
+
+    out = Path(args.output)
+    if out.suffix != ".json":
+        print(f"error: -o must name a .json file, received {args.output!r}", file=sys.stderr)
+        return 2
+    try:
+        if args.source.endswith(".onnx"):
+            from .importer import from_onnx
+
+            design = from_onnx(args.source, name=args.name, partial=args.partial)
+        else:
+            module, examples = _python_model(args)
+            if module is None:
+                return 2
+            from .importer import from_torch
+
+            design = from_torch(module, examples, name=args.name, partial=args.partial)
+    except (ImportProblem, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    import torch
+
+    save_design(design, out)
+    if design.weights is not None:
+        torch.save(design.weights, out.with_suffix(".pt"))
+    report = validate(design)
+    problems = design.metadata.get("import", {}).get("problems") or []
+    print(f"{out}: {design.name}, {len(report.nodes)} layers, {report.params:,} parameters, "
+          f"{len(design.blocks)} blocks" + (f"; weights in {out.with_suffix('.pt').name}" if design.weights is not None
+                                             else ""))  # fmt: skip
+    for p in problems:
+        print(f"left out (--partial): {p}")
+    return 0
+
+
+def _python_model(args):
+    """The module FILE.py:NAME builds and example inputs of the given shapes, or (None, None) after saying why."""
+    import importlib.util
+
+    import torch
+
+    path, _, attr = args.source.rpartition(":")
+    if not path or not attr or not path.endswith(".py"):
+        print(f"error: expected FILE.py:NAME or FILE.onnx, received {args.source!r}", file=sys.stderr)
+        return None, None
+    if not args.input_shape:
+        print("error: give the model's input shape, batch first: --input-shape 1,3,224,224", file=sys.stderr)
+        return None, None
+    try:
+        shapes = [tuple(int(v) for v in s.split(",")) for s in args.input_shape]
+    except ValueError:
+        print(f"error: --input-shape takes comma-separated integers, received {args.input_shape}", file=sys.stderr)
+        return None, None
+    if any(len(s) < 2 or len(s) > 5 or min(s) < 1 for s in shapes) or any(math.prod(s) > 2**26 for s in shapes):
+        print("error: each --input-shape has 2 to 5 positive sizes, batch first, at most 2**26 values",
+              file=sys.stderr)  # fmt: skip
+        return None, None
+    file = Path(path)
+    if not file.is_file():
+        print(f"error: {path!r} does not exist", file=sys.stderr)
+        return None, None
+    spec = importlib.util.spec_from_file_location(file.stem, file)
+    source = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(file.resolve().parent))  # its own imports of files beside it
+    try:
+        spec.loader.exec_module(source)
+    finally:
+        sys.path.remove(str(file.resolve().parent))
+    factory = getattr(source, attr, None)
+    if factory is None:
+        print(f"error: {path} has no {attr!r}", file=sys.stderr)
+        return None, None
+    module = factory()
+    dtypes = args.dtype or ["float32"]
+    examples = []
+    for i, shape in enumerate(shapes):
+        dtype = dtypes[min(i, len(dtypes) - 1)]
+        examples.append(torch.zeros(shape, dtype=torch.int64) if dtype == "int64" else torch.randn(shape))
+    return module, tuple(examples)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m builder", description="LayerLoom's design tools.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -411,6 +504,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--design", metavar="FILE", help="check: judge this design file (default: the lesson's solution)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_lesson)
+    p = sub.add_parser("import", help="a PyTorch model (FILE.py:NAME, which runs that file) or an ONNX file as a "
+                                      "design with its weights", description=IMPORT_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("source", help="FILE.py:NAME (a class or function returning the nn.Module) or FILE.onnx")
+    p.add_argument("-o", "--output", required=True, metavar="DESIGN.json", help="the design to write")
+    p.add_argument("--input-shape", action="append", dest="input_shape", metavar="N,C,H,W",
+                   help="a model input's shape, batch first; once per input")  # fmt: skip
+    p.add_argument("--dtype", action="append", choices=("float32", "int64"), help="an input's dtype, in order")
+    p.add_argument("--name", help="the design's name (default: the model's class name)")
+    p.add_argument("--partial", action="store_true", help="keep the graph up to what cannot be imported")
+    p.set_defaults(func=cmd_import)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -88,11 +88,18 @@ class Plan:
         return load_source(self.generated)
 
     def new_model(self, seed: int | None = None) -> nn.Module:
-        """A fresh model: with the design's own ``weights`` when it carries them (imported or pretrained), else
-        randomly initialised (same seed -> same weights; the caller's random state is left alone)."""
+        """A fresh model (same seed -> same initial weights; the caller's random state is left alone), holding
+        the design's own ``weights`` (imported or pretrained) for every layer they still fit: after an edit (a new
+        head for other classes, say) the changed layers start fresh and the rest keep theirs."""
+        model = self.initial_model(seed)
         if self.design.weights is not None:
-            return self.load(self.design.weights)
-        return self.initial_model(seed)
+            from .export.state import read_weights
+
+            own = model.state_dict()
+            state = read_weights(self.design.weights)
+            fits = {k: v for k, v in state.items() if k in own and tuple(own[k].shape) == tuple(v.shape)}
+            model.load_state_dict(fits, strict=False)
+        return model
 
     def initial_model(self, seed: int | None = None) -> nn.Module:
         """A randomly initialised model, whatever weights the design carries."""

@@ -201,17 +201,35 @@ class Workspace:
         return self.designs_dir / f"{design_id}.json"
 
     def save(self, design_id: str, design: Design) -> Path:
+        """Write the design as ``<id>.json``; weights it carries (imported or pretrained) go beside it as
+        ``<id>.pt``, never into the JSON, and ``design.weights`` then names that file (so later saves of the same
+        design do not write them again)."""
         path = self._design_path(design_id)
         path.parent.mkdir(parents=True, exist_ok=True)
+        weights = path.with_suffix(".pt")
+        if isinstance(design.weights, dict):
+            import torch
+
+            state = design.weights
+            atomic_write(weights, lambda tmp: torch.save(state, tmp))
+            design.weights = weights
+        elif design.weights is not None and Path(design.weights).resolve() != weights.resolve():
+            source = Path(design.weights)
+            atomic_write(weights, lambda tmp: shutil.copyfile(source, tmp))
+            design.weights = weights
         save_design(design, path)
         return path
 
     def load(self, design_id: str) -> Design:
-        """The saved design; KeyError when there is none, DesignFormatError (with the JSON path) when malformed."""
+        """The saved design (with ``weights`` naming its ``<id>.pt`` when it has one); KeyError when there is
+        none, DesignFormatError (with the JSON path) when malformed."""
         path = self._design_path(design_id)
         if not path.is_file():
             raise KeyError(f"no design {design_id!r} in the workspace {self.root}")
-        return load_design(path)
+        design = load_design(path)
+        if path.with_suffix(".pt").is_file():
+            design.weights = path.with_suffix(".pt")
+        return design
 
     def has(self, design_id: str) -> bool:
         try:
@@ -357,6 +375,7 @@ class Workspace:
         for run_id in runs:
             shutil.rmtree(self.runs_dir / run_id, ignore_errors=True)
         path.unlink(missing_ok=True)
+        path.with_suffix(".pt").unlink(missing_ok=True)
         return runs
 
     @staticmethod

@@ -73,7 +73,7 @@ def test_layers_json_describes_every_spec():
     specs = json.loads(cli("layers", "--json").stdout)
     conv = next(s for s in specs if s["type"] == "Conv2d")
     assert conv["category"] == "Convolution" and conv["params"]["padding"]["choices"] == ["same", "valid"]
-    assert len(specs) == 58
+    assert len(specs) == 60
 
 
 def test_export_writes_python_and_verified_onnx(tmp_path):

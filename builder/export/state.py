@@ -16,10 +16,10 @@ if TYPE_CHECKING:
 CHECKPOINT_KEYS = ("model", "state_dict", "model_state_dict", "model_state")
 
 
-def load_into(weights: str | os.PathLike | dict, p: Plan) -> torch.nn.Module:
-    """A model of plan ``p`` holding ``weights``. Files are read with ``torch.load(weights_only=True)``: tensors
-    and plain containers only, no code. The weights must fit the design exactly (strict), or the message lists
-    the keys that do not."""
+def read_weights(weights: str | os.PathLike | dict, network: str | None = None) -> dict:
+    """The state_dict in ``weights``: a state_dict, a training checkpoint (its model's state), or a file of
+    either, read with ``torch.load(weights_only=True)`` (tensors and plain containers only, no code);
+    ``network`` picks one network's state from a GAN checkpoint. ExportError says what is wrong."""
     state = weights
     if not isinstance(weights, dict):
         path = Path(weights)
@@ -36,9 +36,17 @@ def load_into(weights: str | os.PathLike | dict, p: Plan) -> torch.nn.Module:
         if isinstance(state.get(key), dict):
             state = state[key]
             break
+    if network and network in state and isinstance(state[network], dict):  # a GAN checkpoint holds both networks
+        state = state[network]
+    return state
+
+
+def load_into(weights: str | os.PathLike | dict, p: Plan) -> torch.nn.Module:
+    """A model of plan ``p`` holding ``weights``. Files are read with ``torch.load(weights_only=True)``: tensors
+    and plain containers only, no code. The weights must fit the design exactly (strict), or the message lists
+    the keys that do not."""
+    state = read_weights(weights, p.design.name)
     name = p.design.name
-    if name in state and isinstance(state[name], dict):  # a GAN checkpoint holds both networks
-        state = state[name]
     model = p.initial_model()
     try:
         model.load_state_dict(state, strict=True)

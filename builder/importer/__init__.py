@@ -50,4 +50,15 @@ def from_torch(module, example_inputs, *, name: str | None = None, partial: bool
     return import_module(module, example_inputs, name=name, partial=partial)
 
 
-__all__ = ["Finding", "ImportProblem", "from_torch"]
+def from_onnx(path, *, name: str | None = None, partial: bool = False, input_shapes: dict | None = None):
+    """The design of the ONNX model at ``path`` (a file, or its bytes; parsed with onnx, no code is run), its
+    initializers kept as ``design.weights``; its outputs checked against onnxruntime's. ``input_shapes`` gives one
+    sample's shape for inputs whose dims (besides the batch) are dynamic: ``{"x": [20, 8]}``. Raises
+    :class:`ImportProblem` listing every operator without an equivalent (``partial=True``: keeps the graph up to
+    them)."""
+    from .onnx_graph import import_onnx
+
+    return import_onnx(path, name=name, partial=partial, input_shapes=input_shapes)
+
+
+__all__ = ["Finding", "ImportProblem", "from_onnx", "from_torch"]
