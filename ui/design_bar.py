@@ -41,12 +41,33 @@ def _open_saved() -> None:
 
 
 def _open_file() -> None:
+    """A design file, or an ONNX model imported as a design with its weights (parsed with onnx, no code run;
+    size-limited). Python files are never accepted here: importing one runs it (the CLI does that, locally)."""
     upload = st.session_state["open-design"]
-    if upload is not None:
+    if upload is None:
+        return
+    if upload.name.lower().endswith(".onnx"):
+        from builder.importer import MAX_UPLOAD_BYTES, ImportProblem, from_onnx
+
+        if upload.size > MAX_UPLOAD_BYTES:
+            st.session_state["session-message"] = (
+                f"{upload.name} is {upload.size / 2**20:.0f} MiB; an ONNX upload may be at most "
+                f"{MAX_UPLOAD_BYTES / 2**20:.0f} MiB. Import bigger files with `python -m builder import`.")  # fmt: skip
+            return
         try:
-            session.open_design(loads(upload.getvalue(), upload.name))
-        except DesignFormatError as e:
-            st.session_state["session-message"] = f"This file cannot be opened: {e}"
+            design = from_onnx(upload.getvalue(), name=upload.name.rsplit(".", 1)[0])
+        except ImportProblem as e:
+            st.session_state["session-message"] = f"This ONNX file cannot be imported: {e}"
+            return
+        session.open_design(layout.apply(design, session.canvas_view()))
+        st.session_state["session-message-info"] = (
+            f"Imported {upload.name}: {len(design.nodes)} layers, with its weights (kept beside the design). Its "
+            "outputs match onnxruntime's.")  # fmt: skip
+        return
+    try:
+        session.open_design(loads(upload.getvalue(), upload.name))
+    except DesignFormatError as e:
+        st.session_state["session-message"] = f"This file cannot be opened: {e}"
 
 
 CONFIRM = "confirm-delete-design"  # the design id whose deletion is being confirmed (ui/confirm.py)
@@ -91,7 +112,11 @@ def design_bar(editor: Editor) -> None:
     with cols[5].popover("My designs", icon=":material/folder_open:", width="stretch"):
         st.selectbox("Open a saved design", list(labels), index=None, format_func=labels.get, key="my-designs",
                      placeholder=f"one of {len(labels)} saved designs…", on_change=_open_saved)  # fmt: skip
-        st.file_uploader("Open a design file (.json)", type=["json"], key="open-design", on_change=_open_file)
+        st.file_uploader("Open a design file (.json) or import an ONNX model (.onnx)", type=["json", "onnx"],
+                         key="open-design", on_change=_open_file,
+                         help="an .onnx file becomes a design with its weights (read with onnx; nothing in it is "
+                              "run as code). To import a PyTorch model, run `python -m builder import` on your "
+                              "machine.")  # fmt: skip
         st.download_button("Save file", dumps(editor.design), file_name=f"{editor.design.name}.json",
                            mime="application/json", key="save-design", width="stretch", icon=":material/download:",
                            help="this design as a JSON file (the LayerLoom design format)")  # fmt: skip

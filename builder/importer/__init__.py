@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_UPLOAD_BYTES = 100 * 2**20  # an ONNX file uploaded in the app (the CLI reads up to onnx_graph.MAX_BYTES)
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -61,4 +63,4 @@ def from_onnx(path, *, name: str | None = None, partial: bool = False, input_sha
     return import_onnx(path, name=name, partial=partial, input_shapes=input_shapes)
 
 
-__all__ = ["Finding", "ImportProblem", "from_onnx", "from_torch"]
+__all__ = ["MAX_UPLOAD_BYTES", "Finding", "ImportProblem", "from_onnx", "from_torch"]

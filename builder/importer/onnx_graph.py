@@ -93,6 +93,9 @@ def _read(path):
 
     if isinstance(path, (bytes, bytearray)):
         data = bytes(path)
+        if len(data) > MAX_BYTES:
+            raise ImportProblem([Finding("file", "", f"{len(data) / 2**20:.0f} MiB; expected at most "
+                                                     f"{MAX_BYTES / 2**20:.0f} MiB.")], "the file")  # fmt: skip
     else:
         p = Path(path)
         size = p.stat().st_size
