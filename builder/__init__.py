@@ -25,7 +25,7 @@ def __getattr__(name):
 
     home = {"build_model": "plan", "plan": "plan", "node_at": "compile", "export_python": "export", "export_onnx": "export",
             "ExportError": "export", "devices": "train", "Run": "train", "TrainError": "train",
-            "from_torch": "importer", "from_onnx": "importer", "ImportProblem": "importer"}  # fmt: skip
+            "from_torch": "importer", "from_onnx": "importer", "load_pretrained": "importer", "ImportProblem": "importer"}  # fmt: skip
     if name in home:  # (builder.train is the training package; its train() function is builder.train.train)
         return getattr(importlib.import_module(f"{__name__}.{home[name]}"), name)
     raise AttributeError(f"module 'builder' has no attribute {name!r}")
@@ -38,7 +38,7 @@ __all__ = [
     "devices",
     "ExportError",
     "export_onnx",
-    "export_python", "from_onnx", "from_torch", "ImportProblem", "Design", "DesignError", "DesignFormatError", "Edge", "Issue", "LayerSpec", "Node",
+    "export_python", "from_onnx", "from_torch", "ImportProblem", "load_pretrained", "Design", "DesignError", "DesignFormatError", "Edge", "Issue", "LayerSpec", "Node",
     "TensorType", "Validation", "__version__", "build_model", "generate", "load_design", "node_at",
     "save_design", "validate",
 ]  # fmt: skip

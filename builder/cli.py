@@ -1,5 +1,5 @@
 """Command line: python -m builder validate | summary | export | train | datasets | tensorboard | templates | layers |
-lesson | import."""
+lesson | import | pretrained."""
 
 from __future__ import annotations
 
@@ -400,6 +400,27 @@ def cmd_import(args) -> int:
     return 0
 
 
+def cmd_pretrained(args) -> int:
+    """A torchvision template with torchvision's weights (a file given, or the hub cache): design + .pt."""
+    import torch
+
+    from .importer.pretrained import WeightsError, load_pretrained
+
+    out = Path(args.output)
+    if out.suffix != ".json":
+        print(f"error: -o must name a .json file, received {args.output!r}", file=sys.stderr)
+        return 2
+    try:
+        design = load_pretrained(args.template, args.weights)
+    except (WeightsError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    save_design(design, out)
+    torch.save(design.weights, out.with_suffix(".pt"))
+    print(f"{out}: {design.name} with torchvision's weights in {out.with_suffix('.pt').name}")
+    return 0
+
+
 def _python_model(args):
     """The module FILE.py:NAME builds and example inputs of the given shapes, or (None, None) after saying why."""
     import importlib.util
@@ -515,6 +536,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", help="the design's name (default: the model's class name)")
     p.add_argument("--partial", action="store_true", help="keep the graph up to what cannot be imported")
     p.set_defaults(func=cmd_import)
+    p = sub.add_parser("pretrained", help="a torchvision template (resnet18, densenet121, …) with torchvision's "
+                                          "ImageNet weights from a local file or torch's hub cache")  # fmt: skip
+    p.add_argument("template", help="alexnet, vgg11, vgg16, resnet18, resnet34, resnet50, googlenet, densenet121, "
+                                    "mobilenet_v2")  # fmt: skip
+    p.add_argument("--weights", metavar="FILE.pth", help="torchvision's weight file (default: found in the hub cache)")
+    p.add_argument("-o", "--output", required=True, metavar="DESIGN.json")
+    p.set_defaults(func=cmd_pretrained)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -63,4 +63,12 @@ def from_onnx(path, *, name: str | None = None, partial: bool = False, input_sha
     return import_onnx(path, name=name, partial=partial, input_shapes=input_shapes)
 
 
-__all__ = ["MAX_UPLOAD_BYTES", "Finding", "ImportProblem", "from_onnx", "from_torch"]
+def load_pretrained(template: str, weights=None):
+    """A torchvision template carrying torchvision's ImageNet weights, from ``weights`` (a file or state_dict) or
+    torch's hub cache; never downloaded. See :mod:`builder.importer.pretrained`."""
+    from .pretrained import load_pretrained as load
+
+    return load(template, weights)
+
+
+__all__ = ["MAX_UPLOAD_BYTES", "load_pretrained", "Finding", "ImportProblem", "from_onnx", "from_torch"]
