@@ -185,6 +185,7 @@ def expand(design: Design, only: set[str] | None = None, levels: int | None = No
                 node = Node(path, n.type, copy.deepcopy(params) if values is None else params,
                             dict(n.position) if n.position is not None and top else None)  # fmt: skip
                 node.repeat, node.overrides = n.repeat, copy.deepcopy(n.overrides)
+                node.trainable = n.trainable
                 nodes.append(node)
                 where[n.id] = ("node", path)
         for e in net.edges:

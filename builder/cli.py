@@ -161,6 +161,11 @@ def cmd_train(args) -> int:
     design = _design(args.design)
     if design is None:
         return 2
+    beside = Path(args.design).with_suffix(".pt")
+    if beside.is_file():  # an imported or pretrained design (`import` / `pretrained` write DESIGN.pt beside it)
+        design.weights = beside
+        if not args.json:
+            print(f"starting from the weights in {beside.name} (every layer they fit)", file=sys.stderr)
     from .jobs import default_executor, executor_for
     from .train import TrainError
     from .train.engine import RunResult

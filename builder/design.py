@@ -56,6 +56,7 @@ class Node:
     position: dict[str, float] | None = None
     repeat: int | None = None  # a block instance: chain this many instances (an nn.Sequential)
     overrides: dict[str, dict] | None = None  # instance index -> {"type": block, "params": {...}} for that one
+    trainable: bool = True  # False: its weights stay as they are while training (fine-tuning: frozen)
 
     def to_dict(self) -> dict:
         out = {"id": self.id, "type": self.type, "params": copy.deepcopy(self.params)}
@@ -63,6 +64,8 @@ class Node:
             out["repeat"] = self.repeat
         if self.overrides:
             out["overrides"] = copy.deepcopy(self.overrides)
+        if not self.trainable:
+            out["trainable"] = False
         if self.position is not None:
             out["position"] = dict(self.position)
         return out
@@ -193,7 +196,7 @@ def _network_dict(d: Design, nested: bool = False) -> dict:
 
 # -- reading ----------------------------------------------------------------------------------------------
 TOP_KEYS = {"version", "name", "description", "nodes", "edges", "networks", "training", "metadata", "blocks"}
-NODE_KEYS = {"id", "type", "params", "position", "repeat", "overrides"}
+NODE_KEYS = {"id", "type", "params", "position", "repeat", "overrides", "trainable"}
 BLOCK_KEYS = {"description", "params", "nodes", "edges"}
 EDGE_KEYS = {"source", "target", "target_port", "source_port"}
 
@@ -266,8 +269,12 @@ def _read_node(raw, path) -> Node:
             if "type" in o:
                 _expect(o["type"], str, f"{at}.type", "type")
             _expect(o.get("params", {}), dict, f"{at}.params", "params")
+    trainable = raw.get("trainable", True)
+    if not isinstance(trainable, bool):
+        raise DesignFormatError(f"{path}.trainable", f"must be true or false, found {json.dumps(trainable)[:40]}")
     node = Node(raw["id"], raw["type"], copy.deepcopy(params), dict(pos) if pos is not None else None)
     node.repeat, node.overrides = repeat, copy.deepcopy(overrides) if overrides else None
+    node.trainable = trainable
     return node
 
 

@@ -247,6 +247,21 @@ class Editor:
             raise EditError(f"cannot set these parameters: {e}") from None
         node.params = params
 
+    def _set_trainable(self, d: Design, a: dict) -> None:
+        """Freeze (``trainable: false``) or unfreeze a node: its weights stay as they are while training."""
+        if not isinstance(a.get("trainable"), bool):
+            raise EditError(f"trainable must be true or false, found {a.get('trainable')!r}")
+        d.node(a["id"]).trainable = a["trainable"]
+
+    def _new_head(self, d: Design, a: dict) -> None:
+        """A head for ``classes`` classes: the Linear that sets the output's width (it then starts fresh)."""
+        from .finetune import new_head
+
+        try:
+            self.selected = new_head(d, a.get("classes"))
+        except ValueError as e:
+            raise EditError(str(e)) from None
+
     def _group(self, d: Design, a: dict) -> None:
         """Make a block of the selected nodes ("Make block"): the block plus one instance in their place."""
         from .blocks import GroupError, group

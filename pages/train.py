@@ -29,6 +29,7 @@ names = {d["id"]: f"{d['id']} — {d['name']}" + (f", {d['memory'] / 2**30:.0f} 
 values = settings_form(
     current, [s.name for s in list_datasets() if s.group != "Files"], list(names), names, design=design
 )
+runs_ui.fine_tuning(editor, ws, design_id, values)
 info = runs_ui.current_run(ws, design_id)
 run = ws.live(info.run_id) if info else None
 sequence = st.session_state.get("sequence")

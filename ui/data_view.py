@@ -78,10 +78,14 @@ def upload_form(workspace_root) -> None:
         elif file.name.lower().endswith(".npz"):
             parsed = from_npz(raw)
         else:
-            cols = st.columns(2)
-            size = cols[0].number_input("image size", 8, 128, 28, key="data-size")
-            channels = cols[1].radio("channels", [1, 3], horizontal=True, key="data-channels")
-            parsed = from_image_zip(raw, int(size), int(channels))
+            cols = st.columns(3)
+            imagenet = cols[2].checkbox("ImageNet normalisation", key="data-imagenet",
+                                        help="RGB at 224×224, normalised as torchvision's pretrained models expect: "
+                                             "for fine-tuning a torchvision template (ResNet, VGG, DenseNet…)")  # fmt: skip
+            size = cols[0].number_input("image size", 8, 512, 224 if imagenet else 28, key="data-size")
+            channels = cols[1].radio("channels", [1, 3], index=1 if imagenet else 0, horizontal=True,
+                                     key="data-channels", disabled=imagenet)  # fmt: skip
+            parsed = from_image_zip(raw, int(size), 3 if imagenet else int(channels), imagenet=imagenet)
     except (DatasetError, UnicodeDecodeError) as e:
         st.error(f"{md(file.name)} cannot be used: {md(e)}")
         return None

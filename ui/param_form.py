@@ -70,9 +70,14 @@ def node_form(editor: Editor, key: str = "form") -> None:
         for name, schema in spec.params.items():
             current = node.params.get(name, schema.default)
             values[name] = _widget(name, schema, current, f"{key}-{nid}-{name}")
+        trainable = st.checkbox("trainable", value=node.trainable, key=f"{key}-{nid}-trainable",
+                                help="off: the layer's weights stay as they are while training (fine-tuning a "
+                                     "pretrained or imported design: freeze what it already knows)")  # fmt: skip
         if st.form_submit_button("Apply", type="primary"):
             params = {k: v for k, v in values.items() if k in node.params or v != spec.params[k].default}
             message = editor.apply({"action": "set_params", "id": nid, "params": params})
+            if not message and trainable != node.trainable:
+                message = editor.apply({"action": "set_trainable", "id": nid, "trainable": trainable})
             if not message and new_id != nid:
                 message = editor.apply({"action": "rename", "id": nid, "new_id": new_id})
             if message:
@@ -98,11 +103,15 @@ def instance_form(editor: Editor, node, key: str = "form") -> None:
                                  key=f"{key}-{node.id}-repeat",
                                  help="Chain this many instances, each one's output into the next (0: one instance, "
                                       "not repeated). The unrolled chain's shapes are checked at once.")  # fmt: skip
+        trainable = st.checkbox("trainable", value=node.trainable, key=f"{key}-{node.id}-trainable",
+                                help="off: every layer in this instance keeps its weights while training")  # fmt: skip
         if st.form_submit_button("Apply", type="primary"):
             params = {k: v for k, v in values.items() if k in node.params or v != block.params[k]}
             message = editor.apply({"action": "set_params", "id": node.id, "params": params})
             if not message and (repeat or None) != node.repeat:
                 message = editor.apply({"action": "set_repeat", "id": node.id, "repeat": int(repeat) or None})
+            if not message and trainable != node.trainable:
+                message = editor.apply({"action": "set_trainable", "id": node.id, "trainable": trainable})
             if message:
                 st.error(md(message))
             else:

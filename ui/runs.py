@@ -204,3 +204,39 @@ def manage(ws: Workspace, runs: list[RunInfo], key: str) -> None:
                      f"The run **{md(asked.short_label)}** ({code(asked.run_id)}) is deleted with its checkpoints, "
                      "logs and TensorBoard files. This cannot be undone.", lambda: _delete_run(ws, asked.run_id),
                      key="delete-run", errors=(RunBusy, KeyError))  # fmt: skip
+
+
+def fine_tuning(editor, ws, design_id: str, values: dict) -> None:
+    """For a design that carries weights (imported or pretrained, kept as designs/<id>.pt): say what a run starts
+    from, the pretrained layers' learning rate, and a new head for the chosen dataset's classes in one click."""
+    from builder.finetune import frozen_nodes
+    from builder.plan import plan
+    from builder.train.config import SCHEMA
+
+    weights = ws.designs_dir / f"{design_id}.pt"
+    if not weights.is_file() or editor.design.multi:
+        return
+    p = plan(editor.design)
+    frozen = len(frozen_nodes(p)) if p.valid else 0
+    with st.container(border=True):
+        st.markdown("**Fine-tuning** — runs of this design start from its own weights "
+                    f"(`{md(weights.name)}`), for every layer they still fit; {frozen} layer(s) frozen (untick "
+                    "*trainable* on the Build page to freeze one).")  # fmt: skip
+        cols = st.columns([1, 1])
+        values["pretrained_lr"] = cols[0].number_input(
+            "pretrained_lr", min_value=0.0, max_value=1.0, step=0.05, key="train-pretrained_lr",
+            value=float((editor.design.training or {}).get("pretrained_lr", SCHEMA["pretrained_lr"].default)),
+            help=SCHEMA["pretrained_lr"].help)  # fmt: skip
+        spec = get_spec(values.get("dataset", "digits"))
+        classes = len(spec.classes)
+        if classes >= 2 and cols[1].button(f"New head for {spec.name}'s {classes} classes", key="train-new-head",
+                                           help="the Linear that sets the output's width gets one output per class "
+                                                "and starts fresh; the other layers keep their weights"):  # fmt: skip
+            message = editor.apply({"action": "new_head", "classes": classes})
+            if message:
+                st.error(md(message))
+            else:
+                from ui import session
+
+                session.autosave()
+                st.rerun()

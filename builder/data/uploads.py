@@ -28,6 +28,8 @@ MAX_IMAGES = 50_000
 MAX_UNZIPPED = 1 * 2**30  # bytes read out of an image zip
 MAX_IMAGE_BYTES = 32 * 2**20  # one compressed image file
 MAX_IMAGE_PIXELS = 4096 * 4096  # one image, from its header, before it is decoded
+MAX_DECODED = 1 * 2**30  # an image zip's images as float32 arrays (checked before any is decoded)
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)  # torchvision's normalisation
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float: no complex, strings, objects or records
 # what a damaged or doctored zip (NPZs are zips) can raise from zipfile and zlib
@@ -199,8 +201,14 @@ def from_npz(data) -> dict:
                    "targets": [f"y{i}" for i in range(y.shape[1])] if y.ndim > 1 else ["target"]})  # fmt: skip
 
 
-def from_image_zip(data, size: int = 28, channels: int = 1) -> dict:
-    """A zip whose top folders are the classes (cats/001.png, dogs/...); images resized to size×size."""
+def from_image_zip(data, size: int = 28, channels: int = 1, imagenet: bool = False) -> dict:
+    """A zip whose top folders are the classes (cats/001.png, dogs/...); images resized to size×size. With
+    ``imagenet``: RGB, normalised with ImageNet's mean and std as torchvision's pretrained models expect (224
+    for the torchvision templates)."""
+    if imagenet and channels != 3:
+        raise DatasetError("ImageNet normalisation is for RGB images: choose 3 channels")
+    if not 8 <= size <= 512:
+        raise DatasetError(f"the image size must be 8 to 512 pixels, received {size}")
     raw = _bytes(data, "zip file")
     try:
         z = zipfile.ZipFile(io.BytesIO(raw))
@@ -221,6 +229,12 @@ def from_image_zip(data, size: int = 28, channels: int = 1) -> dict:
         by_class.setdefault(parts[-2], []).append(m)
     if len(by_class) < 2:
         raise DatasetError(f"found {len(by_class)} class folder(s); a classifier needs at least 2")
+    decoded = len(members) * size * size * channels * 4
+    if decoded > MAX_DECODED:
+        fits = MAX_DECODED // (size * size * channels * 4)
+        raise DatasetError(f"{len(members):,} images of {channels}×{size}×{size} are {decoded / 2**30:.1f} GB as "
+                           f"arrays; uploads are limited to {MAX_DECODED / 2**30:.0f} GB ({fits:,} images at this "
+                           "size). Upload fewer images or choose a smaller size.")  # fmt: skip
     classes = sorted(by_class)
     xs, ys, budget = [], [], MAX_UNZIPPED
     for label, name in enumerate(classes):
@@ -229,7 +243,12 @@ def from_image_zip(data, size: int = 28, channels: int = 1) -> dict:
             budget -= len(body)
             xs.append(_image(body, m.filename, size, channels))
             ys.append(label)
-    return _check({"x": np.stack(xs), "y": np.asarray(ys, np.int64), "task": "classification", "classes": classes})
+    x = np.stack(xs)
+    if imagenet:
+        x = (x - np.asarray(IMAGENET_MEAN, np.float32)[:, None, None]) / np.asarray(IMAGENET_STD, np.float32)[
+            :, None, None
+        ]
+    return _check({"x": x, "y": np.asarray(ys, np.int64), "task": "classification", "classes": classes})
 
 
 def _member(z: zipfile.ZipFile, m: zipfile.ZipInfo, budget: int) -> bytes:

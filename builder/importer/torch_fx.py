@@ -37,7 +37,6 @@ from ..registry import REGISTRY
 from . import Finding, ImportProblem
 
 MAX_NODES = 20_000  # graph nodes a traced model may have (a ResNet-152 has ~1,000)
-TOLERANCE = 1e-5  # largest output difference allowed, relative to the outputs' size (at least 1)
 HELPERS = ("PositionalEncoding", "GaussianNoise", "Reparameterize")  # builder/helpers.py, copied into exports
 CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
 RECURRENT = ("RNN", "LSTM", "GRU")
@@ -238,8 +237,9 @@ class Mapper:
         #                                         | ("rnn", L, part) | ("mha", M) | ("last", L)
         self.scope: dict[fx.Node, Scope] = {}  # layer key -> the scope that holds it
         self.problems: list[Finding] = []
-        self.dead: set[fx.Node] = set()
         self.failed: set[fx.Node] = set()
+        self._sequence_used: dict[fx.Node, bool] = {}  # RNN -> its every-step outputs used (not only the last)
+        self._seq_nodes: dict[fx.Node, fx.Node] = {}  # an RNN's outputs[0] node -> the RNN
 
     # the value a node stands for, with aliases followed
     def key(self, node) -> fx.Node | None:
@@ -253,8 +253,7 @@ class Mapper:
     def run(self) -> None:
         for node in self.gm.graph.nodes:
             if node.op != "output" and not node.users and node.op != "placeholder":
-                self.dead.add(node)
-                continue
+                continue  # computed and never used (an unpacked cell state): nothing to map
             if any(i in self.failed for i in node.all_input_nodes):
                 self.failed.add(node)  # follows from a problem already listed, unless it is one of its own
                 unknown = (node.op == "call_function" and node.target not in FUNCTIONS) or (
@@ -351,8 +350,6 @@ class Mapper:
         # layers that used a pending last step before it settled
         for layer in self.layers.values():
             layer.inputs = [self.key(i) or i for i in layer.inputs]
-
-    _sequence_used: dict
 
     def shape(self, node) -> tuple[int, ...] | None:
         meta = node.meta.get("tensor_meta") if isinstance(node, fx.Node) else None
@@ -507,10 +504,9 @@ def _pool(type_, names):
 
 def _merge(type_):
     def handle(m: Mapper, node):
-        args = [*node.args, *node.kwargs.values()]
         if node.kwargs.get("alpha", 1) != 1:
             raise _Unsupported(_op_name(node), "alpha= has no equivalent.")
-        args = [a for a in node.args]
+        args = list(node.args)
         if len(args) != 2 or not all(m.key(a) is not None for a in args):
             raise _Unsupported(_op_name(node), f"{type_} joins two layers' outputs; a constant operand (x + 1, "
                                                "2 * x) has no equivalent.")  # fmt: skip
@@ -563,7 +559,6 @@ def _getitem(m: Mapper, node):
         layer = m.layers[rnn]
         if part == "tuple" and index == 0:
             m.value[node] = ("layer", rnn)
-            m._sequence_used.setdefault(rnn, False)
             m._seq_nodes[node] = rnn
             return
         if part == "tuple" and index == 1:
@@ -1177,7 +1172,6 @@ def import_module(module: nn.Module, example_inputs, *, name: str | None = None,
         problems.append(Finding("output", "", "the forward returns something other than a tensor or a tuple of "
                                               "tensors (a dict, None, a number)."))  # fmt: skip
     mapper = Mapper(gm, root)
-    mapper._sequence_used, mapper._seq_nodes = {}, {}
     _mark_sequence_uses(mapper)
     mapper.run()
     problems += mapper.problems

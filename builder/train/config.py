@@ -31,6 +31,13 @@ SCHEMA: dict[str, Param] = {
     "step_size": Int(10, "step schedule: epochs between decays", min=1),
     "gamma": Float(0.1, "step schedule: decay factor; plateau: reduction factor", positive=True, max=1),
     "plateau_patience": Int(3, "plateau schedule: epochs without improvement before reducing", min=0),
+    "pretrained_lr": Float(
+        1.0,
+        "fine-tuning: the learning rate of the layers that start from the design's own "
+        "weights, as a fraction of lr (0.1 is usual; new layers train at lr)",
+        min=0,
+        max=1,
+    ),
     "batch_size": Int(64, "samples per step", min=1, max=65536),
     "epochs": Int(10, "passes over the training set", min=1, max=100_000),
     "augment_flip": Bool(False, "images: random horizontal flips"),

@@ -26,7 +26,7 @@ from .. import budget
 from ..compile import node_at
 from ..data import get_spec
 from ..design import Design, DesignFormatError, DiskFull, atomic_write, disk_full, from_dict
-from ..paths import RUN_ID, workspace_root
+from ..paths import DESIGN_ID, RUN_ID, workspace_root
 from ..plan import Plan, plan
 from ..registry import Params
 from ..tasks import Task, get_task
@@ -220,6 +220,11 @@ def _checked(design, overrides, workspace, resume, run_id, meta, write: bool) ->
             about = {"run_id": run_id, "created": time.time(), "design": ready.plan.design.to_dict(),
                      "config": plain(ready.cfg), "meta": meta or {}}  # fmt: skip
             atomic_write(run_dir / "run.json", json.dumps(about))
+            start = _start_weights(ready.plan, workspace, meta)
+            if start is not None:  # fine-tuning: the run starts from the design's weights, copied into its folder
+                from .finetune import write_init
+
+                write_init(run_dir, ready.plan, start)
         job = {"overrides": plain(asked), "resume": str(resume) if resume is not None else None,
                "submitted": time.time()}  # fmt: skip
         atomic_write(run_dir / "job.json", json.dumps(job))
@@ -227,6 +232,18 @@ def _checked(design, overrides, workspace, resume, run_id, meta, write: bool) ->
         log.emit(QUEUED, resume=job["resume"])
         log.close()
     return RunFolder(run_id, run_dir, ready, checkpoint)
+
+
+def _start_weights(p: Plan, workspace, meta):
+    """The weights a new run of ``p`` starts from: the design's own, else those saved beside it in the workspace
+    (``designs/<id>.pt``: an imported or pretrained design opened in the app); None for a fresh start."""
+    if p.design.weights is not None:
+        return p.design.weights
+    design_id = (meta or {}).get("design_id")
+    if isinstance(design_id, str) and DESIGN_ID.fullmatch(design_id):
+        path = Path(workspace or workspace_root()) / "designs" / f"{design_id}.pt"
+        return path if path.is_file() else None
+    return None
 
 
 def resumed(resume, overrides):

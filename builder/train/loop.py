@@ -17,7 +17,7 @@ import torch
 
 from .. import budget
 from ..data import Dataset, load_dataset
-from . import recipe, tboard
+from . import finetune, recipe, tboard
 from .errors import TrainError, plain
 
 DIVERGENCE = 1e3  # a loss this many times its starting value counts as diverged
@@ -115,7 +115,7 @@ class Supervised:
 
             net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
         steps = math.ceil(len(x["train"]) // trainer.world / cfg.batch_size)
-        opt = recipe.make_optimizer(c, model.parameters())
+        opt = recipe.make_optimizer(c, finetune.prepare(model, trainer.plan, c, trainer.run_dir))
         # evaluation batches sized so a model with large activations does not exhaust memory
         eval_batch = budget.eval_batch(trainer.plan.report, budget.available(str(device)))
         s = RunState(

@@ -18,7 +18,8 @@ def check(page, expect_text):
     page.get_by_role("button", name="Check my design").click()
     verdict = page.get_by_text(re.compile(r"^(Passed|Not yet|Not checked)"))
     verdict.first.wait_for(timeout=120000)
-    expect(verdict.first).to_contain_text(expect_text)
+    # (the previous check's verdict stays on the page until this one is done: wait for the new one, not 5 s)
+    expect(verdict.first).to_contain_text(expect_text, timeout=120000)
     verdict.first.scroll_into_view_if_needed()
     return page.locator("[data-testid=stAlertContainer]").filter(has_text=expect_text).first
 

@@ -150,3 +150,20 @@ def test_download_checks_the_md5_and_keeps_nothing_that_fails(tmp_path):
     finally:
         server.shutdown()
     assert not list((tmp_path / "out").iterdir())
+
+
+def test_an_image_folder_at_224_rgb_with_imagenet_normalisation_fits_the_torchvision_templates():
+    from builder.data.uploads import IMAGENET_MEAN, IMAGENET_STD, MAX_DECODED
+
+    parsed = from_image_zip(image_zip(per_class=2, size=40), 224, 3, imagenet=True)
+    x = parsed["x"]
+    assert x.shape == (4, 3, 224, 224) and parsed["classes"] == ["circles", "squares"]
+    gray = 60 / 255.0  # the first circle's pixel value, the same in R, G and B
+    want = [(gray - m) / s for m, s in zip(IMAGENET_MEAN, IMAGENET_STD)]
+    assert np.allclose(x[0, :, 0, 0], want, atol=1e-6)
+    with pytest.raises(DatasetError, match="RGB images"):
+        from_image_zip(image_zip(), 224, 1, imagenet=True)
+    # the decoded size is checked from the member count, before anything is decoded
+    many = MAX_DECODED // (3 * 224 * 224 * 4) // 2 + 1
+    with pytest.raises(DatasetError, match=r"limited to 1 GB \(1,783 images at this size\)"):
+        from_image_zip(image_zip(per_class=many, size=2), 224, 3, imagenet=True)

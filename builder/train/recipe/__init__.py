@@ -59,7 +59,9 @@ def make_schedule(c, opt, steps_per_epoch):
         cycle = c["optimizer"] in ("adam", "adamw") or momentum
         return sched.OneCycleLR(
             opt,
-            c["lr"],
+            [
+                g["lr"] for g in opt.param_groups
+            ],  # (fine-tuning: the pretrained layers' lower rate)
             epochs=c["epochs"],
             steps_per_epoch=steps_per_epoch,
             cycle_momentum=cycle,
