@@ -23,7 +23,9 @@ def frozen_nodes(p) -> set[str]:
     design = p.design
     if not design.hierarchical:
         return {n.id for n in design.nodes if not n.trainable}
-    instances = getattr(p.report._expansion, "instances", {}) or {}
+    from .blocks import expand
+
+    instances = expand(design).instances  # path -> the block each instance is
     out = set()
     for n in p.flat.nodes:
         parts = n.id.split("/")

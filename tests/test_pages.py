@@ -252,3 +252,32 @@ def test_the_lessons_page_in_chinese():
     assert at.title[0].value == "课程" and at.header[0].value == "1. 感知机与多层感知机：XOR 问题"
     assert any("感知机" in m.value for m in at.markdown)
     assert {b.label for b in at.button} >= {"打开 Perceptron on XOR", "检查我的设计"}
+
+
+def test_the_train_page_offers_fine_tuning_for_a_design_with_weights():
+    import os
+
+    import torch
+
+    from builder.plan import plan
+    from builder.templates import load_template
+    from builder.workspace import Workspace
+
+    ws = Workspace(os.environ["LAYERLOOM_WORKSPACE"])
+    design = load_template("digits_mlp")
+    design.node("fc3").params["out_features"] = 12  # pretrained for another dataset's 12 classes
+    design.weights = {k: torch.zeros_like(v) for k, v in plan(design).initial_model(0).state_dict().items()}
+    design_id = ws.new_id("pretrained")
+    ws.save(design_id, design)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["design"] = design_id
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    text = next(plain(m.value) for m in at.markdown if "Fine-tuning" in m.value)
+    assert f"{design_id}.pt" in text and "0 layer(s) frozen" in text
+    assert at.number_input(key="train-pretrained_lr").value == 1.0
+    at.button(key="train-new-head").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["editor"].design.node("fc3").params["out_features"] == 10
+    assert ws.load(design_id).node("fc3").params["out_features"] == 10  # saved at once

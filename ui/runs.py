@@ -220,7 +220,7 @@ def fine_tuning(editor, ws, design_id: str, values: dict) -> None:
     frozen = len(frozen_nodes(p)) if p.valid else 0
     with st.container(border=True):
         st.markdown("**Fine-tuning** — runs of this design start from its own weights "
-                    f"(`{md(weights.name)}`), for every layer they still fit; {frozen} layer(s) frozen (untick "
+                    f"({code(weights.name)}), for every layer they still fit; {frozen} layer(s) frozen (untick "
                     "*trainable* on the Build page to freeze one).")  # fmt: skip
         cols = st.columns([1, 1])
         values["pretrained_lr"] = cols[0].number_input(
