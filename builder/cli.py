@@ -368,12 +368,20 @@ file is read with onnx (no code is run). With --partial, the graph up to the fir
 equivalent is kept instead of refusing the whole model."""
 
 
-def cmd_import(args) -> int:
-    from .importer import ImportProblem
-
+def _json_output(args) -> Path | None:
+    """The -o design file (a .json), or None after saying on stderr that it is not one."""
     out = Path(args.output)
     if out.suffix != ".json":
         print(f"error: -o must name a .json file, received {args.output!r}", file=sys.stderr)
+        return None
+    return out
+
+
+def cmd_import(args) -> int:
+    from .importer import ImportProblem
+
+    out = _json_output(args)
+    if out is None:
         return 2
     try:
         if args.source.endswith(".onnx"):
@@ -411,9 +419,8 @@ def cmd_pretrained(args) -> int:
 
     from .importer.pretrained import WeightsError, load_pretrained
 
-    out = Path(args.output)
-    if out.suffix != ".json":
-        print(f"error: -o must name a .json file, received {args.output!r}", file=sys.stderr)
+    out = _json_output(args)
+    if out is None:
         return 2
     try:
         design = load_pretrained(args.template, args.weights)

@@ -9,19 +9,25 @@ from . import Finding, ImportProblem
 TOLERANCE = 1e-5  # the largest output difference allowed, relative to the outputs' magnitude (at least 1)
 
 
+def checked_model(design, what: str) -> torch.nn.Module:
+    """A fresh model of an imported design; ImportProblem (every error) when the design is not valid, which
+    means the mapping made something LayerLoom cannot build."""
+    from ..plan import plan
+
+    p = plan(design)
+    if not p.valid:
+        raise ImportProblem([Finding("design", i.node or "", i.message) for i in p.report.issues
+                             if i.severity == "error"], what)  # fmt: skip
+    return p.initial_model(seed=0)
+
+
 def attach_weights(design, module: torch.nn.Module, examples: tuple, partial: bool = False, mapper=None) -> None:
     """Build ``design``, load ``module``'s weights into it (under the same keys, or the partial import's renamed
     ones), check the outputs (not for a partial import, whose outputs are others) and keep the weights as
     ``design.weights``. ImportProblem for anything that does not match: that is a model LayerLoom would get
     wrong, so it is refused rather than returned."""
-    from ..plan import plan
-
     what = type(module).__name__
-    p = plan(design)
-    if not p.valid:
-        raise ImportProblem([Finding("design", i.node or "", i.message) for i in p.report.issues
-                             if i.severity == "error"], what)  # fmt: skip
-    model = p.initial_model(seed=0)
+    model = checked_model(design, what)
     original = module.state_dict()
     built = model.state_dict()
     rename = design.metadata.pop("import_ids", {}) if partial else {}

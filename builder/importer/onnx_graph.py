@@ -663,13 +663,9 @@ def _design(m: _Mapper, name: str, out_ids: list[str], out_names: list) -> Desig
 def _attach(design, m: _Mapper, model, values, inputs, check: bool, what: str) -> None:
     import torch
 
-    from ..plan import plan
+    from .check import checked_model
 
-    p = plan(design)
-    if not p.valid:
-        raise ImportProblem([Finding("design", i.node or "", i.message) for i in p.report.issues
-                             if i.severity == "error"], what)  # fmt: skip
-    model_t = p.initial_model(seed=0)
+    model_t = checked_model(design, what)
     own = model_t.state_dict()
     state = {}
     for layer in m.layers.values():
