@@ -35,8 +35,8 @@ def drop(page, c, layer, fx, fy):
     page.mouse.up()
 
 
-def test_lesson_one_from_failing_perceptron_to_passing_mlp(page, workspace):
-    page.goto(page.url.rstrip("/") + "/lessons")
+def test_lesson_one_from_failing_perceptron_to_passing_mlp(page, server, workspace):
+    page.goto(server.rstrip("/") + "/lessons")  # (not page.url: the app may already have added ?design=… to it)
     page.get_by_role("heading", name="1. Perceptron vs MLP on XOR").wait_for(timeout=60000)
     page.get_by_role("button", name="Open Perceptron on XOR").click()
     c = canvas(page)
@@ -89,7 +89,7 @@ def test_lesson_one_from_failing_perceptron_to_passing_mlp(page, workspace):
 
 
 def test_the_language_switch_is_remembered_by_the_browser(page, browser, server):
-    page.goto(page.url.rstrip("/") + "/lessons")
+    page.goto(server.rstrip("/") + "/lessons")
     page.get_by_role("heading", name="Lessons").first.wait_for(timeout=60000)
     page.get_by_text("简体中文", exact=True).locator("visible=true").first.click()
     page.get_by_role("heading", name="课程").first.wait_for(timeout=30000)
