@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from builder import REGISTRY, Design, Edge, Node, build_model, validate
 from builder.params import Bool, Choice, Float, FloatTuple, Int, IntTuple, Shape
-from tests.trace import forward_locals
+from builder.probes.capture import forward_locals
 
 TYPES = sorted(set(REGISTRY) - {"Input", "Output"})
 

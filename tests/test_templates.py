@@ -7,9 +7,9 @@ import torch
 
 from builder import build_model, generate, validate
 from builder.design import dumps
+from builder.probes.capture import forward_locals
 from builder.templates import TEMPLATE_DIR, all_templates, build_all, list_templates, load_template
 from builder.templates.graph import Graph, TemplateError
-from tests.trace import forward_locals
 from tests.util import random_inputs, template_designs
 
 TEMPLATES = all_templates()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 
 import torch
 from torch import nn
@@ -57,3 +58,22 @@ def run_eval(model: nn.Module, x) -> None:
             model(*x) if isinstance(x, (list, tuple)) else model(x)
     finally:
         model.train(was_training)
+
+
+def forward_locals(model: nn.Module, *inputs) -> dict:
+    """Run ``model(*inputs)`` and return the local variables of its generated forward when it returns: every
+    node's value, named by ``model.layerloom.attrs`` (inline nodes too, which have no module to hook). Read with
+    a profile hook on this thread only; the caller chooses eval mode and no_grad."""
+    code, seen = type(model).forward.__code__, {}
+
+    def profile(frame, event, arg):
+        if event == "return" and frame.f_code is code and frame.f_locals.get("self") is model:
+            seen.update(frame.f_locals)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        model(*inputs)
+    finally:
+        sys.setprofile(previous)
+    return seen

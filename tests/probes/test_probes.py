@@ -16,8 +16,8 @@ from builder.probes import (
     recurrent_gates,
     weight_stats,
 )
+from builder.probes.capture import forward_locals
 from builder.templates import load_template
-from tests.trace import forward_locals
 from tests.util import layer_design, template_designs
 
 
