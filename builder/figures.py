@@ -397,3 +397,41 @@ def gaps(view: dict[str, float]) -> go.Figure:
                       xaxis_title="gap", yaxis={"autorange": "reversed"}, height=120 + 40 * len(names),
                       margin={"l": 10, "r": 60})  # fmt: skip
     return fig
+
+
+def step_values(value: np.ndarray, title: str, labels: list[str] | None = None, max_bars: int = 256) -> go.Figure:
+    """One sample's values at one node: bars for a vector (named by ``labels``, e.g. class names, when they fit;
+    a line past ``max_bars``), a heatmap for a (rows, columns) matrix such as (time, features), one number as a
+    single bar. Heatmaps use a scale symmetric around 0 when the values have both signs."""
+    v = np.asarray(value, dtype="float64")
+    if v.ndim <= 1:
+        v = v.reshape(-1)
+        x = labels if labels is not None and len(labels) == len(v) else list(range(len(v)))
+        trace = (go.Bar(x=x, y=v, marker_color=CLASS_COLORS[0]) if len(v) <= max_bars else
+                 go.Scatter(x=x, y=v, mode="lines", line={"color": CLASS_COLORS[0]}))  # fmt: skip
+        fig = go.Figure(trace)
+        fig.update_layout(xaxis_title="class" if x is labels else "unit", yaxis_title="value",
+                          xaxis={"type": "category"} if x is labels else {})  # fmt: skip
+    else:
+        z = v.reshape(v.shape[0], -1)
+        lim = float(np.abs(z).max()) or 1.0
+        signed = z.min() < 0 < z.max()
+        fig = go.Figure(go.Heatmap(z=z, colorscale="RdBu_r" if signed else "Viridis", zmin=-lim if signed else None,
+                                   zmax=lim if signed else None, colorbar={"thickness": 12}))  # fmt: skip
+        cols = f"dim 1 ({v.shape[1]})" if v.ndim == 2 else f"dims 1–{v.ndim - 1} {tuple(v.shape[1:])}, flattened"
+        fig.update_layout(xaxis_title=cols, yaxis={"title": f"dim 0 ({v.shape[0]})", "autorange": "reversed"})
+    fig.update_layout(title=title, height=360, margin={"t": 60, "b": 50, "l": 60, "r": 20})
+    return fig
+
+
+def activation_curve(before: np.ndarray, after: np.ndarray, title: str, max_points: int = 4000) -> go.Figure:
+    """Each unit's input (x) against its output (y) at an activation, for one sample: the real values trace the
+    function's curve, and show where on it this sample's units sit (saturated, zeroed, in the linear part)."""
+    b, a = np.asarray(before, "float64").reshape(-1), np.asarray(after, "float64").reshape(-1)
+    if len(b) > max_points:  # an even subsample keeps the curve and the spread
+        keep = np.linspace(0, len(b) - 1, max_points).astype(int)
+        b, a = b[keep], a[keep]
+    fig = go.Figure(go.Scatter(x=b, y=a, mode="markers", marker={"size": 6, "color": CLASS_COLORS[0], "opacity": 0.7}))
+    fig.update_layout(title=title, xaxis_title="input to the activation", yaxis_title="output", height=360,
+                      margin={"t": 60, "b": 50, "l": 60, "r": 20})  # fmt: skip
+    return fig

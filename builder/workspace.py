@@ -92,6 +92,14 @@ class RunInfo:
     def test_metrics(self) -> dict:
         return (self.end.get("metrics") or {}).get("test", {})
 
+    @property
+    def checkpoint(self) -> Path | None:
+        """The run's weights to use: best.pt (the best validation epoch) or else last.pt; None before either."""
+        for name in ("best.pt", "last.pt"):
+            if (self.path / name).exists():
+                return self.path / name
+        return None
+
 
 class DamagedRun(ValueError):
     """A run whose files cannot be read (run.json, probes.pt); the message says which file and what is wrong."""

@@ -40,9 +40,7 @@ for _node, why in onnx_problems(target, report):
 choice = (design_id, run.run_id if run else None, network)
 if st.button("Export", type="primary", key="export-go", icon=":material/package_2:"):
     folder = ws.inside("exports", design_id, run.run_id if run else "untrained", network or "model")
-    weights = None
-    if run:
-        weights = run.path / ("best.pt" if (run.path / "best.pt").exists() else "last.pt")
+    weights = run.checkpoint if run else None
     with st.spinner("Writing model.py, exporting and verifying ONNX, writing train.py…"):
         try:
             st.session_state["export"] = (choice, export_bundle(whole, folder, weights, network))

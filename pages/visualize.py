@@ -1,8 +1,10 @@
-"""Visualize: inside the running (or a finished) run — the latest probe snapshot, live while it trains."""
+"""Visualize: inside the running (or a finished) run — the latest probe snapshot, live while it trains — or one
+sample followed through the network node by node."""
 
 import streamlit as st
 
 from builder.workspace import ACTIVE, DamagedRun
+from ui import follow as follow_ui
 from ui import runs as runs_ui
 from ui import session
 from ui import visualize as viz
@@ -15,11 +17,20 @@ through_app()  # first, before anything is drawn: see ui/router.py
 editor = session.editor()
 design_id, ws = st.session_state["design_id"], session.workspace()
 st.title(t("nav.visualize"))
+modes = {"snapshots": t("viz.snapshots"), "follow": t("viz.follow")}
+mode = st.segmented_control("View", list(modes), format_func=modes.get, default="snapshots", required=True, key="viz-mode",
+                            label_visibility="collapsed")  # fmt: skip
+if mode == "follow":
+    follow_ui.show(ws, editor.design, design_id)
+    st.stop()
 st.caption(f"Design **{md(editor.design.name)}** — snapshots of the model's insides on a fixed batch of validation "
            "samples, taken while it trains (kept under 3% of the training time) and at the end of the run.")  # fmt: skip
 info = runs_ui.choose_run(ws, design_id, key="viz-run")
 if info is None:
-    st.info("No runs of this design yet: train it on the Train page, then watch it learn here.")
+    st.info(
+        "No runs of this design yet: train it on the Train page, then watch it learn here — or follow one "
+        "sample through the untrained network (above)."
+    )
     st.stop()
 
 

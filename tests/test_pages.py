@@ -281,3 +281,59 @@ def test_the_train_page_offers_fine_tuning_for_a_design_with_weights():
     assert not at.exception, at.exception
     assert at.session_state["editor"].design.node("fc3").params["out_features"] == 10
     assert ws.load(design_id).node("fc3").params["out_features"] == 10  # saved at once
+
+
+def _follow_page(template: str):
+    import os
+
+    from builder.templates import load_template
+    from builder.workspace import Workspace
+
+    ws = Workspace(os.environ["LAYERLOOM_WORKSPACE"])
+    design_id = ws.new_id(template)
+    ws.save(design_id, load_template(template))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["design"] = design_id
+    at.run()
+    at.switch_page("pages/visualize.py").run()
+    at.button_group(key="viz-mode").set_value("follow").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_following_one_sample_steps_through_the_real_numbers():
+    import numpy as np
+
+    from builder.data import load_dataset
+    from builder.plan import plan
+    from builder.probes.follow import follow
+    from builder.templates import load_template
+
+    at = _follow_page("mlp_xor")
+    assert at.selectbox(key="follow-weights").value is None  # no runs: the untrained model, seed 0
+    step = at.selectbox(key="follow-node")
+    assert step.label == "Step 1 of 5" and step.value == "x"
+    p = plan(load_template("mlp_xor"))
+    data = load_dataset("xor", **p.design.training.get("dataset_options", {}))
+    want = follow(p, p.new_model(0), data.x_val[0])
+    at.button(key="follow-next").click().run()
+    assert at.selectbox(key="follow-node").value == "hidden"
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["unit", "w·x + b", "z"] and len(table) == 8
+    np.testing.assert_allclose(table["z"], want.step("hidden").value, rtol=1e-5)
+    assert "×" in table.loc[0, "w·x + b"]
+    at.button(key="follow-next").click().run()  # the activation: each unit's input and output
+    table = at.dataframe[0].value
+    np.testing.assert_allclose(np.tanh(table["input"]), table["output"], rtol=1e-5)
+    at.selectbox(key="follow-node").set_value("logit").run()
+    assert at.button(key="follow-next").disabled and "Predicted class" in " ".join(c.value for c in at.caption)
+    at.number_input(key="follow-sample").set_value(7).run()  # another sample: followed again
+    assert not at.exception, at.exception
+    assert float(at.metric[0].value) == pytest.approx(float(follow(p, p.new_model(0), data.x_val[7]).step("logit").value[0]), abs=1e-3)  # fmt: skip
+
+
+def test_following_a_gan_generator_uses_seeded_noise():
+    at = _follow_page("gan_2d")
+    assert at.radio(key="follow-network").value == "generator"
+    assert any("seeded random noise" in c.value for c in at.caption)
+    assert at.selectbox(key="follow-node").label.startswith("Step 1 of")

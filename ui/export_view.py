@@ -24,7 +24,7 @@ MAX_DOWNLOAD = 64 * 2**20  # bigger files are named by their path in the workspa
 
 def weights_choice(runs: list[RunInfo], key: str) -> RunInfo | None:
     """None (fresh initialization) or a run whose best checkpoint to export."""
-    usable = [r for r in runs if (r.path / "best.pt").exists() or (r.path / "last.pt").exists()]
+    usable = [r for r in runs if r.checkpoint is not None]
     options = [None, *usable]
     return st.selectbox("Weights", options, key=key, index=1 if usable else 0,
                         format_func=lambda r: "untrained (fresh initialization, seed 0)" if r is None else

@@ -6,6 +6,8 @@ STRINGS = {
     "nav.data": "Data",
     "nav.train": "Train",
     "nav.visualize": "Visualize",
+    "viz.snapshots": "Training snapshots",
+    "viz.follow": "Follow one sample",
     "nav.export": "Export",
     "nav.templates": "Templates",
     "nav.lessons": "Lessons",

@@ -5,6 +5,8 @@ STRINGS = {
     "nav.data": "数据",
     "nav.train": "训练",
     "nav.visualize": "可视化",
+    "viz.snapshots": "训练快照",
+    "viz.follow": "跟踪一个样本",
     "nav.export": "导出",
     "nav.templates": "模板",
     "nav.lessons": "课程",
