@@ -48,6 +48,12 @@ class Plan:
         one (node ids are paths such as ``layer2/0/conv1``). Stages that look at layers use this."""
         return self.report.flat or self.design
 
+    @functools.cached_property
+    def unrolled(self) -> Plan:
+        """The plan of :attr:`flat` (itself for a design without blocks): a model in which every layer, inside
+        blocks too, is one attribute named after its path — for stages that look at each layer's value."""
+        return plan(self.flat) if self.report.hierarchical else self
+
     @property
     def inputs(self) -> list[str]:
         """Input node ids, in the order of the model's forward arguments."""

@@ -17,6 +17,7 @@ exactly what the model computes. A design with blocks is followed through its un
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -93,7 +94,7 @@ def follow(design, model: nn.Module, sample) -> Trace:
                           f"over the limit of {MAX_NUMBERS:,}. Follow a smaller input size or a part of the "
                           "design.")  # fmt: skip
     xs = _batch(p, sample)
-    flat = plan(p.flat) if p.report.hierarchical else p
+    flat = p.unrolled
     fmodel = _flat_copy(flat, model) if flat is not p else model
     was = fmodel.training
     fmodel.eval()
@@ -173,9 +174,15 @@ def _batch(p: Plan, sample) -> tuple[torch.Tensor, ...]:
     return tuple(out)
 
 
+_FLAT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its unrolled twin, built once
+
+
 def _flat_copy(flat: Plan, model: nn.Module) -> nn.Module:
-    """The unrolled design's model holding ``model``'s weights, layer by layer (the same node, another path)."""
-    fmodel = flat.initial_model(0)
+    """The unrolled design's model holding ``model``'s weights, layer by layer (the same node, another path). The
+    twin is built once per model (its random initialisation is the slow part) and given the weights each time."""
+    fmodel = _FLAT.get(model)
+    if fmodel is None or type(fmodel).layerloom is not flat.generated:
+        fmodel = _FLAT[model] = flat.initial_model(0)
     paths = model.layerloom.attrs
     for nid in fmodel.layerloom.attrs:
         dst, src = module_of(fmodel, nid), module_of(model, nid) if nid in paths else None
