@@ -30,7 +30,14 @@ def metric(result, split: str, name: str):
 XOR = template_training("mlp_xor")
 
 
-@lesson("xor", 1, ("perceptron_xor", "mlp_xor"), "mlp_xor", views=("Visualize → Decision boundary",), settings=XOR)
+@lesson(
+    "xor",
+    1,
+    ("perceptron_xor", "mlp_xor"),
+    "mlp_xor",
+    views=("Visualize → Decision boundary", "Visualize → Follow one sample"),
+    settings=XOR,
+)
 def xor(design, run, extra):
     r = run(design, XOR)
     return [Criterion("test accuracy", metric(r, "test", "accuracy"), ">=", 0.95)]
@@ -58,7 +65,14 @@ def gradients(design, run, extra):
 LENET = template_training("lenet5_modern")
 
 
-@lesson("lenet", 3, ("lenet5", "lenet5_modern"), "lenet5_modern", views=("Visualize → Feature maps",), settings=LENET)
+@lesson(
+    "lenet",
+    3,
+    ("lenet5", "lenet5_modern"),
+    "lenet5_modern",
+    views=("Visualize → Feature maps", "Visualize → Follow one sample"),
+    settings=LENET,
+)
 def lenet(design, run, extra):
     kinds = Counter(n.type for n in plan(design).flat.nodes)
     r = run(design, LENET)

@@ -22,6 +22,12 @@ def write_init(run_dir: Path, p, weights) -> None:
     atomic_write(run_dir / INIT, lambda tmp: torch.save(state, tmp))
 
 
+def _keep_statistics(module: torch.nn.Module, args) -> None:
+    """A frozen BatchNorm runs in eval mode even while the model trains: it normalises with its running statistics
+    and leaves them as they were (what freezing a pretrained backbone means; torchvision's FrozenBatchNorm2d)."""
+    module.train(False)
+
+
 def prepare(model: torch.nn.Module, p, c, run_dir: Path | None) -> list:
     """Load the run's starting weights into ``model`` (every layer they fit), freeze the frozen layers, and return
     what the optimizer trains: all trainable parameters, or two groups when the pretrained layers train at
@@ -39,6 +45,9 @@ def prepare(model: torch.nn.Module, p, c, run_dir: Path | None) -> list:
         if module is not None:
             for param in module.parameters():
                 param.requires_grad_(False)
+            for m in module.modules():  # a frozen norm keeps normalising with the statistics it came with
+                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                    m.register_forward_pre_hook(_keep_statistics)
     named = [(k, v) for k, v in model.named_parameters() if v.requires_grad]
     if not named and any(True for _ in model.parameters()):
         raise TrainError("every layer with weights is frozen: nothing would train. Unfreeze some layers (a new "

@@ -135,3 +135,17 @@ def test_new_head_without_a_linear_says_so():
         new_head(load_template("encoder_decoder"), 3)
     with pytest.raises(ValueError, match="classes must be"):
         new_head(load_template("lenet5"), 0)
+
+
+def test_a_frozen_batchnorm_keeps_its_running_statistics(tmp_path):
+    design = load_template("digits_cnn")
+    start = made_up(design)
+    start = {k: v.abs() + 0.5 if k.endswith("running_var") else v for k, v in start.items()}  # variances > 0
+    design.weights = start
+    set_trainable(design, ["conv1", "bn1"], False)
+    result = train(design, {"epochs": 1, "dataset": "digits"}, workspace=tmp_path)
+    assert result.status == "finished", result.message
+    after = trained_state(result)
+    for k in ("bn1.running_mean", "bn1.running_var", "bn1.num_batches_tracked", "bn1.weight", "conv1.weight"):
+        assert torch.equal(after[k], start[k]), k  # frozen: normalised with the pretrained statistics
+    assert not torch.equal(after["bn2.running_mean"], start["bn2.running_mean"])  # a trainable one still learns
