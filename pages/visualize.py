@@ -18,7 +18,8 @@ editor = session.editor()
 design_id, ws = st.session_state["design_id"], session.workspace()
 st.title(t("nav.visualize"))
 modes = {"snapshots": t("viz.snapshots"), "follow": t("viz.follow")}
-mode = st.segmented_control("View", list(modes), format_func=modes.get, default="snapshots", required=True, key="viz-mode",
+linked = "follow" if st.query_params.get("view") == "follow" else "snapshots"  # ?view=follow opens that view
+mode = st.segmented_control("View", list(modes), format_func=modes.get, default=linked, required=True, key="view",
                             label_visibility="collapsed")  # fmt: skip
 if mode == "follow":
     follow_ui.show(ws, editor.design, design_id)

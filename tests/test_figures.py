@@ -129,3 +129,21 @@ def test_overlays_skip_runs_without_points_and_draw_a_gans_two_losses():
     assert [t.name for t in fig.data] == ["g1 · g_loss", "g1 · d_loss"] and list(fig.data[1].y) == [0.7, 0.6]
     assert fig.data[0].line.dash == "solid" and fig.data[1].line.dash == "dot"
     assert fig.data[0].line.color == fig.data[1].line.color  # one colour per run
+
+
+def test_step_values_bars_named_by_class_a_signed_heatmap_and_an_activation_curve():
+    fig = figures.step_values(np.array([0.5, -1.0, 2.0]), "scores", labels=["cat", "dog", "bird"])
+    assert list(fig.data[0].x) == ["cat", "dog", "bird"] and fig.layout.xaxis.title.text == "class"
+    fig = figures.step_values(np.arange(300.0), "long")  # past max_bars: a line
+    assert fig.data[0].type == "scatter" and len(fig.data[0].y) == 300
+    z = np.array([[-2.0, 1.0, 0.0], [0.5, 0.0, 1.5]])
+    fig = figures.step_values(z, "matrix")
+    assert (fig.data[0].zmin, fig.data[0].zmax) == (-2.0, 2.0)  # symmetric: 0 is white
+    assert fig.layout.yaxis.title.text == "dim 0 (2)" and fig.layout.xaxis.title.text == "dim 1 (3)"
+    fig = figures.step_values(np.ones((4, 5, 6)), "maps")
+    assert np.asarray(fig.data[0].z).shape == (4, 30) and "flattened" in fig.layout.xaxis.title.text
+    before = np.linspace(-3, 3, 10_000)
+    fig = figures.activation_curve(before, np.tanh(before), "tanh")
+    x, y = np.asarray(fig.data[0].x), np.asarray(fig.data[0].y)
+    assert len(x) == 4000 and x[0] == -3 and x[-1] == 3  # an even subsample keeps both ends
+    np.testing.assert_allclose(np.tanh(x), y)

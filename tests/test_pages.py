@@ -296,7 +296,7 @@ def _follow_page(template: str):
     at.query_params["design"] = design_id
     at.run()
     at.switch_page("pages/visualize.py").run()
-    at.button_group(key="viz-mode").set_value("follow").run()
+    at.button_group(key="view").set_value("follow").run()  # (the link ?view=follow: tests/browser/test_follow.py)
     assert not at.exception, at.exception
     return at
 

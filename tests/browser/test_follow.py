@@ -10,11 +10,12 @@ from tests.browser.conftest import ARTIFACTS
 
 def test_stepping_one_sample_through_lenet(page, server, workspace):
     Workspace(workspace).save("follow-lenet", load_template("lenet5"))
-    page.goto(server.rstrip("/") + "/visualize?design=follow-lenet")
-    page.get_by_role("heading", name="Visualize").wait_for(timeout=60000)
+    page.goto(server.rstrip("/") + "/visualize?design=follow-lenet&view=follow")  # a link straight to the view
+    page.get_by_text("Step 1 of 14").wait_for(timeout=60000)
+    page.get_by_text("Training snapshots", exact=True).click()
+    page.get_by_text("snapshots of the model's insides").wait_for(timeout=30000)
     page.get_by_text("Follow one sample", exact=True).click()
-    step = page.get_by_text("Step 1 of 14")
-    step.wait_for(timeout=60000)
+    page.get_by_text("Step 1 of 14").wait_for(timeout=60000)
     expect(page.get_by_text("This sample's label:")).to_be_visible()
     page.get_by_role("button", name="Next").click()
     page.get_by_text("Step 2 of 14").wait_for(timeout=30000)
