@@ -30,14 +30,8 @@ def metric(result, split: str, name: str):
 XOR = template_training("mlp_xor")
 
 
-@lesson(
-    "xor",
-    1,
-    ("perceptron_xor", "mlp_xor"),
-    "mlp_xor",
-    views=("Visualize → Decision boundary", "Visualize → Follow one sample"),
-    settings=XOR,
-)
+@lesson("xor", 1, ("perceptron_xor", "mlp_xor"), "mlp_xor",
+        views=("Visualize → Decision boundary", "Visualize → Follow one sample"), settings=XOR)  # fmt: skip
 def xor(design, run, extra):
     r = run(design, XOR)
     return [Criterion("test accuracy", metric(r, "test", "accuracy"), ">=", 0.95)]
@@ -65,14 +59,8 @@ def gradients(design, run, extra):
 LENET = template_training("lenet5_modern")
 
 
-@lesson(
-    "lenet",
-    3,
-    ("lenet5", "lenet5_modern"),
-    "lenet5_modern",
-    views=("Visualize → Feature maps", "Visualize → Follow one sample"),
-    settings=LENET,
-)
+@lesson("lenet", 3, ("lenet5", "lenet5_modern"), "lenet5_modern",
+        views=("Visualize → Feature maps", "Visualize → Follow one sample"), settings=LENET)  # fmt: skip
 def lenet(design, run, extra):
     kinds = Counter(n.type for n in plan(design).flat.nodes)
     r = run(design, LENET)
