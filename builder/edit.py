@@ -6,6 +6,7 @@ stack of whole designs (small: a 400-node design is ~60 kB) and an action that f
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -34,12 +35,47 @@ def new_id(design: Design, type_name: str) -> str:
     return f"{base}{k}"
 
 
-def check_connect(design: Design, source: str, target: str, port: int) -> str | None:
-    """Why an edge is structurally impossible (missing node, into an Input, out of an Output, taken port,
-    cycle), or None."""
+def _refs(params: dict) -> set[str]:
+    """The block parameters a node's params refer to: "$name" as a whole value or a list item."""
+    out = set()
+    for v in params.values():
+        for item in v if isinstance(v, list) else [v]:
+            if isinstance(item, str) and item.startswith("$"):
+                out.add(item[1:])
+    return out
+
+
+_REF = "\x00"  # a "$name" reference while it is carried through an ungrouping as text
+
+
+def _mark_refs(node: Node, back: bool = False) -> Node:
+    """A copy of ``node`` whose "$name" references read "\\x00name" (or, ``back``, the reverse)."""
+    old, new = ("$", _REF) if not back else (_REF, "$")
+
+    def swap(v):
+        if isinstance(v, list):
+            return [swap(i) for i in v]
+        return new + v[1:] if isinstance(v, str) and v.startswith(old) and len(v) > 1 else v
+
+    out = copy.deepcopy(node)
+    out.params = {k: swap(v) for k, v in node.params.items()}
+    return out
+
+
+def check_connect(design: Design, source: str, target: str, port: int, source_port: int = 0,
+                  blocks: dict | None = None) -> str | None:  # fmt: skip
+    """Why an edge is structurally impossible (missing node, into an Input, out of an Output, an output port the
+    source does not have, taken port, cycle), or None. ``blocks``: the whole design's blocks, when ``design`` is
+    one of them (an instance's outputs are its block's Output nodes)."""
     ids = {n.id: n for n in design.nodes}
     if source not in ids or target not in ids:
         return "both ends must be nodes of the design"
+    block = (blocks if blocks is not None else design.blocks).get(ids[source].type)
+    outputs = len(block.output_ids) if block is not None else 1
+    if not 0 <= source_port < outputs:
+        names = f" ({', '.join(block.output_ids)})" if block is not None else ""
+        return (f"{source!r} has {outputs} output{'s' if outputs != 1 else ''}{names}: output port {source_port} "
+                f"does not exist")  # fmt: skip
     if source == target:
         return f"{source!r} cannot feed itself"
     if ids[target].type == "Input":
@@ -195,11 +231,11 @@ class Editor:
         self.selected = nid
 
     def _connect(self, d: Design, a: dict) -> None:
-        port = int(a.get("target_port", 0))
-        reason = check_connect(d, a.get("source"), a.get("target"), port)
+        port, source_port = int(a.get("target_port", 0)), int(a.get("source_port", 0))
+        reason = check_connect(d, a.get("source"), a.get("target"), port, source_port, self._top.blocks)
         if reason:
             raise EditError(f"cannot connect: {reason}")
-        d.edges.append(Edge(a["source"], a["target"], port))
+        d.edges.append(Edge(a["source"], a["target"], port, source_port))
 
     def _delete(self, d: Design, a: dict) -> None:
         gone = set(a.get("nodes") or [])
@@ -263,35 +299,48 @@ class Editor:
             raise EditError(str(e)) from None
 
     def _group(self, d: Design, a: dict) -> None:
-        """Make a block of the selected nodes ("Make block"): the block plus one instance in their place."""
+        """Make a block of the selected nodes ("Make block"): the block plus one instance in their place. Inside a
+        block being edited, the new block is nested in it: it joins the design's blocks, and the parameters its
+        nodes refer to ("$ch") become its own, passed on from the enclosing block's by the instance."""
         from .blocks import GroupError, group
 
-        if self.block is not None:
-            raise EditError("Make block works on the design's top level: go back to the design first")
+        top = self._top
         name = a.get("name")
         if not name:
             name, k = "Block1", 1
-            while name in d.blocks:
+            while name in top.blocks:
                 k += 1
                 name = f"Block{k}"
         try:
-            made = group(d, list(a.get("nodes") or []), str(name), a.get("id"))
+            made = group(Design(d.name, d.nodes, d.edges, blocks=top.blocks), list(a.get("nodes") or []), str(name),
+                         a.get("id"))  # fmt: skip
         except GroupError as e:
             raise EditError(str(e)) from None
-        d.nodes, d.edges, d.blocks = made.nodes, made.edges, made.blocks
-        self.selected = next(n.id for n in d.nodes if n.type == name)
+        d.nodes, d.edges = made.nodes, made.edges
+        instance = next(n for n in d.nodes if n.type == name)
+        new = made.blocks[name]
+        if self.block is not None:  # the enclosing block's parameters the new one uses
+            used = sorted({r for n in new.nodes for r in _refs(n.params)})
+            new.params = {r: copy.deepcopy(d.params.get(r)) for r in used}
+            instance.params = {r: f"${r}" for r in used}
+        top.blocks[name] = new
+        self.selected = instance.id
 
     def _ungroup(self, d: Design, a: dict) -> None:
-        """Replace a block instance by its block's nodes (ids prefixed with the instance's path)."""
+        """Replace a block instance by its block's nodes (ids prefixed with the instance's path). Inside a block
+        being edited, the instance's parameter values are written into the nodes; the design keeps its blocks."""
         from .blocks import GroupError, ungroup
 
-        if self.block is not None:
-            raise EditError("Ungroup works on the design's top level: go back to the design first")
-        try:
-            made = ungroup(d, a.get("id"))
+        top = self._top
+        inside = self.block is not None
+        nodes = [_mark_refs(n) for n in d.nodes] if inside else d.nodes  # (refs to the enclosing block's parameters
+        try:  # travel through the ungrouping as plain text, and become references again after it)
+            made = ungroup(Design(d.name, nodes, d.edges, blocks=top.blocks), a.get("id"))
         except GroupError as e:
             raise EditError(str(e)) from None
-        d.nodes, d.edges, d.blocks = made.nodes, made.edges, made.blocks
+        d.nodes, d.edges = [_mark_refs(n, back=True) for n in made.nodes] if inside else made.nodes, made.edges
+        if not inside:
+            top.blocks = made.blocks  # (the blocks nothing uses any more are dropped)
         self.selected = None
 
     def _set_repeat(self, d: Design, a: dict) -> None:

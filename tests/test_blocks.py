@@ -310,7 +310,6 @@ def test_editor_makes_a_block_repeats_enters_edits_and_ungroups_it():
     assert all(n.position is not None for n in ed.view.nodes)  # laid out to be drawn
     view = block_view(validate(ed.design), "Block1")
     assert view.nodes["in0"].shape == (1, 28, 28) and view.nodes["conv1"].shape == (6, 28, 28)  # the first instance
-    assert ed.apply({"action": "group", "nodes": ["conv1"]}).startswith("Make block works on the design's top level")
     assert ed.apply({"action": "set_params", "id": "conv1", "params": {"out_channels": 8, "kernel_size": 5,
                                                                         "padding": 2}}) is None  # fmt: skip
     v = validate(ed.design)
@@ -322,6 +321,32 @@ def test_editor_makes_a_block_repeats_enters_edits_and_ungroups_it():
     assert ed.apply({"action": "ungroup", "id": "block1"}) is None
     assert not ed.design.blocks and validate(ed.design).params == v.params
     assert ed.apply({"action": "undo"}) is None and ed.design.node("block1").type == "Stage"
+
+
+def test_make_block_and_ungroup_inside_a_block_nest_it_with_its_parameters():
+    from builder.edit import Editor
+
+    design = cbr_design(repeat=2, ch=16)
+    params = validate(design).params
+    ed = Editor(design)
+    assert ed.apply({"action": "enter", "id": "stage"}) is None and ed.block == "CBR"
+    assert ed.apply({"action": "group", "nodes": ["conv", "bn"]}) is None  # inside CBR: a nested block
+    nested = ed.design.blocks["Block1"]
+    assert nested.params == {"ch": 8, "stride": 1}  # the parameters its nodes use, with CBR's defaults
+    inner = ed.design.blocks["CBR"].node("block1")
+    assert inner.type == "Block1" and inner.params == {"ch": "$ch", "stride": "$stride"}  # passed on from CBR
+    v = validate(ed.design)
+    assert v.valid, v.issues
+    assert v.params == params and v.nodes["stage/1/block1/conv"].shape == (16, 32, 32)
+    ed.enter(None)
+    loaded = loads(dumps(ed.design))  # a lossless round trip of the nested blocks
+    assert validate(loaded).params == params and "Block1" in loaded.blocks
+    ed.enter("CBR")
+    assert ed.apply({"action": "ungroup", "id": "block1"}) is None  # back inside CBR, with CBR's references
+    assert {n.type for n in ed.design.blocks["CBR"].nodes} >= {"Conv2d", "BatchNorm2d"}
+    conv = next(n for n in ed.design.blocks["CBR"].nodes if n.type == "Conv2d")
+    assert conv.params["out_channels"] == "$ch" and conv.params["stride"] == "$stride"
+    assert validate(ed.design).params == params
 
 
 def test_a_built_in_block_added_from_the_palette_brings_its_definition():

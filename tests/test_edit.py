@@ -52,3 +52,42 @@ def test_delete_rename_params_move_paste_and_undo_redo():
     assert validate(ed.design).nodes["conv1"].shape == (8, 28, 28)
     ed.apply({"action": "add", "type": "ReLU"})
     assert ed.apply({"action": "redo"}) == "nothing to redo"  # a new edit clears the redo stack
+
+
+def two_output_design():
+    from builder.design import from_dict
+
+    return from_dict({"version": 2, "name": "split", "blocks": {"Split": {"nodes": [
+        {"id": "x", "type": "Input"}, {"id": "l4", "type": "Linear", "params": {"out_features": 4}},
+        {"id": "l6", "type": "Linear", "params": {"out_features": 6}},
+        {"id": "a", "type": "Output"}, {"id": "b", "type": "Output"}],
+        "edges": [{"source": "x", "target": "l4"}, {"source": "x", "target": "l6"}, {"source": "l4", "target": "a"},
+                  {"source": "l6", "target": "b"}]}},
+        "nodes": [{"id": "x", "type": "Input", "params": {"shape": [8]}}, {"id": "s", "type": "Split"},
+                  {"id": "r1", "type": "ReLU"}, {"id": "r2", "type": "ReLU"}, {"id": "cat", "type": "Concat"},
+                  {"id": "out", "type": "Output"}],
+        "edges": [{"source": "x", "target": "s"}, {"source": "s", "target": "r1"}, {"source": "r1", "target": "cat"},
+                  {"source": "r2", "target": "cat", "target_port": 1}, {"source": "cat", "target": "out"}]})  # fmt: skip
+
+
+def test_a_connection_from_the_second_output_of_a_block_instance():
+    from ui.canvas import node_report, palette
+
+    ed = Editor(two_output_design())
+    assert "output port 2 does not exist" in ed.apply({"action": "connect", "source": "s", "target": "r2",
+                                                       "source_port": 2})  # fmt: skip
+    assert "'s' has 2 outputs (a, b)" in ed.apply(
+        {"action": "connect", "source": "s", "target": "r2", "source_port": 2}
+    )
+    assert "'x' has 1 output: output port 1" in ed.apply({"action": "connect", "source": "x", "target": "r2",
+                                                          "source_port": 1})  # fmt: skip
+    assert ed.apply({"action": "connect", "source": "s", "target": "r2", "source_port": 1}) is None
+    assert any(e.source == "s" and e.target == "r2" and e.source_port == 1 for e in ed.design.edges)
+    report = validate(ed.design)
+    assert report.valid, report.issues
+    assert report.nodes["r2"].shape == (6,) and report.nodes["cat"].shape == (10,)
+    shown = node_report(report, ed.design)
+    assert shown["s"]["shapes"] == [[4], [6]]  # each port's shape, for the edges the canvas draws from it
+    assert "shapes" not in shown["r1"]
+    item = next(i for i in palette(ed.design.blocks) if i["type"] == "Split")
+    assert item["outputs"] == ["a", "b"]

@@ -223,6 +223,30 @@ def test_opening_a_lesson_design_makes_it_the_lessons_design(tmp_path, monkeypat
     assert design_id.startswith("perceptron_xor") and Progress.open(tmp_path).design("xor") == design_id
 
 
+def test_a_lesson_check_trains_as_a_job_while_the_page_stays_live(tmp_path, monkeypatch):
+    import time
+
+    from builder.lessons.progress import Progress
+
+    monkeypatch.setenv("LAYERLOOM_WORKSPACE", str(tmp_path))
+    at = lessons_page()
+    next(b for b in at.button if b.label == "Open MLP on XOR").click().run()
+    at.switch_page("pages/lessons.py").run()
+    at.button(key="lesson-check").click().run()
+    assert not at.exception, at.exception
+    assert at.button(key="lesson-check").disabled  # one check at a time
+    assert any("Training and judging your design" in i.value for i in at.info)  # the page is drawn, not blocked
+    for _ in range(240):  # the fragment polls every second in a browser; here each run() is one poll
+        if at.success or at.error:
+            break
+        time.sleep(0.5)
+        at.run()
+        assert not at.exception, at.exception
+    assert at.success and "Passed" in at.success[0].value, [e.value for e in at.error]
+    assert not at.button(key="lesson-check").disabled
+    assert Progress.open(tmp_path).passed("xor")
+
+
 def test_a_share_link_opens_a_copy_of_its_design_on_its_lesson(tmp_path, monkeypatch):
     from builder.share import encode
     from builder.templates import load_template

@@ -3,6 +3,9 @@ design, so it shows in the design's history and on Visualize) and its outcome, a
 
 from __future__ import annotations
 
+import threading
+import time
+
 import streamlit as st
 
 from builder import figures
@@ -11,21 +14,50 @@ from builder.lessons.catalog import SURFACE_STEPS, surface_rules
 from builder.lessons.progress import Progress
 from builder.templates import load_template
 from builder.train import RunResult
+from ui import runs as runs_ui
 from ui import session
 from ui import visualize as viz
 from ui.i18n import language, t
 from ui.text import code, md
 
 
-def runner(ws, design_id: str):
-    """Train through the workspace's executor, as the Train page does: the run lands in the design's history."""
+def runner(ws, design_id: str, started: list[str] | None = None):
+    """Train through the workspace's executor, as the Train page does: the run lands in the design's history (and
+    waits in the queue like any run); each run's id is added to ``started`` as it starts."""
 
     def run(design, settings):
         job = ws.start(design, settings, design_id)
+        if started is not None:
+            started.append(job.run_id)
         job.join()
         return RunResult.from_events(job.run_id, ws.runs_dir / job.run_id, ws.events(job.run_id, final=True))
 
     return run
+
+
+class Checking:
+    """A lesson's check, judged on a thread of the server so the page stays live: its runs are jobs of the
+    workspace's executor, and the page polls :attr:`runs` to show the one training now."""
+
+    def __init__(self, lesson: str, design, ws, design_id: str, lang: str):
+        self.lesson, self.design_id, self.runs = lesson, design_id, []
+        self.outcome: Outcome | None = None
+        self.started = time.time()
+        go = runner(ws, design_id, self.runs)
+        self._thread = threading.Thread(target=self._judge, args=(design.copy(), go, lang), daemon=True,
+                                        name=f"lesson-check-{lesson}")  # fmt: skip
+        self._thread.start()
+
+    def _judge(self, design, go, lang) -> None:
+        try:
+            self.outcome = check(self.lesson, design, go, lang)
+        except Exception as e:  # (check() says what it expects; anything else is still said, not lost)
+            self.outcome = Outcome(self.lesson, [], time.time() - self.started, error=f"{type(e).__name__}: {e}",
+                                   runs=list(self.runs))  # fmt: skip
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
 
 
 def pick(progress: Progress) -> Lesson:
@@ -64,16 +96,46 @@ def designs(x: Lesson, progress: Progress) -> None:
 def run_check(x: Lesson, ws, progress: Progress) -> None:
     editor, design_id = session.editor(), st.session_state["design_id"]
     st.caption(t("lessons.judges", name=md(editor.design.name), id=code(design_id), settings=md(_settings(x))))
-    if st.button(t("lessons.check"), type="primary", key="lesson-check", icon=":material/task_alt:"):
+    key = f"lesson-checking-{x.name}"
+
+    def start() -> None:  # (a callback: the button is drawn disabled in the very run the click starts)
         session.autosave()  # the runs belong to this design: it has a file
-        with st.spinner(t("lessons.checking")):
-            outcome = check(x.name, editor.design, runner(ws, design_id), language())
-        progress.record(outcome, design_id)
-        st.session_state[f"lesson-outcome-{x.name}"] = outcome
-        st.rerun()  # the count of lessons passed and the picker's ✓ are drawn above: redraw them
+        st.session_state[key] = Checking(x.name, editor.design, ws, design_id, language())
+
+    st.button(t("lessons.check"), type="primary", key="lesson-check", icon=":material/task_alt:", on_click=start,
+              disabled=key in st.session_state)  # fmt: skip
+    if key in st.session_state:
+        _watch(key, ws, progress)
+        return
     held = st.session_state.get(f"lesson-outcome-{x.name}")
     if held is not None:
         show_outcome(held, ws)
+
+
+@st.fragment(run_every=1.0)
+def _watch(key: str, ws, progress: Progress) -> None:
+    """The check in progress, redrawn every second: which run, where it is (queued, epoch k of n, its latest
+    validation figure); when it is judged, the outcome is recorded and the page drawn again with it."""
+    job: Checking | None = st.session_state.get(key)
+    if job is None:
+        return
+    if job.done:
+        del st.session_state[key]
+        progress.record(job.outcome, job.design_id)
+        st.session_state[f"lesson-outcome-{job.lesson}"] = job.outcome
+        st.rerun()  # the count of lessons passed and the picker's ✓ are drawn above: redraw them
+    info = ws.run(job.runs[-1]) if job.runs else None
+    line = t("lessons.checking", seconds=time.time() - job.started)
+    if info is not None:
+        total = info.config.get("epochs", "?")
+        last = info.epochs[-1] if info.epochs else {}
+        val = {k: v for k, v in (last.get("val") or {}).items() if isinstance(v, (int, float))}
+        figure = ", ".join(f"{k} {v:.3f}" for k, v in list(val.items())[:2])
+        line += "\n\n" + t("lessons.checking_run", run=len(job.runs), epoch=last.get("epoch", 0), epochs=total,
+                             status=runs_ui.where(ws, info) or info.status)  # fmt: skip
+        if figure:
+            line += f" · {figure}"
+    st.info(line, icon=":material/hourglass_top:")
 
 
 def share(x: Lesson) -> None:

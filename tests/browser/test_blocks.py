@@ -72,3 +72,23 @@ def test_group_repeat_enter_edit_and_ungroup_a_block(page):
     page.get_by_text("Valid: every shape fits.").wait_for(timeout=30000)
     expect(node(c, "block1/1/pool1")).to_contain_text("(N, 8, 7, 7)")
     page.screenshot(path=str(ARTIFACTS / "block-ungrouped.png"))
+
+
+def test_a_block_with_two_outputs_connects_from_its_second_port(page, server, workspace):
+    from builder.workspace import Workspace
+    from tests.browser.test_canvas import canvas, drag
+    from tests.test_edit import two_output_design
+
+    Workspace(workspace).save("two-outputs", two_output_design())
+    page.goto(server.rstrip("/") + "/?design=two-outputs")
+    c = canvas(page)
+    wait_node(c, "s", timeout=60000)
+    second = c.locator('[data-testid="handle-out-s-1"]')  # one handle per Output of the block
+    expect(second).to_have_attribute("title", "output 1 (b)")
+    expect(c.locator('[data-testid="edge-label-s-r1"]')).to_have_text("(N, 4)")  # from output 0 (a)
+    drag(page, second, c.locator('[data-testid="handle-in-r2-0"]'))
+    label = c.locator('[data-testid="edge-label-s-r2"]')
+    label.wait_for(timeout=30000)
+    expect(label).to_have_text("(N, 6)")  # from output 1 (b): its own shape
+    page.get_by_text("Valid: every shape fits.").wait_for(timeout=30000)
+    page.screenshot(path=str(ARTIFACTS / "block-two-outputs.png"))

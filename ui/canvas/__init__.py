@@ -52,7 +52,7 @@ def palette(blocks: dict | None = None) -> list[dict]:
                 else "Adding it copies the block into this design."
             )
             items.append({"type": name, "category": category, "doc": f"{doc} {how}",
-                          "inputs": {"min": len(ins), "max": len(ins), "names": ins}})  # fmt: skip
+                          "inputs": {"min": len(ins), "max": len(ins), "names": ins}, "outputs": outs})  # fmt: skip
     return items
 
 
@@ -123,19 +123,25 @@ def node_report(report: Validation, design=None, blocks: dict | None = None) -> 
             return instance_face(node, info), instance_face(node, info, short=False)
         return face(node), face(node, short=False)
 
+    def shape(info) -> list[int] | None:
+        return list(info.shape) if info is not None and info.shape is not None else None
+
+    outputs = report.expansion.outputs if report.hierarchical and report.expansion is not None else {}
     out = {}
     for nid, info in report.nodes.items():
         if design is not None and report.hierarchical and nid not in nodes:
             continue  # the canvas shows the top level
         short, detail = faces(nid, info)
         out[nid] = {
-            "shape": list(info.shape) if info.shape is not None else None,
+            "shape": shape(info),
             "params": info.params,
             "issues": issues.get(nid, []),
             "warnings": warnings.get(nid, []),
             "face": short,
             "detail": detail,
         }
+        if len(outputs.get(nid, ())) > 1:  # an instance with several outputs: each port's shape, for its edges
+            out[nid]["shapes"] = [shape(report.nodes.get(src)) for src in outputs[nid]]
     return out
 
 

@@ -29,7 +29,8 @@ STRINGS = {
     "lessons.judges": "The check judges the design open in this tab: **{name}** ({id}), trained with the lesson's "
     "settings ({settings}).",
     "lessons.check": "Check my design",
-    "lessons.checking": "Training and judging your design…",
+    "lessons.checking": "Training and judging your design… ({seconds:.0f} s)",
+    "lessons.checking_run": "run {run}: epoch {epoch} of {epochs} · {status}",
     "lessons.verdict_passed": "**Passed** in {seconds:.1f} s",
     "lessons.verdict_failed": "**Not yet** ({seconds:.1f} s)",
     "lessons.verdict_error": "**Not checked**: {error}",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SHORTCUTS, findNode, fmtShape, inputPorts, reaches, refuseReason, toFlow } from "./logic";
+import { SHORTCUTS, findNode, fmtShape, handlePort, inputPorts, outputPorts, reaches, refuseReason, toFlow } from "./logic";
 
 const nodes = [
   { id: "x", type: "Input", params: {} },
@@ -19,6 +19,31 @@ describe("ports", () => {
     expect(inputPorts({ min: 2, max: null, names: [] }, []).length).toBe(2);
     expect(inputPorts({ min: 2, max: null, names: [] }, [0, 1]).length).toBe(3);
     expect(inputPorts({ min: 2, max: null, names: [] }, [0, 1, 2]).length).toBe(4);
+  });
+});
+
+describe("output ports", () => {
+  const split = { type: "Split", category: "Blocks", doc: "", inputs: { min: 1, max: 1, names: ["x"] }, outputs: ["left", "right"] };
+  it("gives a layer one output and a block instance one per Output of its block", () => {
+    expect(outputPorts(undefined)).toEqual([{ port: 0, name: "", handle: "out" }]);
+    expect(outputPorts({ ...split, outputs: ["y"] }).length).toBe(1);
+    expect(outputPorts(split)).toEqual([{ port: 0, name: "left", handle: "out" }, { port: 1, name: "right", handle: "out-1" }]);
+  });
+  it("reads the port back from a handle id", () => {
+    expect(handlePort("out")).toBe(0);
+    expect(handlePort("out-1")).toBe(1);
+    expect(handlePort(null)).toBe(0);
+    expect(handlePort("in-3")).toBe(0);
+  });
+  it("draws an edge from its source port, labelled with that port's shape", () => {
+    const flow = toFlow({
+      design: { nodes: [{ id: "s", type: "Split", params: {} }, { id: "r", type: "ReLU", params: {} }],
+                edges: [{ source: "s", target: "r", source_port: 1 }] },
+      report: { s: { shape: [4], shapes: [[4], [6]], params: 0, issues: [], warnings: [], face: "", detail: "" } },
+      palette: [split], selected: null,
+    });
+    expect(flow.edges[0].sourceHandle).toBe("out-1");
+    expect(flow.edges[0].label).toBe("(N, 6)");
   });
 });
 

@@ -1,14 +1,32 @@
 // Pure logic of the canvas, kept apart from React so it is unit-tested (vitest).
 
 export type PortSpec = { min: number; max: number | null; names: string[] };
-export type PaletteItem = { type: string; category: string; doc: string; inputs: PortSpec };
+export type PaletteItem = { type: string; category: string; doc: string; inputs: PortSpec; outputs?: string[] };
 export type DesignNode = {
   id: string; type: string; params: Record<string, unknown>; position?: { x: number; y: number };
   repeat?: number;
   frame?: { w: number; h: number; shown?: string };  // a block instance expanded in place: drawn as a frame
   parent?: string;  // a node of an expanded instance's block, drawn inside its frame (read-only)
 };
-export type DesignEdge = { source: string; target: string; target_port?: number };
+export type DesignEdge = { source: string; target: string; target_port?: number; source_port?: number };
+
+/** The output handles a node shows: one ("out") for a layer; one per Output of its block for an instance with
+ * several ("out" for port 0, then "out-1", "out-2", …), named after the block's Output nodes. */
+export function outputPorts(spec: PaletteItem | undefined): { port: number; name: string; handle: string }[] {
+  const names = spec?.outputs && spec.outputs.length > 1 ? spec.outputs : [""];
+  return names.map((name, port) => ({ port, name, handle: outHandle(port) }));
+}
+
+/** The id of output port `port`'s handle (port 0 keeps the plain "out"). */
+export function outHandle(port: number): string {
+  return port ? `out-${port}` : "out";
+}
+
+/** The output port a handle id names: "out" → 0, "out-2" → 2. */
+export function handlePort(handle: string | null | undefined): number {
+  const m = /^out-(\d+)$/.exec(handle ?? "");
+  return m ? Number(m[1]) : 0;
+}
 
 /** The input handles a node shows: fixed ports by name; variadic merges show every connected port plus one free. */
 export function inputPorts(spec: PortSpec, connected: number[]): { port: number; name: string }[] {
@@ -76,7 +94,8 @@ export function fmtShape(shape: number[] | null | undefined): string {
   return shape ? `(N, ${shape.join(", ")})`.replace("(N, )", "(N)") : "?";
 }
 
-export type NodeReport = { shape: number[] | null; params: number; issues: string[]; warnings: string[]; face: string; detail: string };
+export type NodeReport = { shape: number[] | null; params: number; issues: string[]; warnings: string[]; face: string; detail: string;
+  shapes?: (number[] | null)[] };  // an instance with several outputs: each port's shape
 export type FlowArgs = {
   design: { nodes: DesignNode[]; edges: DesignEdge[] };
   report: Record<string, NodeReport>;
@@ -95,9 +114,12 @@ export function toFlow(args: FlowArgs) {
     data: { node: n, report: args.report[n.id], spec: specs.get(n.type),
             connected: args.design.edges.filter((e) => e.target === n.id).map((e) => e.target_port ?? 0) },
   }));
-  const edges = args.design.edges.map((e) => ({
-    id: `${e.source}->${e.target}:${e.target_port ?? 0}`, source: e.source, target: e.target, sourceHandle: "out",
-    targetHandle: `in-${e.target_port ?? 0}`, type: "shape", label: fmtShape(args.report[e.source]?.shape),
-  }));
+  const edges = args.design.edges.map((e) => {
+    const from = args.report[e.source], port = e.source_port ?? 0;
+    return {
+      id: `${e.source}->${e.target}:${e.target_port ?? 0}`, source: e.source, target: e.target, sourceHandle: outHandle(port),
+      targetHandle: `in-${e.target_port ?? 0}`, type: "shape", label: fmtShape(from?.shapes ? from.shapes[port] : from?.shape),
+    };
+  });
   return { nodes, edges };
 }

@@ -11,7 +11,8 @@ import {
 import { toPng, toSvg } from "html-to-image";
 import "@xyflow/react/dist/style.css";
 import {
-  SHORTCUTS, findNode, fmtShape, inputPorts, refuseReason, toFlow, type DesignEdge, type DesignNode, type NodeReport,
+  SHORTCUTS, findNode, fmtShape, handlePort, inputPorts, outputPorts, refuseReason, toFlow, type DesignEdge, type DesignNode,
+  type NodeReport,
   type PaletteItem,
 } from "./logic";
 
@@ -121,6 +122,22 @@ type LayerData = ReturnType<typeof toFlow>["nodes"][number]["data"] & { L: Look;
 const DETAIL_ZOOM = 0.3;
 const zoomedOut = (s: ReactFlowState) => s.transform[2] < DETAIL_ZOOM;  // a boolean: re-renders only on crossing
 
+// A node's output handles: one for a layer, one per Output of its block (named in the tooltip) for an instance
+// with several; port 0 keeps the test id handle-out-<id>, port k is handle-out-<id>-<k>.
+function OutHandles({ node, spec, L }: { node: DesignNode; spec: PaletteItem | undefined; L: Look }) {
+  const outs = outputPorts(spec);
+  return (
+    <>
+      {outs.map(({ port, name, handle }) => (
+        <Handle key={handle} id={handle} type="source" position={Position.Right}
+          data-testid={port ? `handle-out-${node.id}-${port}` : `handle-out-${node.id}`}
+          title={outs.length > 1 ? `output ${port} (${name})` : undefined}
+          style={{ top: `${((port + 1) * 100) / (outs.length + 1)}%`, width: 10, height: 10, background: L.select }} />
+      ))}
+    </>
+  );
+}
+
 const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<Node<LayerData>>) {
   const { node, report, spec, connected, L, size } = data;
   const overview = useStore(zoomedOut);
@@ -165,10 +182,7 @@ const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<Node<Lay
           {bad && <div data-testid={`issue-${node.id}`} style={{ color: L.error, fontWeight: 700 }}>⚠ {issues.length} issue{issues.length > 1 ? "s" : ""}</div>}
         </>
       )}
-      {node.type !== "Output" && (
-        <Handle id="out" type="source" position={Position.Right} data-testid={`handle-out-${node.id}`}
-          style={{ width: 10, height: 10, background: L.select }} />
-      )}
+      {node.type !== "Output" && <OutHandles node={node} spec={spec} L={L} />}
     </div>
   );
 });
@@ -215,7 +229,7 @@ const FrameNode = memo(function FrameNode({ data, selected }: NodeProps<Node<Lay
         <span style={{ color: L.muted }}>{node.id}{node.frame?.shown ? ` · ${node.frame.shown}` : ""}</span>
         <span style={{ marginLeft: "auto", fontFamily: "ui-monospace, SFMono-Regular, Menlo, monospace" }}>{fmtShape(report?.shape)}</span>
       </div>
-      <Handle id="out" type="source" position={Position.Right} data-testid={`handle-out-${node.id}`} style={{ width: 10, height: 10, background: L.select }} />
+      <OutHandles node={node} spec={spec} L={L} />
     </div>
   );
 });
@@ -377,7 +391,7 @@ function Editor({ args, L }: { args: Args; L: Look }) {
     const port = Number((c.targetHandle ?? "in-0").slice(3));
     const reason = refuseReason(args.design.nodes, args.design.edges, c.source!, c.target!, port);
     if (reason) { say(`Cannot connect: ${reason}`); return; }
-    act({ action: "connect", source: c.source, target: c.target, target_port: port });
+    act({ action: "connect", source: c.source, target: c.target, target_port: port, source_port: handlePort(c.sourceHandle) });
   }, [args, act, say]);
   const onDrop = useCallback((e: DragEvent) => {
     e.preventDefault();
