@@ -92,3 +92,29 @@ def test_a_block_with_two_outputs_connects_from_its_second_port(page, server, wo
     expect(label).to_have_text("(N, 6)")  # from output 1 (b): its own shape
     page.get_by_text("Valid: every shape fits.").wait_for(timeout=30000)
     page.screenshot(path=str(ARTIFACTS / "block-two-outputs.png"))
+
+
+def test_make_block_inside_an_entered_block_nests_it(page):
+    c = load(page, "LeNet-5", "conv1")
+    node(c, "conv1").click()
+    page.locator("code", has_text="conv1").first.wait_for(timeout=30000)
+    for nid in ("act1", "pool1"):
+        node(c, nid).click(modifiers=["Shift"])
+    expect(c.locator(".react-flow__node.selected")).to_have_count(3)
+    page.keyboard.press("Control+g")
+    wait_node(c, "block1")
+    node(c, "block1").dblclick()  # enter it, and make a block of its conv and activation there
+    wait_node(c, "conv1")
+    node(c, "conv1").click()
+    page.locator("code", has_text="conv1").first.wait_for(timeout=30000)
+    node(c, "act1").click(modifiers=["Shift"])
+    expect(c.locator(".react-flow__node.selected")).to_have_count(2)
+    page.keyboard.press("Control+g")
+    wait_node(c, "block2")  # the nested instance, inside Block1
+    assert node(c, "conv1").count() == 0 and node(c, "block2").get_attribute("data-block") == "instance"
+    expect(node(c, "block2")).to_contain_text("(N, 6, 28, 28)")
+    page.screenshot(path=str(ARTIFACTS / "block-nested.png"))
+    page.get_by_role("button", name="Back to the design").click()
+    wait_node(c, "block1")
+    expect(node(c, "block1")).to_contain_text("(N, 6, 14, 14)")  # the model is unchanged
+    page.get_by_text("Valid: every shape fits.").wait_for(timeout=30000)
