@@ -118,3 +118,28 @@ def test_make_block_inside_an_entered_block_nests_it(page):
     wait_node(c, "block1")
     expect(node(c, "block1")).to_contain_text("(N, 6, 14, 14)")  # the model is unchanged
     page.get_by_text("Valid: every shape fits.").wait_for(timeout=30000)
+
+
+def test_a_frozen_layer_is_marked_on_the_canvas(page, server, workspace):
+    from builder.finetune import set_trainable
+    from builder.templates import load_template
+    from builder.workspace import Workspace
+    from tests.browser.test_canvas import canvas
+
+    design = load_template("lenet5")
+    set_trainable(design, ["conv1"], False)
+    Workspace(workspace).save("frozen-lenet", design)
+    page.goto(server.rstrip("/") + "/?design=frozen-lenet")
+    c = canvas(page)
+    wait_node(c, "conv1", timeout=60000)
+    badge = c.locator('[data-testid="frozen-conv1"]')
+    expect(badge).to_have_text("❄ frozen")
+    assert c.locator('[data-testid="frozen-conv2"]').count() == 0
+    page.screenshot(path=str(ARTIFACTS / "frozen-node.png"))
+    node(c, "conv1").click()  # train it again from its form: the mark goes
+    page.get_by_text("trainable").first.wait_for(timeout=30000)
+    box = page.get_by_role("checkbox", name="trainable")
+    assert not box.is_checked()  # the form says so too
+    box.check(force=True)
+    page.get_by_role("button", name="Apply").click()
+    badge.wait_for(state="detached", timeout=30000)

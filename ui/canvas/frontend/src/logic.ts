@@ -5,6 +5,7 @@ export type PaletteItem = { type: string; category: string; doc: string; inputs:
 export type DesignNode = {
   id: string; type: string; params: Record<string, unknown>; position?: { x: number; y: number };
   repeat?: number;
+  trainable?: boolean;  // false: frozen (its weights stay as they are in training)
   frame?: { w: number; h: number; shown?: string };  // a block instance expanded in place: drawn as a frame
   parent?: string;  // a node of an expanded instance's block, drawn inside its frame (read-only)
 };

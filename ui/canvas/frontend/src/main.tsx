@@ -175,6 +175,8 @@ const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<Node<Lay
               style={{ border: "none", background: "none", cursor: "pointer", color: L.select, fontSize: 12, padding: "0 3px 0 0" }}>▸</button>}
             {block && <span title="A block: double-click to edit its graph" style={{ color: L.select }}>▣ </span>}{node.type}
             {repeat ? <span data-testid={`repeat-${node.id}`} style={{ color: L.select }}> ×{repeat}</span> : null}
+            {node.trainable === false && <span data-testid={`frozen-${node.id}`} title="Frozen: its weights stay as they are while the rest trains (fine-tuning). Untick trainable in its form to train it again."
+              style={{ color: L.select, fontWeight: 400 }}> ❄ frozen</span>}
           </div>
           <div style={{ ...line, color: L.muted }}>{node.id}</div>
           {report?.face && <div data-testid={`face-${node.id}`} style={line}>{report.face}</div>}
@@ -225,7 +227,7 @@ const FrameNode = memo(function FrameNode({ data, selected }: NodeProps<Node<Lay
         <button data-testid={`expand-${node.id}`} className="nodrag" title="Fold back into one node" aria-label="Fold back into one node"
           onClick={(e) => { e.stopPropagation(); data.toggle?.(node.id); }}
           style={{ border: "none", background: "none", cursor: "pointer", color: L.select, fontSize: 14, padding: 0 }}>▾</button>
-        <span style={{ fontWeight: 700, fontSize: 13 }}>▣ {node.type}{node.repeat ? ` ×${node.repeat}` : ""}</span>
+        <span style={{ fontWeight: 700, fontSize: 13 }}>▣ {node.type}{node.repeat ? ` ×${node.repeat}` : ""}{node.trainable === false ? " ❄ frozen" : ""}</span>
         <span style={{ color: L.muted }}>{node.id}{node.frame?.shown ? ` · ${node.frame.shown}` : ""}</span>
         <span style={{ marginLeft: "auto", fontFamily: "ui-monospace, SFMono-Regular, Menlo, monospace" }}>{fmtShape(report?.shape)}</span>
       </div>
