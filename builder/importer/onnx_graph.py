@@ -78,6 +78,11 @@ def import_onnx(path, *, name: str | None = None, partial: bool = False, input_s
         out_ids = list(dict.fromkeys([m.value[o][1] for o in kept] + ends))
         out_names = [None] * len(out_ids)
     else:
+        lost = [o for o in outputs if m.value.get(o, ("",))[0] != "layer"]
+        if lost:  # (an RNN's final state Y_h, say: nothing in the design computes it)
+            raise ImportProblem([Finding("output", o, "the model returns it, but no layer of the design computes it "
+                                         "(an RNN's final hidden state Y_h is not read; return the RNN's outputs Y).")
+                                 for o in lost], what)  # fmt: skip
         out_ids = [m.value[o][1] for o in outputs]
         out_names = outputs
     design = _design(m, name or _name(model, what), out_ids, out_names)
@@ -467,6 +472,10 @@ class _Mapper:
 
     def _reshape(self, node, a=None):
         src, out = self.shape(node.input[0]), self.shape(node.output[0])
+        v = self.value.get(node.input[0])
+        if v and v[0] == "rnnTN2H" and len(out) == 3 and out[2] == src[2] * src[3]:
+            self.value[node.output[0]] = ("rnnTNH", v[1])  # both directions side by side, as torch returns them
+            return
         if out[:1] != src[:1]:
             raise _Unsupported("changes the batch dim; LayerLoom reshapes each sample.")
         if out[1:] == src[1:]:
@@ -487,6 +496,9 @@ class _Mapper:
             return
         if perm == [1, 0, 2] and v and v[0] == "rnnTNH":
             self.value[node.output[0]] = ("layer", v[1])  # back to batch first: the RNN's every-step outputs
+            return
+        if perm == [0, 2, 1, 3] and v and v[0] == "rnnY2":
+            self.value[node.output[0]] = ("rnnTN2H", v[1])  # (T, N, directions, H): next, the two joined
             return
         if not perm or perm[0] != 0:
             raise _Unsupported(f"perm {perm} moves the batch dim; LayerLoom keeps it first.")
@@ -545,8 +557,11 @@ class _Mapper:
         v = self.value.get(node.input[0])
         if not v or v[0] not in ("tm", "rnnTNH"):
             raise _Unsupported("its input is not a batch-first tensor made time-major (Transpose 1, 0, 2).")
-        if a.get("direction", b"forward") not in (b"forward", "forward"):
-            raise _Unsupported("a bidirectional (or reverse) ONNX RNN is not read yet; export it unidirectional.")
+        direction = a.get("direction", b"forward")
+        direction = direction.decode() if isinstance(direction, bytes) else direction
+        if direction not in ("forward", "bidirectional"):
+            raise _Unsupported("a reverse-only ONNX RNN has no equivalent; export it forward or bidirectional.")
+        both = direction == "bidirectional"
         if a.get("layout", 0) or (len(node.input) > 4 and node.input[4]):
             raise _Unsupported("layout=1 and sequence_lens have no equivalent.")
         for k in (5, 6):
@@ -557,7 +572,7 @@ class _Mapper:
         w, r = self.const(node.input[1]), self.const(node.input[2])
         b = self.const(node.input[3]) if len(node.input) > 3 and node.input[3] else None
         h = int(a["hidden_size"])
-        params = {"hidden_size": h, "bias": b is not None}
+        params = {"hidden_size": h, "bias": b is not None, "bidirectional": both}
         if node.op_type == "GRU" and not a.get("linear_before_reset", 0):
             raise _Unsupported("linear_before_reset=0 differs from torch's GRU.")
         if node.op_type == "RNN":
@@ -572,16 +587,21 @@ class _Mapper:
         stack = (below is not None and below.type == type_ and below.params.get("hidden_size", 64) == h
                  and below.params.get("bias", True) == (b is not None)
                  and below.params.get("nonlinearity", "tanh") == params.get("nonlinearity", "tanh")
+                 and below.params.get("bidirectional", False) == both
                  and len(self.consumers.get(node.input[0], [])) == 1)  # fmt: skip
         k = below.params.get("num_layers", 1) if stack else 0
-        weights = {f"weight_ih_l{k}": torch_order(w[0]), f"weight_hh_l{k}": torch_order(r[0])}
-        if b is not None:
-            weights[f"bias_ih_l{k}"] = torch_order(b[0][: gates * h])
-            weights[f"bias_hh_l{k}"] = torch_order(b[0][gates * h :])
+        weights = {}
+        for d in range(2 if both else 1):  # ONNX holds the directions in dim 0; torch names the second _reverse
+            tail = f"_l{k}" + ("_reverse" if d else "")
+            weights[f"weight_ih{tail}"], weights[f"weight_hh{tail}"] = torch_order(w[d]), torch_order(r[d])
+            if b is not None:
+                weights[f"bias_ih{tail}"] = torch_order(b[d][: gates * h])
+                weights[f"bias_hh{tail}"] = torch_order(b[d][gates * h :])
+        y = "rnnY2" if both else "rnnY"  # Y is (T, directions, N, H)
         if stack:  # the next layer of a stacked RNN (num_layers > 1 exports one ONNX node per layer)
             below.params["num_layers"] = k + 1
             below.weights.update(weights)
-            self.value[node.output[0]] = ("rnnY", below.id)
+            self.value[node.output[0]] = (y, below.id)
             return
         from ..registry import REGISTRY
 
@@ -589,7 +609,7 @@ class _Mapper:
         spec = REGISTRY[type_]
         kept = {k: val for k, val in params.items() if val != spec.params[k].default}
         self.layers[lid] = Layer(lid, type_, kept, [v[1]], weights)
-        self.value[node.output[0]] = ("rnnY", lid)
+        self.value[node.output[0]] = (y, lid)
 
     op_LSTM = op_GRU = op_RNN = _recurrent
 
@@ -602,6 +622,9 @@ class _Mapper:
         for lid, layer in list(self.layers.items()):
             if layer.type not in ("LSTM", "GRU", "RNN"):
                 continue
+            if layer.params.get("bidirectional"):
+                self._fuse_bidirectional_last(lid, layer, users)
+                continue
             after = users.get(lid, [])
             sel = self.layers.get(after[0]) if len(after) == 1 else None
             last = sel is not None and sel.params.get("dim", 1) == 1 and sel.params.get("index", -1) == -1
@@ -613,6 +636,39 @@ class _Mapper:
                     if v == ("layer", sel.id):
                         self.value[name] = ("layer", lid)
                 del self.layers[sel.id]
+
+    def _fuse_bidirectional_last(self, lid: str, layer, users: dict) -> None:
+        """A bidirectional RNN read as [forward half of the last step, backward half of the first step],
+        concatenated — what LayerLoom's own bidirectional last step is — returns that itself."""
+        from ..registry import REGISTRY
+
+        def full(x) -> dict:  # (a layer's params leave its defaults out)
+            return {k: x.params.get(k, q.default) for k, q in REGISTRY[x.type].params.items()}
+
+        h = layer.params.get("hidden_size", 64)
+        after = [self.layers[u] for u in users.get(lid, [])]
+        sel = {full(s)["index"]: s for s in after if s.type == "Select" and full(s)["dim"] == 1}
+        if len(after) != 2 or set(sel) != {-1, 0}:
+            return
+
+        def narrowed(s, start):
+            u = [self.layers[x] for x in users.get(s.id, [])]
+            ok = len(u) == 1 and u[0].type == "Narrow" and full(u[0]) == {"dim": 1, "start": start, "length": h}
+            return u[0] if ok else None
+
+        fwd, bwd = narrowed(sel[-1], 0), narrowed(sel[0], h)
+        cats = {x for n in (fwd, bwd) if n is not None for x in users.get(n.id, [])}
+        cat = self.layers.get(next(iter(cats))) if fwd and bwd and len(cats) == 1 else None
+        if cat is None or cat.type != "Concat" or full(cat)["dim"] != 1 or cat.inputs != [fwd.id, bwd.id]:
+            return
+        layer.params["return_sequences"] = False
+        for other in self.layers.values():
+            other.inputs = [lid if i == cat.id else i for i in other.inputs]
+        for name, v in self.value.items():
+            if v == ("layer", cat.id):
+                self.value[name] = ("layer", lid)
+        for gone in (sel[-1].id, sel[0].id, fwd.id, bwd.id, cat.id):
+            del self.layers[gone]
 
 
 def _squeeze_rnn(self, node, a):

@@ -29,12 +29,19 @@ def load(page, title, first_node):
     """Pick a template in the Build page's selectbox, load it, and wait for one of its nodes."""
     c = canvas(page)
     wait_node(c, "x")
-    page.get_by_role("combobox", name="Template").click()
-    page.keyboard.type(title)
-    page.get_by_role(
-        "option", name=title, exact=True
-    ).click()  # not Enter: "LeNet-5" also matches "LeNet-5, modernised"
-    page.get_by_role("button", name="Load template").click()
+    for attempt in range(3):  # a click that lands while the page still reruns can leave the list open: again
+        page.get_by_role("combobox", name="Template").click()
+        page.keyboard.type(title)
+        option = page.get_by_role("option", name=title, exact=True)  # not Enter: "LeNet-5" also matches "…, modernised"
+        try:
+            option.click(timeout=15000)
+            page.get_by_role("listbox").wait_for(state="hidden", timeout=5000)
+            page.get_by_role("button", name="Load template").click(timeout=15000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
     wait_node(c, first_node, timeout=60000)
     return c
 

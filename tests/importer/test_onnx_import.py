@@ -14,8 +14,8 @@ from builder.plan import build_model, plan
 from builder.templates import list_templates
 from tests.importer import models
 
-# what the exporter decomposes into operators LayerLoom does not fuse back yet (attention, a bidirectional RNN)
-NOT_YET = {"attention_nopos", "attention_reverse", "self_attention", "transformer_classifier", "bilstm_classifier"}
+# what the exporter decomposes into operators LayerLoom does not fuse back yet (attention)
+NOT_YET = {"attention_nopos", "attention_reverse", "self_attention", "transformer_classifier"}
 SINGLE = [t for t in list_templates() if not load_design(t.path).multi]
 pytestmark = pytest.mark.filterwarnings(
     "ignore::DeprecationWarning", "ignore::UserWarning", "ignore::torch.jit.TracerWarning"
@@ -94,6 +94,54 @@ def test_a_stacked_lstm_comes_back_as_one_layer_with_torchs_gate_order(tmp_path)
         assert torch.allclose(model(x), net(x), atol=1e-5)
     for k in ("weight_ih_l0", "weight_hh_l1", "bias_ih_l1"):  # torch's own layout: the same tensors
         assert torch.allclose(design.weights[f"{lstm.id}.{k}"], getattr(m.lstm, k))
+
+
+def test_bidirectional_rnns_come_back_with_both_directions(tmp_path):
+    p = plan(load_design(next(t.path for t in SINGLE if t.name == "bilstm_classifier")))
+    export_onnx(p.design, tmp_path / "bilstm.onnx")
+    design = from_onnx(tmp_path / "bilstm.onnx", input_shapes={"x": list(p.shape("x"))})
+    # the exporter's Transpose/Reshape of (T, 2, N, H) and the [last step forward, first step backward] halves
+    # come back as LayerLoom's own bidirectional last step
+    assert [(n.type, n.params) for n in design.nodes][1:3] == [
+        ("LSTM", {"hidden_size": 32, "bidirectional": True, "return_sequences": False}),
+        ("Linear", {"out_features": 2}),
+    ]
+    assert f"{design.nodes[1].id}.weight_hh_l0_reverse" in design.weights
+
+    class Stacked(torch.nn.Module):  # every step of a 2-layer bidirectional GRU
+        def __init__(self):
+            super().__init__()
+            self.gru, self.fc = (
+                torch.nn.GRU(3, 5, num_layers=2, bidirectional=True, batch_first=True),
+                torch.nn.Linear(10, 2),
+            )
+
+        def forward(self, x):
+            return self.fc(self.gru(x)[0])
+
+    net, x = Stacked().eval(), torch.randn(2, 7, 3)
+    torch.onnx.export(net, (x,), tmp_path / "gru.onnx", input_names=["x"], opset_version=17,
+                      dynamic_axes={"x": {0: "batch"}}, dynamo=False)  # fmt: skip
+    design = from_onnx(tmp_path / "gru.onnx")
+    gru = next(n for n in design.nodes if n.type == "GRU")
+    assert gru.params == {"hidden_size": 5, "bidirectional": True, "num_layers": 2}
+    with torch.no_grad():
+        assert torch.allclose(build_model(design).eval()(x), net(x), atol=1e-5)
+    one = torch.nn.GRU(3, 5, batch_first=True).eval()  # returns (every step, h_n): the final state is not read
+    torch.onnx.export(one, (x,), tmp_path / "one.onnx", input_names=["x"], opset_version=17, dynamo=False)
+    with pytest.raises(ImportProblem, match="final hidden state Y_h is not read"):
+        from_onnx(tmp_path / "one.onnx")
+    torch.onnx.export(torch.nn.GRU(3, 5, batch_first=True).eval(), (x,), tmp_path / "y.onnx",
+                      input_names=["x"], output_names=["y"], opset_version=17, dynamo=False)  # fmt: skip
+    model = onnx.load(tmp_path / "y.onnx")  # made reverse-only, which has no torch equivalent: said, not guessed
+    del model.graph.output[1:]  # (only Y, so that the direction is the one problem)
+    (rnn,) = [n for n in model.graph.node if n.op_type == "GRU"]
+    kept = [a for a in rnn.attribute if a.name != "direction"]
+    del rnn.attribute[:]
+    rnn.attribute.extend([*kept, onnx.helper.make_attribute("direction", "reverse")])
+    onnx.save(model, tmp_path / "reverse.onnx")
+    with pytest.raises(ImportProblem, match="reverse-only ONNX RNN"):
+        from_onnx(tmp_path / "reverse.onnx")
 
 
 @pytest.mark.parametrize("opset", [13, 17, 20, 21])
