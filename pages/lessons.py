@@ -30,5 +30,8 @@ st.subheader(t("lessons.exercise"))
 st.info(x.text("exercise", lang), icon=":material/edit_note:")
 if x.views:
     st.caption(t("lessons.where", views="; ".join(f"*{v}*" for v in x.views)))
+if any(v.endswith("Follow one sample") for v in x.views):  # the step-through view, one click away
+    st.page_link("pages/visualize.py", label=t("viz.follow"), icon=":material/footprint:",
+                 query_params={"design": st.session_state["design_id"], "view": "follow"})  # fmt: skip
 lessons.run_check(x, ws, progress)
 lessons.share(x)

@@ -193,6 +193,9 @@ def test_lessons_page_shows_a_lesson_with_its_formula_designs_and_exercise():
     assert any("w \\cdot x + b" in m.value for m in at.markdown)  # the formula, for the app's LaTeX
     assert {b.label for b in at.button} >= {"Open Perceptron on XOR", "Open MLP on XOR", "Check my design"}
     assert "adding one hidden layer" in at.info[0].value
+    (link,) = [x.proto for x in at.get("page_link")]  # the step-through view, one click away, on this tab's design
+    assert (link.label, link.page) == ("Follow one sample", "visualize")
+    assert link.query_string == f"design={at.session_state['design_id']}&view=follow"
     at.selectbox(key="lesson-en").set_value("gradients").run()
     assert not at.exception and at.header[0].value == "2. Activations and vanishing gradients"
     assert at.query_params["lesson"] == ["gradients"] or at.query_params["lesson"] == "gradients"

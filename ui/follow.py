@@ -115,7 +115,7 @@ def _stepper(p, trace: Trace, sample, key: str) -> None:
     st.markdown(f"Reads {reads or 'the sample'} → gives {_shape(step.value)}")
     spec = REGISTRY.get(step.type)
     if spec is not None and spec.doc:
-        st.caption(md(spec.doc))
+        st.caption(spec.doc)  # (the registry's own text, written as markdown, as the node form shows it)
     value = step.value[0] if isinstance(step.value, tuple) else step.value
     st.caption(_stats(value))
     _view(p, trace, step, ins, value, sample, key)
