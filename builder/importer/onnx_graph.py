@@ -629,13 +629,18 @@ class _Mapper:
             sel = self.layers.get(after[0]) if len(after) == 1 else None
             last = sel is not None and sel.params.get("dim", 1) == 1 and sel.params.get("index", -1) == -1
             if sel and sel.type == "Select" and last:
-                layer.params["return_sequences"] = False
-                for other in self.layers.values():
-                    other.inputs = [lid if i == sel.id else i for i in other.inputs]
-                for name, v in self.value.items():
-                    if v == ("layer", sel.id):
-                        self.value[name] = ("layer", lid)
-                del self.layers[sel.id]
+                self._last_step(lid, sel.id, [sel.id])
+
+    def _last_step(self, lid: str, read: str, gone: list[str]) -> None:
+        """RNN ``lid`` returns its last step itself: what read it (``read``) is now ``lid``; ``gone`` go."""
+        self.layers[lid].params["return_sequences"] = False
+        for other in self.layers.values():
+            other.inputs = [lid if i == read else i for i in other.inputs]
+        for name, v in self.value.items():
+            if v == ("layer", read):
+                self.value[name] = ("layer", lid)
+        for x in gone:
+            del self.layers[x]
 
     def _fuse_bidirectional_last(self, lid: str, layer, users: dict) -> None:
         """A bidirectional RNN read as [forward half of the last step, backward half of the first step],
@@ -661,14 +666,7 @@ class _Mapper:
         cat = self.layers.get(next(iter(cats))) if fwd and bwd and len(cats) == 1 else None
         if cat is None or cat.type != "Concat" or full(cat)["dim"] != 1 or cat.inputs != [fwd.id, bwd.id]:
             return
-        layer.params["return_sequences"] = False
-        for other in self.layers.values():
-            other.inputs = [lid if i == cat.id else i for i in other.inputs]
-        for name, v in self.value.items():
-            if v == ("layer", cat.id):
-                self.value[name] = ("layer", lid)
-        for gone in (sel[-1].id, sel[0].id, fwd.id, bwd.id, cat.id):
-            del self.layers[gone]
+        self._last_step(lid, cat.id, [sel[-1].id, sel[0].id, fwd.id, bwd.id, cat.id])
 
 
 def _squeeze_rnn(self, node, a):
