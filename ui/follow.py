@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from builder import figures
 from builder.data import load_dataset
+from builder.design import dumps
 from builder.export.errors import ExportError
 from builder.plan import plan
 from builder.probes.follow import FollowError, Trace, dataset_sample, follow, random_sample
@@ -45,11 +48,13 @@ def show(ws: Workspace, design, design_id: str, key: str = "follow") -> None:
         with cols[1]:
             name = st.radio("Network", list(whole.networks), horizontal=True, key=f"{key}-network")
         p, where_col = whole.network(name), cols[0]
+    data, why = _dataset(p)  # (once per run of the page: the sample, the words and the class names read it)
     with where_col:
-        sample, label, where = _sample(p, key)
+        sample, label, where = _sample(p, data, why, key)
     if sample is None:
         return
-    choice = (key, run.run_id if run else None, id(whole), p.design.name, where)
+    text = hashlib.sha1(dumps(source).encode()).hexdigest()  # the design itself: a new plan each run is the same
+    choice = (key, run.run_id if run else None, text, p.design.name, where)
     if st.session_state.get(f"{key}-trace", (None,))[0] != choice:
         with st.spinner("Running the sample through the network…"):
             try:
@@ -62,13 +67,12 @@ def show(ws: Workspace, design, design_id: str, key: str = "follow") -> None:
     _, trace, sample = st.session_state[f"{key}-trace"]
     if label:
         st.caption(label)
-    _stepper(p, trace, sample, key)
+    _stepper(p, data, trace, sample, key)
 
 
-def _sample(p, key: str):
+def _sample(p, data, why: str, key: str):
     """(sample, what it is, where it comes from): a validation sample of the design's dataset where the design
     fits it, otherwise seeded random noise (a generator's input, a design without data)."""
-    data, why = _dataset(p)
     if data is None:
         seed = st.number_input("random input (seed)", 0, 10_000, 0, key=f"{key}-seed")
         st.caption(f"No dataset sample fits this network ({md(why)}), so it follows seeded random noise "
@@ -78,7 +82,7 @@ def _sample(p, key: str):
     index = st.number_input(f"validation sample of {md(data.spec.title)} (0–{n - 1})", 0, n - 1, 0,
                             key=f"{key}-sample")  # fmt: skip
     try:
-        x, y = dataset_sample(p, data, int(index))
+        x, y = dataset_sample(data, int(index))
     except FollowError as e:
         st.error(md(e))
         return None, "", ""
@@ -90,7 +94,7 @@ def _sample(p, key: str):
     return x, label, f"{data.spec.name}:{int(index)}"
 
 
-def _stepper(p, trace: Trace, sample, key: str) -> None:
+def _stepper(p, data, trace: Trace, sample, key: str) -> None:
     nodes = [s.node for s in trace.steps]
     node_key = f"{key}-node"
     if st.session_state.get(node_key) not in nodes:
@@ -105,7 +109,7 @@ def _stepper(p, trace: Trace, sample, key: str) -> None:
     cols[0].button("Previous", key=f"{key}-prev", on_click=move, args=(-1,), disabled=i == 0,
                    icon=":material/arrow_back:", width="stretch")  # fmt: skip
     cols[1].selectbox(f"Step {i + 1} of {len(nodes)}", nodes, key=node_key,
-                      format_func=lambda n: f"{nodes.index(n) + 1}. {n} · {trace.step(n).type}")  # fmt: skip
+                      format_func=lambda n: f"{trace.step(n).index + 1}. {n} · {trace.step(n).type}")  # fmt: skip
     cols[2].button("Next", key=f"{key}-next", on_click=move, args=(1,), disabled=i == len(nodes) - 1,
                    icon=":material/arrow_forward:", width="stretch")  # fmt: skip
     step = trace.step(st.session_state[node_key])
@@ -118,7 +122,7 @@ def _stepper(p, trace: Trace, sample, key: str) -> None:
         st.caption(spec.doc)  # (the registry's own text, written as markdown, as the node form shows it)
     value = step.value[0] if isinstance(step.value, tuple) else step.value
     st.caption(_stats(value))
-    _view(p, trace, step, ins, value, sample, key)
+    _view(p, data, step, ins, value, sample, key)
 
 
 def _shape(value) -> str:
@@ -135,7 +139,7 @@ def _stats(value: np.ndarray) -> str:
             f"zeros {np.mean(v == 0):.0%}")  # fmt: skip
 
 
-def _view(p, trace: Trace, step, ins, value, sample, key: str) -> None:
+def _view(p, data, step, ins, value, sample, key: str) -> None:
     detail, chart = step.detail, f"{key}-chart"
     if detail.get("kind") == "linear":
         st.markdown("Each output unit computes $z_j = \\sum_i w_{ji} x_i + b_j$ — with this sample's numbers:")
@@ -172,7 +176,7 @@ def _view(p, trace: Trace, step, ins, value, sample, key: str) -> None:
         st.plotly_chart(figures.feature_map_grid(maps, step.node), key=chart)
         return
     if step.type == "Input" and np.issubdtype(np.asarray(value).dtype, np.integer):
-        vocab = getattr(_dataset(p)[0], "vocab", ())
+        vocab = getattr(data, "vocab", ())
         if vocab:
             ids = np.asarray(value).reshape(-1).tolist()
             n = len(ids)
@@ -181,7 +185,7 @@ def _view(p, trace: Trace, step, ins, value, sample, key: str) -> None:
             words = " ".join(vocab[i] if 0 <= i < len(vocab) else f"<{i}>" for i in ids)
             pad = f" and {n - len(ids)} × {vocab[0]}" if n > len(ids) else ""
             st.markdown(f"The token ids read as: {code(words)}{pad}")
-    classes = _classes(p, step, value)
+    classes = _classes(p, data, step, value)
     labels = list(classes) if len(classes) == np.size(value) else None
     if np.size(value) == 1:
         st.metric(f"{step.node}'s value for this sample", f"{float(np.asarray(value).reshape(-1)[0]):.4g}")
@@ -211,12 +215,11 @@ def _paren(v: float) -> str:
     return f"({v:.3f})" if v < 0 else f"{v:.3f}"
 
 
-def _classes(p, step, value) -> tuple[str, ...]:
+def _classes(p, data, step, value) -> tuple[str, ...]:
     """The dataset's class names where ``step`` gives the class scores (an Output, or the node feeding it)."""
     ends = {src for o in p.outputs for src in p.report.inputs.get(o, [])} | set(p.outputs)
     if step.node not in ends or np.ndim(value) != 1:
         return ()
-    data, _ = _dataset(p)
     return data.spec.classes if data is not None and data.spec.task == "classification" else ()
 
 

@@ -16,6 +16,7 @@ exactly what the model computes. A design with blocks is followed through its un
 
 from __future__ import annotations
 
+import functools
 import math
 import weakref
 from dataclasses import dataclass, field
@@ -61,11 +62,15 @@ class Trace:
     steps: list[Step]
     numbers: int  # how many output numbers the steps hold
 
+    @functools.cached_property
+    def _by_node(self) -> dict[str, Step]:
+        return {s.node: s for s in self.steps}
+
     def step(self, node: str) -> Step:
-        for s in self.steps:
-            if s.node == node:
-                return s
-        raise KeyError(f"no node {node!r} in this trace")
+        try:
+            return self._by_node[node]
+        except KeyError:
+            raise KeyError(f"no node {node!r} in this trace") from None
 
     def inputs(self, step: Step) -> list[np.ndarray]:
         """The values ``step`` read, by input port (a multi-output source gives the port it is wired from)."""
@@ -191,7 +196,7 @@ def _flat_copy(flat: Plan, model: nn.Module) -> nn.Module:
     return fmodel
 
 
-def dataset_sample(p: Plan, dataset, index: int, split: str = "val"):
+def dataset_sample(dataset, index: int, split: str = "val"):
     """(sample, target) number ``index`` of a loaded dataset's ``split``, for :func:`follow`."""
     x, y = dataset.split(split)
     if not 0 <= index < len(x):

@@ -92,11 +92,11 @@ def test_a_dataset_sample_and_token_ids():
 
     p = plan(load_template("textcnn"))
     data = load_dataset("sentiment")
-    x, y = dataset_sample(p, data, 3)
+    x, y = dataset_sample(data, 3)
     trace = follow(p, p.new_model(0), x)
     assert trace.steps[0].value.dtype == np.int64 and trace.steps[0].value.tolist() == x.tolist()
     with pytest.raises(FollowError, match=r"sample 99999 does not exist: the val split holds \d+ samples"):
-        dataset_sample(p, data, 99999)
+        dataset_sample(data, 99999)
 
 
 def test_bad_samples_and_big_designs_are_refused_before_the_forward_pass(monkeypatch):
