@@ -135,7 +135,7 @@ def _stats(value: np.ndarray) -> str:
     v = np.asarray(value, "float64")
     if v.size == 0:
         return "no values"
-    return (f"{v.size:,} values · min {v.min():.4g} · max {v.max():.4g} · mean {v.mean():.4g} · "
+    return (f"{v.size:,} value{'s' if v.size != 1 else ''} · min {v.min():.4g} · max {v.max():.4g} · mean {v.mean():.4g} · "
             f"zeros {np.mean(v == 0):.0%}")  # fmt: skip
 
 
